@@ -1,0 +1,114 @@
+"""`python -m loaders`: import files, fetch from the public services, show the store's status.
+
+Exit codes: 0 success, 1 bad input or a network fault (one line on stderr naming where and
+what), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from loaders import ucdp_remote
+from loaders.errors import LoaderError, redact
+from loaders.pipeline import import_file
+from loaders.store import Store
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
+    parser.add_argument(
+        "--data-dir", help="the store (default: $ARTICLE99_DATA_DIR, else data/store)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    imp = commands.add_parser("import", help="import an export file (CSV, CSV.gz, zip)")
+    imp.add_argument("path")
+    imp.add_argument("--source", default="ucdp", help="ucdp (default)")
+    imp.add_argument("--version", help="the release, when the file name does not say it")
+    imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
+
+    fetch = commands.add_parser("fetch", help="download from the public service")
+    fetch.add_argument("source", choices=["ucdp"])
+    fetch.add_argument("--version", default=ucdp_remote.LATEST_GED, help="yearly GED release")
+    fetch.add_argument("--candidate", help="a monthly Candidate release, e.g. 25.0.6")
+    fetch.add_argument("--api", action="store_true", help="use the UCDP API (needs a token)")
+    fetch.add_argument("--base-url", default=ucdp_remote.BASE_URL, help="replaces ucdp.uu.se")
+    fetch.add_argument("--api-url", default=ucdp_remote.API_URL, help="replaces the API root")
+    fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fetch.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
+
+    status = commands.add_parser("status", help="what is in the store")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
+    return parser
+
+
+def _status(store: Store, as_json: bool) -> None:
+    records = store.records()
+    manifest = store.manifest()
+    if as_json:
+        payload = {
+            "data_dir": str(store.root),
+            "version": manifest["version"],
+            "updated_at": manifest.get("updated_at"),
+            "imports": [r.provenance for r in records],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        print(f"The store at {store.root} is empty. Import a file or run: python -m loaders fetch ucdp")
+        return
+    print(f"Store {store.root} (version {manifest['version']}, updated {manifest.get('updated_at')})")
+    for record in records:
+        p = record.provenance
+        print(
+            f"- {p['label']}: {p['rows']:,} events, {p['fatalities_best']:,} deaths (best), "
+            f"{p['first_date']} … {p['last_date']}, {p['countries']} countries; "
+            f"{p['file']}, fetched {p['fetched_at']}, sha256 {p['sha256'][:12]}…"
+        )
+        for note in p.get("notes", []) + p.get("warnings", []):
+            print(f"    note: {note}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    data_dir = getattr(args, "data_dir_sub", None) or args.data_dir
+    try:
+        if args.command == "import":
+            record = import_file(args.path, source=args.source, version=args.version,
+                                 data_dir=data_dir)
+            _report(record.provenance)
+        elif args.command == "fetch":
+            record = ucdp_remote.fetch(
+                version=args.version,
+                candidate=args.candidate,
+                use_api=args.api,
+                base_url=args.base_url,
+                api_url=args.api_url,
+                data_dir=data_dir,
+                progress=not args.no_progress,
+            )
+            _report(record.provenance)
+        else:
+            _status(Store(data_dir), args.json)
+    except LoaderError as exc:
+        print(f"error: {redact(str(exc), [os.environ.get('UCDP_API_TOKEN')])}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the store is unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _report(provenance: dict) -> None:
+    p = provenance
+    print(
+        f"Imported {p['label']} from {p['file']}: {p['rows']:,} events, "
+        f"{p['fatalities_best']:,} deaths (best), {p['first_date']} … {p['last_date']}."
+    )
+    for note in p.get("notes", []) + p.get("warnings", []):
+        print(f"  note: {note}")

@@ -1,0 +1,95 @@
+"""Typed conversion of text columns with the row of the first bad value in the message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loaders.errors import LoaderError
+
+INTEGER = r"^\s*[-+]?\d+(\.0*)?\s*$"
+NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+class Column:
+    """A text column of one file, converted with messages that point at the bad cell."""
+
+    def __init__(self, values: pa.ChunkedArray, name: str, where: str, row_offset: int) -> None:
+        self.values = values
+        self.name = name
+        self.where = where
+        self.row_offset = row_offset
+
+    def _fail(self, bad: pa.ChunkedArray | pa.Array, problem: str) -> LoaderError:
+        index = pc.index(bad, True).as_py()
+        value = self.values[index].as_py()
+        count = pc.sum(bad).as_py()
+        more = f" ({count} rows in all)" if count > 1 else ""
+        return LoaderError(
+            f"{self.where}, row {index + self.row_offset}, column {self.name}",
+            f"{problem}: {value!r}{more}",
+        )
+
+    def _check_pattern(self, pattern: str, problem: str) -> None:
+        ok = pc.match_substring_regex(self.values, pattern)
+        bad = pc.fill_null(pc.invert(ok), False)
+        if pc.any(bad).as_py():
+            raise self._fail(bad, problem)
+
+    def text(self) -> pa.ChunkedArray:
+        """Trimmed text; blank cells become null."""
+        trimmed = pc.utf8_trim_whitespace(self.values)
+        return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+    def integers(self, type_: pa.DataType = pa.int32()) -> pa.ChunkedArray:
+        """Whole numbers (`3` or `3.0`); anything else is an error naming the row."""
+        try:
+            return pc.cast(pc.cast(self.values, pa.float64()), type_)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            self._check_pattern(INTEGER, "not a whole number")
+            raise self._fail(pc.fill_null(pc.is_valid(self.values), False), "out of range") from None
+
+    def numbers(self) -> pa.ChunkedArray:
+        try:
+            return pc.cast(self.values, pa.float64())
+        except pa.ArrowInvalid:
+            self._check_pattern(NUMBER, "not a number")
+            raise
+
+    def dates(self) -> pa.ChunkedArray:
+        """ISO dates, with or without a time part (`2013-01-03 00:00:00.000`)."""
+        day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(self.values), 0, 10)
+        parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+        bad = pc.fill_null(pc.and_(pc.is_null(parsed), pc.is_valid(self.values)), False)
+        if pc.any(bad).as_py():
+            raise self._fail(bad, "not a valid date (YYYY-MM-DD)")
+        return pc.cast(parsed, pa.date32())
+
+
+def dates_from_parts(
+    year: Column, month: Column, day: Column, where: str, row_offset: int
+) -> pa.ChunkedArray:
+    """Build dates from separate year, month and day columns, refusing impossible ones."""
+    text = pc.binary_join_element_wise(
+        pc.cast(year.integers(pa.int32()), pa.string()),
+        pc.utf8_lpad(pc.cast(month.integers(pa.int32()), pa.string()), 2, "0"),
+        pc.utf8_lpad(pc.cast(day.integers(pa.int32()), pa.string()), 2, "0"),
+        "-",
+    )
+    return Column(text, "year/month/day", where, row_offset).dates()
+
+
+def plausible_dates(dates: pa.ChunkedArray, column: str, where: str, row_offset: int) -> None:
+    """Event dates before 1900 or more than a month ahead of today are data errors."""
+    latest = dt.date.today() + dt.timedelta(days=31)
+    bad = pc.fill_null(
+        pc.or_(pc.less(dates, dt.date(1900, 1, 1)), pc.greater(dates, latest)), False
+    )
+    if pc.any(bad).as_py():
+        index = pc.index(bad, True).as_py()
+        raise LoaderError(
+            f"{where}, row {index + row_offset}, column {column}",
+            f"impossible event date {dates[index].as_py()} (before 1900 or in the future)",
+        )

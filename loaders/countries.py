@@ -1,0 +1,177 @@
+"""Country reference: UCDP's Gleditsch-Ward codes and country names to ISO3 and UN regions.
+
+country_converter does the work, with two adjustments kept explicit:
+* `data/country_overrides.csv` pins the Gleditsch-Ward codes where UCDP and country_converter
+  disagree (Yemen 678, Serbia 345, Vietnam 816, …) and UCDP's historical spellings;
+* country_converter 1.3.2 cannot read its own table under pandas 3 (Namibia's "NA" becomes
+  NaN), so the table is read here with "NA" kept as text and handed to it.
+
+`data/region_groups.csv` holds the named groups analysts use (Sahel, Horn of Africa, …); both
+files are plain CSV so they can be edited without touching code.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from functools import cache
+from pathlib import Path
+
+import country_converter as coco
+import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
+
+from loaders.errors import LoaderError
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+OVERRIDES_FILE = DATA_DIR / "country_overrides.csv"
+REGION_GROUPS_FILE = DATA_DIR / "region_groups.csv"
+
+# UCDP's regions are ranges of Gleditsch-Ward codes (GED codebook, variable `region`).
+UCDP_REGIONS = (
+    (2, 199, "Americas"),
+    (200, 399, "Europe"),
+    (400, 626, "Africa"),
+    (630, 698, "Middle East"),
+    (700, 999, "Asia"),
+)
+
+CONTINENT_TO_UN_REGION = {"America": "Americas"}
+
+logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+
+
+@cache
+def converter() -> coco.CountryConverter:
+    """country_converter with its bundled table read so that Namibia's 'NA' stays text."""
+    table = importlib.resources.files("country_converter") / "country_data.tsv"
+    with importlib.resources.as_file(table) as path:
+        data = pd.read_csv(
+            path,
+            sep="\t",
+            encoding="utf-8",
+            keep_default_na=False,
+            na_values=sorted(STR_NA_VALUES - {"NA"}),
+            dtype={"name_short": str, "name_official": str, "regex": str, "ISO2": str, "ISO3": str},
+        )
+    return coco.CountryConverter(country_data=data)
+
+
+@cache
+def overrides() -> pd.DataFrame:
+    """The explicit Gleditsch-Ward and name table (`data/country_overrides.csv`)."""
+    table = pd.read_csv(OVERRIDES_FILE, dtype={"gwno": "int64", "iso3": str, "name": str})
+    return table
+
+
+def ucdp_region(gwno: int) -> str | None:
+    """UCDP's region for a Gleditsch-Ward code."""
+    for low, high, name in UCDP_REGIONS:
+        if low <= gwno <= high:
+            return name
+    return None
+
+
+@cache
+def reference() -> pd.DataFrame:
+    """One row per country: iso3, name, gwno (UCDP's code), un_region, un_subregion, ucdp_region.
+
+    The countries are the current independent states (those with a Gleditsch-Ward code in
+    country_converter) plus Kosovo; panels cover every one of them, violent or not.
+    """
+    data = converter().data
+    states = data[data["GWcode"].notna() | (data["ISO3"] == "XKX")]
+    table = pd.DataFrame(
+        {
+            "iso3": states["ISO3"].astype(str),
+            "name": states["name_short"].astype(str),
+            "gwno": states["GWcode"].fillna(347).astype("int64"),
+            "un_region": states["continent"].replace(CONTINENT_TO_UN_REGION).astype(str),
+            "un_subregion": states["UNregion"].astype(str),
+        }
+    )
+    fixed = overrides().drop_duplicates("iso3", keep="first").set_index("iso3")["gwno"]
+    current = table["iso3"].map(fixed)
+    table["gwno"] = current.fillna(table["gwno"]).astype("int64")
+    # Overrides list several codes per country (e.g. both Yemens): keep the one UCDP uses.
+    table["ucdp_region"] = table["gwno"].map(ucdp_region)
+    return table.sort_values("iso3").reset_index(drop=True)
+
+
+@cache
+def _regions_by_iso3() -> pd.DataFrame:
+    data = converter().data
+    return pd.DataFrame(
+        {
+            "un_region": data["continent"].replace(CONTINENT_TO_UN_REGION).astype(str).values,
+            "un_subregion": data["UNregion"].astype(str).values,
+        },
+        index=data["ISO3"].astype(str).values,
+    )
+
+
+def _iso3_from_gwno(codes: pd.Series) -> pd.Series:
+    fixed = overrides().set_index("gwno")["iso3"]
+    data = converter().data
+    known = data[data["GWcode"].notna()]
+    by_cc = pd.Series(known["ISO3"].astype(str).values, index=known["GWcode"].astype("int64"))
+    by_cc = by_cc[~by_cc.index.duplicated()]
+    return codes.map(fixed).fillna(codes.map(by_cc))
+
+
+def _iso3_from_names(names: pd.Series) -> pd.Series:
+    fixed = overrides().set_index("name")["iso3"]
+    mapped = names.map(fixed)
+    rest = names[mapped.isna()].dropna()
+    if not rest.empty:
+        found = converter().convert(list(rest), src="regex", to="ISO3", not_found=None)
+        if isinstance(found, str):
+            found = [found]
+        mapped.loc[rest.index] = [f if isinstance(f, str) else None for f in found]
+    return mapped
+
+
+def resolve(countries: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Map (`country`, `gwno`) rows to iso3, gwno, un_region, un_subregion, row for row.
+
+    `gwno` may be missing (files without UCDP codes): the name decides then. Raises a
+    `LoaderError` that names every country that could not be matched.
+    """
+    pairs = countries[["country", "gwno"]].reset_index(drop=True)
+    gw = pd.to_numeric(pairs["gwno"], errors="coerce").astype("Int64")
+    iso3 = _iso3_from_gwno(gw)
+    by_name = _iso3_from_names(pairs["country"].where(iso3.isna()))
+    iso3 = iso3.fillna(by_name)
+    missing = pairs[iso3.isna()]
+    if not missing.empty:
+        names = ", ".join(
+            f"{row.country!r}" + (f" (code {row.gwno})" if pd.notna(row.gwno) else "")
+            for row in missing.itertuples()
+        )
+        raise LoaderError(
+            where,
+            f"country not in the reference: {names}; add it to data/country_overrides.csv",
+        )
+    regions = _regions_by_iso3()
+    ref_gw = reference().set_index("iso3")["gwno"]
+    out = pd.DataFrame(
+        {
+            "country": pairs["country"],
+            "gwno_in": pairs["gwno"],
+            "iso3": iso3.astype(str),
+            "gwno": gw.fillna(iso3.map(ref_gw)).astype("Int64"),
+        }
+    )
+    out["un_region"] = out["iso3"].map(regions["un_region"])
+    out["un_subregion"] = out["iso3"].map(regions["un_subregion"])
+    return out
+
+
+@cache
+def region_groups() -> pd.DataFrame:
+    """Named groups of countries (`group`, `iso3`, `basis`) from `data/region_groups.csv`."""
+    groups = pd.read_csv(REGION_GROUPS_FILE, dtype=str)
+    unknown = sorted(set(groups["iso3"]) - set(reference()["iso3"]))
+    if unknown:
+        raise LoaderError(REGION_GROUPS_FILE.name, f"unknown ISO3 codes: {', '.join(unknown)}")
+    return groups

@@ -1,0 +1,338 @@
+"""The local store: embedded, file-based, versioned, with atomic imports.
+
+Layout under the data directory:
+
+    manifest.json                 the current version: which imports are live (swapped atomically)
+    manifests/<n>.json            earlier versions, so readers of the previous one finish safely
+    imports/<dir>/raw/<file>      the untouched raw download or file
+    imports/<dir>/provenance.json source, version, origin, fetched_at, sha256, rows, licence, …
+    imports/<dir>/events.parquet  the normalised canonical events
+    staging/                      work in progress; never read
+
+An import is written to `staging/`, moved into `imports/` and only then made live by replacing
+`manifest.json` (an atomic rename). A failure or a kill at any point leaves the previous
+manifest, and so the previous store, exactly as it was. One import runs at a time (a lock file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from loaders.errors import LoaderError
+from loaders.schema import EVENT_SCHEMA, validate_events
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
+KEEP_MANIFESTS = 3
+# Nullable integers stay integers in pandas (not floats with NaN).
+PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype()}
+LOCK_WAIT_SECONDS = 10.0
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """`--data-dir`, else `ARTICLE99_DATA_DIR`, else `data/store` in the checkout."""
+    chosen = data_dir or os.environ.get("ARTICLE99_DATA_DIR") or DEFAULT_DATA_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """What a live import is: its key, its folder and its provenance."""
+
+    import_id: str
+    folder: Path
+    provenance: dict
+
+    @property
+    def events_path(self) -> Path:
+        return self.folder / "events.parquet"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-")
+
+
+def import_key(source: str, dataset: str, version: str, origin_name: str) -> str:
+    """The identity of a release: importing the same key again replaces it."""
+    stem = re.sub(r"(\.csv)?(\.gz|\.zip)?$", "", origin_name, flags=re.I)
+    return _slug(f"{source}_{dataset}_{version}_{stem}")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, ensure_ascii=False, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def copy_with_sha256(source: Path, target: Path) -> tuple[str, int]:
+    """Copy a file byte for byte and return its sha256 and size, in one pass."""
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(8 << 20):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    return digest.hexdigest(), size
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Store:
+    """A data directory holding imports and the manifest that says which are live."""
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self.root = resolve_data_dir(data_dir)
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def manifest(self) -> dict:
+        """The live manifest; an empty store has version 0 and no imports."""
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"version": 0, "imports": {}}
+        except (OSError, ValueError) as exc:
+            raise LoaderError(str(self.manifest_path), f"the store manifest is unreadable ({exc})")
+
+    def version(self) -> str:
+        """A token that changes whenever the live data change (for caches)."""
+        manifest = self.manifest()
+        return f"{manifest['version']}-{manifest.get('updated_at', '')}"
+
+    def records(self, sources: Sequence[str] | None = None) -> list[ImportRecord]:
+        """The live imports, optionally only those of some sources (`ucdp`, `acled`)."""
+        out = []
+        for import_id, folder in sorted(self.manifest()["imports"].items()):
+            path = self.root / "imports" / folder
+            provenance = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
+            if sources is None or provenance["source"] in sources:
+                out.append(ImportRecord(import_id, path, provenance))
+        return out
+
+    def events_relation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sources: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> duckdb.DuckDBPyRelation | None:
+        """The live events as a DuckDB relation, with overlaps resolved.
+
+        Where a yearly GED release covers a country-month, Candidate events for that
+        country-month are left out; an event id present in several imports is kept once, from
+        the yearly release or else the newest import.
+        """
+        records = self.records(sources)
+        if not records:
+            return None
+        wanted = list(columns) if columns else list(EVENT_SCHEMA.names)
+        needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
+        ordered = sorted(records, key=lambda r: _precedence(r.provenance))
+        ranks = pd.DataFrame(
+            {"import_id": [r.import_id for r in ordered], "rank": range(len(ordered))}
+        )
+        cover = pd.DataFrame(
+            [
+                {"iso3": iso3, "last_day": _last_day(r.provenance["coverage"]["last_month"])}
+                for r in records
+                if r.provenance["dataset"] == "ged"
+                for iso3 in r.provenance["coverage"]["countries"]
+            ],
+            columns=["iso3", "last_day"],
+        ).astype({"iso3": "string", "last_day": "datetime64[s]"})
+        con.register("import_rank", ranks)
+        con.register("yearly_cover", cover)
+        files = [str(r.events_path) for r in records]
+        cols = ", ".join(f'"{c}"' for c in needed)
+        select = ", ".join(f'e."{c}"' for c in wanted)
+        sql = f"""
+            WITH ev AS (SELECT {cols} FROM read_parquet({files!r}))
+            SELECT {select} FROM ev e JOIN import_rank r USING (import_id)
+            WHERE e.dataset <> 'candidate' OR NOT EXISTS (
+                SELECT 1 FROM yearly_cover c
+                WHERE (c.iso3 = '*' OR c.iso3 = e.iso3) AND e.date_start <= c.last_day)
+        """
+        if len(records) > 1:
+            sql += " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
+        return con.sql(sql)
+
+    def load_events(
+        self, sources: Sequence[str] | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """The canonical event table (see `loaders.schema`); empty when nothing is imported."""
+        con = duckdb.connect()
+        try:
+            relation = self.events_relation(con, sources, columns)
+            if relation is None:
+                table = _schema_of(columns).empty_table()
+            else:
+                table = relation.fetch_arrow_table().cast(_schema_of(columns))
+            return table.to_pandas(date_as_object=False, types_mapper=PANDAS_TYPES.get)
+        finally:
+            con.close()
+
+    # --- writing -------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's write lock; another import waits briefly, then is refused."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a+") as handle:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LoaderError(
+                            str(self.root),
+                            "another import is writing to this store; try again when it ends",
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def staging_dir(self) -> Path:
+        """A fresh folder for an import in progress (removed if the import fails)."""
+        path = self.root / "staging" / uuid.uuid4().hex
+        path.mkdir(parents=True)
+        return path
+
+    def commit(
+        self, staging: Path, events: pa.Table, provenance: dict, row_offset: int = 2
+    ) -> ImportRecord:
+        """Validate events, write them beside the raw file in `staging`, and make them live.
+
+        Must be called with the lock held. On any failure the staging folder is removed
+        and the live store is untouched.
+        """
+        try:
+            where = provenance["file"]
+            warnings = validate_events(events, where, row_offset)
+            import_id = import_key(
+                provenance["source"], provenance["dataset"], provenance["version"],
+                provenance["file"],
+            )
+            events = events.set_column(
+                events.schema.get_field_index("import_id"),
+                "import_id",
+                pa.chunked_array([pa.repeat(import_id, events.num_rows)], pa.string())
+                if events.num_rows
+                else pa.chunked_array([], pa.string()),
+            )
+            pq.write_table(events, staging / "events.parquet", compression="zstd")
+            provenance = {**provenance, **_summary(events), "warnings": warnings}
+            provenance["import_id"] = import_id
+            _write_json_atomic(staging / "provenance.json", provenance)
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            folder = f"{import_id}@{stamp}"
+            (self.root / "imports").mkdir(exist_ok=True)
+            final = self.root / "imports" / folder
+            os.replace(staging, final)
+            _fsync_dir(final.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._swap_manifest({import_id: folder})
+        self.collect_garbage()
+        return ImportRecord(import_id, final, provenance)
+
+    def _swap_manifest(self, changes: dict[str, str]) -> None:
+        current = self.manifest()
+        imports = {**current["imports"], **changes}
+        manifest = {
+            "version": current["version"] + 1,
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "imports": imports,
+        }
+        history = self.root / "manifests"
+        history.mkdir(exist_ok=True)
+        _write_json_atomic(history / f"{manifest['version']:06d}.json", manifest)
+        _write_json_atomic(self.manifest_path, manifest)
+
+    def collect_garbage(self) -> None:
+        """Remove imports no recent manifest refers to, and abandoned staging folders."""
+        history = sorted((self.root / "manifests").glob("*.json"))
+        for old in history[:-KEEP_MANIFESTS]:
+            old.unlink(missing_ok=True)
+        referenced = set()
+        for path in [self.manifest_path, *history[-KEEP_MANIFESTS:]]:
+            if path.exists():
+                referenced.update(json.loads(path.read_text(encoding="utf-8"))["imports"].values())
+        for folder in (self.root / "imports").glob("*"):
+            if folder.name not in referenced:
+                shutil.rmtree(folder, ignore_errors=True)
+        for folder in (self.root / "staging").glob("*"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _precedence(provenance: dict) -> tuple:
+    version = tuple(int(p) for p in re.findall(r"\d+", provenance["version"]))
+    return (provenance["dataset"] == "ged", version, provenance["fetched_at"])
+
+
+def _last_day(month: str) -> dt.date:
+    period = pd.Period(month, freq="M")
+    return period.end_time.date()
+
+
+def _schema_of(columns: Sequence[str] | None) -> pa.Schema:
+    if not columns:
+        return EVENT_SCHEMA
+    return pa.schema([EVENT_SCHEMA.field(c) for c in columns])
+
+
+def _summary(events: pa.Table) -> dict:
+    """Figures provenance records about the normalised events."""
+    dates = events["date_start"]
+    return {
+        "rows": events.num_rows,
+        "fatalities_best": int(pc.sum(events["fatalities_best"]).as_py() or 0),
+        "first_date": str(pc.min(dates).as_py()),
+        "last_date": str(pc.max(dates).as_py()),
+        "countries": int(pc.count_distinct(events["iso3"]).as_py()),
+    }

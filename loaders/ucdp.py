@@ -1,0 +1,327 @@
+"""UCDP Georeferenced Event Dataset (GED): yearly releases, monthly Candidate releases,
+the older 19.1-style schema and the third-party 'precise, reduced' subset, into canonical events.
+
+The network side (bulk downloads and the API) is in `loaders.ucdp_remote`; both end here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loaders import countries
+from loaders.convert import Column, dates_from_parts, plausible_dates
+from loaders.errors import LoaderError
+from loaders.files import RawTable, describe, read_delimited
+from loaders.schema import EVENT_SCHEMA
+
+SOURCE = "ucdp"
+LICENCE = "CC BY 4.0"
+CITATION_GED = (
+    "Sundberg, Ralph and Erik Melander (2013). Introducing the UCDP Georeferenced Event "
+    "Dataset. Journal of Peace Research 50(4). Högbladh, Stina (2025). UCDP GED Codebook. "
+    "Department of Peace and Conflict Research, Uppsala University."
+)
+
+# The 49 columns of GED ≥ 20.1 and of the Candidate releases, in UCDP's order.
+GED_COLUMNS = (
+    "id relid year active_year code_status type_of_violence conflict_dset_id conflict_new_id "
+    "conflict_name dyad_dset_id dyad_new_id dyad_name side_a_dset_id side_a_new_id side_a "
+    "side_b_dset_id side_b_new_id side_b number_of_sources source_article source_office "
+    "source_date source_headline source_original where_prec where_coordinates where_description "
+    "adm_1 adm_2 latitude longitude geom_wkt priogrid_gid country country_id region "
+    "event_clarity date_prec date_start date_end deaths_a deaths_b deaths_civilians "
+    "deaths_unknown best high low gwnoa gwnob"
+).split()
+
+# What the canonical table needs from a GED-layout file (also present in the 19.1 schema).
+GED_NEEDED = (
+    "id type_of_violence conflict_name side_a side_b source_headline where_prec adm_1 adm_2 "
+    "latitude longitude country country_id date_start date_end deaths_civilians best high low"
+).split()
+
+# The third-party subset of GED 21.1 (R package `juanr`): renamed deaths, split dates.
+REDUCED_COLUMNS = (
+    "id year month day country type_of_violence conflict_name side_a side_b latitude longitude "
+    "low_death best_death high_death"
+).split()
+
+VIOLENCE_CODES = {"1": "state-based", "2": "non-state", "3": "one-sided"}
+VIOLENCE_LABELS = {
+    "state-based violence": "state-based",
+    "non-state violence": "non-state",
+    "one-sided violence": "one-sided",
+}
+SOURCE_CATEGORY = {
+    "state-based": "State-based violence",
+    "non-state": "Non-state violence",
+    "one-sided": "One-sided violence",
+}
+
+
+@dataclass
+class Release:
+    """What a file or download is: GED yearly or Candidate, and which version."""
+
+    dataset: str  # "ged" or "candidate"
+    version: str  # "25.1", "25.0.6" (one month) or "25.0.1-6" (months 1 to 6)
+
+    @property
+    def label(self) -> str:
+        name = "UCDP GED" if self.dataset == "ged" else "UCDP GED Candidate"
+        return f"{name} {self.version}"
+
+    @property
+    def last_month(self) -> str | None:
+        """The last month a release covers (`YYYY-MM`), from its version alone."""
+        year = 2000 + int(self.version.split(".")[0])
+        if self.dataset == "ged":
+            return f"{year - 1}-12"
+        month = int(self.version.split(".")[-1].split("-")[-1])
+        return f"{year}-{month:02d}"
+
+
+@dataclass
+class Parsed:
+    """Canonical events from one file plus what provenance should say about them."""
+
+    events: pa.Table
+    release: Release
+    notes: list[str] = field(default_factory=list)
+    row_offset: int = 2
+    complete: bool = False  # a whole release (all countries), not a subset
+
+    def provenance(self) -> dict:
+        """The source-specific part of the provenance record."""
+        countries = ["*"] if self.complete else sorted(
+            set(pc.unique(self.events["iso3"]).to_pylist())
+        )
+        return {
+            "source": SOURCE,
+            "dataset": self.release.dataset,
+            "version": self.release.version,
+            "label": self.release.label,
+            "licence": LICENCE,
+            "citation": CITATION_GED,
+            "notes": self.notes,
+            "coverage": {"last_month": self.release.last_month, "countries": countries},
+        }
+
+
+OFFICIAL_NAMES = re.compile(r"^(ged\d\d1-csv\.zip|GEDEvent_v\d\d_1\.csv|GEDEvent_v\d\d_0_\d+\.csv)$")
+
+
+_VERSION_PATTERNS = (
+    (re.compile(r"v(\d\d)_01_(\d\d)_(\d\d)", re.I), "candidate-range"),
+    (re.compile(r"v(\d\d)_0_(\d{1,2})(?!\d)", re.I), "candidate"),
+    (re.compile(r"ged(\d\d)1", re.I), "ged"),
+    (re.compile(r"v(\d\d)_1(?!\d)", re.I), "ged"),
+)
+
+
+def parse_release(version: str) -> Release:
+    """Release from a version string: `25.1` (yearly), `25.0.6` or `25.0.1-6` (Candidate)."""
+    if re.fullmatch(r"\d\d\.1", version):
+        return Release("ged", version)
+    match = re.fullmatch(r"(\d\d)\.0\.(\d{1,2})(?:-(\d{1,2}))?", version)
+    if match and all(1 <= int(m) <= 12 for m in match.groups()[1:] if m):
+        return Release("candidate", version)
+    raise LoaderError(
+        "version", f"{version!r} is not a UCDP GED version (e.g. 25.1, 25.0.6, 25.0.1-6)"
+    )
+
+
+def release_from_name(name: str) -> Release | None:
+    """Infer the release from UCDP's file names (`ged251-csv.zip`, `GEDEvent_v25_0_6.csv`, …)."""
+    for pattern, kind in _VERSION_PATTERNS:
+        match = pattern.search(name)
+        if not match:
+            continue
+        if kind == "candidate-range":
+            year, _, month = match.groups()
+            return parse_release(f"{year}.0.1-{int(month)}")
+        if kind == "candidate":
+            year, month = match.groups()
+            return parse_release(f"{year}.0.{int(month)}")
+        return Release("ged", f"{match.group(1)}.1")
+    return None
+
+
+def _include(columns: list[str]) -> list[str]:
+    wanted = set(GED_NEEDED) | set(REDUCED_COLUMNS)
+    return [c for c in columns if c in wanted]
+
+
+def read_file(path: Path, version: str | None = None) -> Parsed:
+    """Read a GED or Candidate CSV (plain, `.gz` or `.zip`) into canonical events."""
+    raw = read_delimited(
+        path,
+        known_columns=GED_COLUMNS + REDUCED_COLUMNS,
+        headerless_columns=GED_COLUMNS,
+        include=_include,
+    )
+    where = describe(path, raw.member)
+    release = parse_release(version) if version else release_from_name(raw.member or path.name)
+    if release is None:
+        raise LoaderError(
+            where, "cannot tell the UCDP release from the file name; pass --version (e.g. 25.1)"
+        )
+    columns = set(raw.columns)
+    if {"best_death", "year", "month", "day"} <= columns:
+        return _parsed(raw, where, release, reduced=True)
+    missing = [c for c in GED_NEEDED if c not in columns]
+    if missing:
+        raise LoaderError(
+            where, f"not a UCDP GED file: missing columns {', '.join(missing)}"
+        )
+    if "relid" not in columns:
+        raw.notes.append("older GED schema (19.1 style, without relid/code_status) imported")
+    parsed = _parsed(raw, where, release, reduced=False)
+    parsed.complete = bool(OFFICIAL_NAMES.match(raw.member or path.name))
+    return parsed
+
+
+def table_from_records(records: list[dict], where: str, release: Release) -> Parsed:
+    """Canonical events from UCDP API records (the same field names as the CSV)."""
+    if not records:
+        raise LoaderError(where, "the API returned no events")
+    missing = [c for c in GED_NEEDED if c not in records[0]]
+    if missing:
+        raise LoaderError(where, f"API records lack fields: {', '.join(missing)}")
+    arrays = {
+        name: pa.chunked_array(
+            [pa.array([_as_text(r.get(name)) for r in records], pa.string())]
+        )
+        for name in GED_NEEDED
+    }
+    raw = RawTable(pa.table(arrays), list(GED_NEEDED), row_offset=0)
+    return _parsed(raw, where, release, reduced=False)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _parsed(raw: RawTable, where: str, release: Release, *, reduced: bool) -> Parsed:
+    table, off = raw.table, raw.row_offset
+
+    def col(name: str) -> Column:
+        return Column(table[name], name, where, off)
+
+    n = table.num_rows
+    ids = col("id").text()
+    if reduced:
+        start = dates_from_parts(col("year"), col("month"), col("day"), where, off)
+        end = pa.nulls(n, pa.date32())
+        violence = _violence_from_labels(col("type_of_violence"))
+        best, low, high = (col(c).integers() for c in ("best_death", "low_death", "high_death"))
+        civilians = pa.nulls(n, pa.int32())
+        precision = pa.nulls(n, pa.int8())
+        gwno_raw = pa.nulls(n, pa.string())
+        admin1 = admin2 = headline = pa.nulls(n, pa.string())
+        raw.notes.append(
+            "third-party subset: only precisely located events (where_prec 1-2), rows with any "
+            "missing value dropped; country totals are lower than UCDP's"
+        )
+    else:
+        start, end = col("date_start").dates(), col("date_end").dates()
+        violence = _violence_from_codes(col("type_of_violence"))
+        best, low, high = (col(c).integers() for c in ("best", "low", "high"))
+        civilians = col("deaths_civilians").integers()
+        precision = col("where_prec").integers(pa.int8())
+        gwno_raw = col("country_id").text()
+        admin1, admin2 = col("adm_1").text(), col("adm_2").text()
+        headline = col("source_headline").text()
+    plausible_dates(start, "date_start", where, off)
+    country = col("country").text()
+    geo = _countries(country, gwno_raw, where)
+    arrays = {
+        "event_id": pc.binary_join_element_wise(pa.scalar(f"{SOURCE}:"), ids, ""),
+        "source": pa.repeat(SOURCE, n) if n else pa.array([], pa.string()),
+        "dataset": pa.repeat(release.dataset, n),
+        "source_version": pa.repeat(release.version, n),
+        "source_event_id": ids,
+        "date_start": start,
+        "date_end": end,
+        "country": country,
+        **geo,
+        "admin1": admin1,
+        "admin2": admin2,
+        "latitude": col("latitude").numbers(),
+        "longitude": col("longitude").numbers(),
+        "location_precision": precision,
+        "violence_type": violence,
+        "source_category": _category(violence),
+        "side_a": col("side_a").text(),
+        "side_b": col("side_b").text(),
+        "conflict_name": col("conflict_name").text(),
+        "fatalities_best": best,
+        "fatalities_low": low,
+        "fatalities_high": high,
+        "civilian_deaths": civilians,
+        "headline": headline,
+        "import_id": pa.nulls(n, pa.string()),
+    }
+    events = pa.table(
+        {name: _chunked(arrays[name], f.type) for name, f in zip(EVENT_SCHEMA.names, EVENT_SCHEMA)},
+        schema=EVENT_SCHEMA,
+    )
+    return Parsed(events, release, raw.notes, off)
+
+
+def _chunked(values: pa.Array | pa.ChunkedArray | pa.Scalar, type_: pa.DataType) -> pa.ChunkedArray:
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values])
+    return values.cast(type_)
+
+
+def _violence_from_codes(column: Column) -> pa.ChunkedArray:
+    codes = column.text()
+    keys = pa.array(list(VIOLENCE_CODES))
+    index = pc.index_in(codes, keys)
+    bad = pc.fill_null(pc.and_(pc.is_null(index), pc.is_valid(codes)), False)
+    if pc.any(bad).as_py():
+        raise column._fail(bad, "type_of_violence must be 1, 2 or 3")
+    return pc.take(pa.array(list(VIOLENCE_CODES.values())), index)
+
+
+def _violence_from_labels(column: Column) -> pa.ChunkedArray:
+    labels = pc.utf8_lower(column.text())
+    keys = pa.array(list(VIOLENCE_LABELS))
+    index = pc.index_in(labels, keys)
+    bad = pc.fill_null(pc.and_(pc.is_null(index), pc.is_valid(labels)), False)
+    if pc.any(bad).as_py():
+        raise column._fail(bad, "unknown type_of_violence")
+    return pc.take(pa.array(list(VIOLENCE_LABELS.values())), index)
+
+
+def _category(violence: pa.ChunkedArray) -> pa.ChunkedArray:
+    keys = pa.array(list(SOURCE_CATEGORY))
+    return pc.take(pa.array(list(SOURCE_CATEGORY.values())), pc.index_in(violence, keys))
+
+
+def _countries(
+    country: pa.ChunkedArray, gwno: pa.ChunkedArray, where: str
+) -> dict[str, pa.ChunkedArray]:
+    """Resolve each distinct (country, code) pair once, then spread the answer to all rows."""
+    key = pc.binary_join_element_wise(
+        pc.fill_null(country, ""), pc.fill_null(gwno, ""), "\x1f"
+    )
+    distinct = pc.unique(key)
+    pairs = [k.split("\x1f") for k in distinct.to_pylist()]
+    frame = pd.DataFrame(pairs, columns=["country", "gwno"]).replace("", None)
+    resolved = countries.resolve(frame, where)
+    index = pc.index_in(key, distinct)
+    return {
+        "iso3": pc.take(pa.array(resolved["iso3"], pa.string()), index),
+        "gwno": pc.take(pa.array(resolved["gwno"], pa.int16()), index),
+        "un_region": pc.take(pa.array(resolved["un_region"], pa.string()), index),
+        "un_subregion": pc.take(pa.array(resolved["un_subregion"], pa.string()), index),
+    }
