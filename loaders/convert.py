@@ -62,7 +62,9 @@ class Column:
         """ISO dates, with or without a time part (`2013-01-03 00:00:00.000`)."""
         day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(self.values), 0, 10)
         parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-        bad = pc.fill_null(pc.and_(pc.is_null(parsed), pc.is_valid(self.values)), False)
+        # strptime rolls 2024-02-30 over to March 1st: a round trip catches impossible days.
+        same = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day)
+        bad = pc.fill_null(pc.and_(pc.invert(pc.fill_null(same, False)), pc.is_valid(day)), False)
         if pc.any(bad).as_py():
             raise self._fail(bad, "not a valid date (YYYY-MM-DD)")
         return pc.cast(parsed, pa.date32())

@@ -37,6 +37,7 @@ UCDP_REGIONS = (
 )
 
 CONTINENT_TO_UN_REGION = {"America": "Americas"}
+NOT_FOUND = "\x00not found"
 
 logging.getLogger("country_converter").setLevel(logging.CRITICAL)
 
@@ -124,10 +125,11 @@ def _iso3_from_names(names: pd.Series) -> pd.Series:
     mapped = names.map(fixed)
     rest = names[mapped.isna()].dropna()
     if not rest.empty:
-        found = converter().convert(list(rest), src="regex", to="ISO3", not_found=None)
+        found = converter().convert(list(rest), src="regex", to="ISO3", not_found=NOT_FOUND)
         if isinstance(found, str):
             found = [found]
-        mapped.loc[rest.index] = [f if isinstance(f, str) else None for f in found]
+        # A regex may match several countries (a list comes back): that is no match either.
+        mapped.loc[rest.index] = [f if isinstance(f, str) and f != NOT_FOUND else None for f in found]
     return mapped
 
 

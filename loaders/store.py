@@ -207,7 +207,7 @@ class Store:
             if relation is None:
                 table = _schema_of(columns).empty_table()
             else:
-                table = relation.fetch_arrow_table().cast(_schema_of(columns))
+                table = relation.to_arrow_table().cast(_schema_of(columns))
             return table.to_pandas(date_as_object=False, types_mapper=PANDAS_TYPES.get)
         finally:
             con.close()

@@ -96,11 +96,26 @@ class Parsed:
     row_offset: int = 2
     complete: bool = False  # a whole release (all countries), not a subset
 
+    def coverage(self) -> dict:
+        """Which country-months this file speaks for, zeros included.
+
+        A whole release speaks for every country (`*`), a subset only for its countries. GED
+        starts in January 1989 unless the file starts later (special releases); the end is the
+        release's last month, or the last event's month when that is later.
+        """
+        first = pc.min(self.events["date_start"]).as_py()
+        last = pc.max(self.events["date_start"]).as_py()
+        start = f"{first:%Y-%m}"
+        if self.release.dataset == "ged" and first.year <= 1990:
+            start = "1989-01"
+        end = max(self.release.last_month or "", f"{last:%Y-%m}")
+        countries = (
+            ["*"] if self.complete else sorted(set(pc.unique(self.events["iso3"]).to_pylist()))
+        )
+        return {"first_month": start, "last_month": end, "countries": countries}
+
     def provenance(self) -> dict:
         """The source-specific part of the provenance record."""
-        countries = ["*"] if self.complete else sorted(
-            set(pc.unique(self.events["iso3"]).to_pylist())
-        )
         return {
             "source": SOURCE,
             "dataset": self.release.dataset,
@@ -109,7 +124,7 @@ class Parsed:
             "licence": LICENCE,
             "citation": CITATION_GED,
             "notes": self.notes,
-            "coverage": {"last_month": self.release.last_month, "countries": countries},
+            "coverage": self.coverage(),
         }
 
 
@@ -173,7 +188,9 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
         )
     columns = set(raw.columns)
     if {"best_death", "year", "month", "day"} <= columns:
-        return _parsed(raw, where, release, reduced=True)
+        parsed = _parsed(raw, where, release, reduced=True)
+        parsed.complete = True  # a global file, reduced by location precision, not by country
+        return parsed
     missing = [c for c in GED_NEEDED if c not in columns]
     if missing:
         raise LoaderError(

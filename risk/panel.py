@@ -1,0 +1,150 @@
+"""The country-month panel: fatalities and event counts by violence type, zeros filled.
+
+Every country of the reference list gets a row for every month in range. A zero means
+"the source covers this country-month and recorded nothing"; where no live import covers a
+country-month the values are missing (NA) and `covered` is False, so "no data" is never shown
+as peace. `last_complete_month` is the latest month the data speak for in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from loaders import countries
+from loaders.schema import VIOLENCE_TYPES
+from loaders.store import Store
+
+MEASURES = ("fatalities", "events")
+
+
+def _column(measure: str, violence: str) -> str:
+    return f"{measure}_{violence.replace('-', '_')}"
+
+
+PANEL_COLUMNS = [
+    *(_column(m, v) for m in MEASURES for v in VIOLENCE_TYPES),
+    "fatalities_total",
+    "events_total",
+]
+
+
+def monthly_counts(
+    data_dir: str | Path | None = None, sources: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Sums per (iso3, month, violence_type) straight from the store, and the coverage list."""
+    store = Store(data_dir)
+    con = duckdb.connect()
+    try:
+        events = store.events_relation(
+            con, sources, ["iso3", "date_start", "violence_type", "fatalities_best"]
+        )
+        coverage = [r.provenance["coverage"] for r in store.records(sources)]
+        if events is None:
+            return _empty_counts(), coverage
+        counts = con.sql(
+            """
+            SELECT iso3, date_trunc('month', date_start) AS month, violence_type,
+                   sum(fatalities_best)::BIGINT AS fatalities, count(*)::BIGINT AS events
+            FROM events WHERE violence_type IS NOT NULL GROUP BY ALL
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return counts.to_pandas(), coverage
+
+
+def _empty_counts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "iso3": pd.Series(dtype="str"),
+            "month": pd.Series(dtype="datetime64[s]"),
+            "violence_type": pd.Series(dtype="str"),
+            "fatalities": pd.Series(dtype="int64"),
+            "events": pd.Series(dtype="int64"),
+        }
+    )
+
+
+def counts_from_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The same sums as `monthly_counts`, from a canonical event DataFrame."""
+    known = events[events["violence_type"].notna()]
+    grouped = known.groupby(
+        [known["iso3"], known["date_start"].dt.to_period("M").dt.start_time.rename("month"),
+         known["violence_type"]]
+    )
+    return grouped["fatalities_best"].agg(fatalities="sum", events="size").reset_index()
+
+
+def country_month_panel(
+    data_dir: str | Path | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    sources: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The panel of the store's live data; see `build_panel`."""
+    counts, coverage = monthly_counts(data_dir, sources)
+    return build_panel(counts, coverage, start=start, end=end)
+
+
+def build_panel(
+    counts: pd.DataFrame,
+    coverage: list[dict],
+    *,
+    start: str | None = None,
+    end: str | None = None,
+) -> pd.DataFrame:
+    """One row per (iso3, month) for every reference country and every month in range.
+
+    Columns: iso3, country, month (first day), `fatalities_<type>` and `events_<type>` for the
+    three UCDP violence types, their totals, `covered` and `complete`. The range defaults to
+    the first covered month through the last covered month. `attrs['last_complete_month']`
+    holds the last month the data speak for in full (`complete` is True up to it).
+    """
+    reference = countries.reference()
+    iso3s = sorted(set(reference["iso3"]) | set(counts["iso3"].dropna()))
+    if not coverage:
+        frame = pd.DataFrame(columns=["iso3", "country", "month", *PANEL_COLUMNS])
+        frame.attrs["last_complete_month"] = None
+        return frame
+    first = min(pd.Period(c["first_month"], "M") for c in coverage)
+    last = max(pd.Period(c["last_month"], "M") for c in coverage)
+    months = pd.period_range(
+        pd.Period(start, "M") if start else first, pd.Period(end, "M") if end else last, freq="M"
+    )
+    wide = counts.assign(month=counts["month"].dt.to_period("M")).pivot_table(
+        index=["iso3", "month"], columns="violence_type", values=["fatalities", "events"],
+        aggfunc="sum", fill_value=0,
+    )
+    wide.columns = [_column(m, v) for m, v in wide.columns]
+    grid = pd.MultiIndex.from_product([iso3s, months], names=["iso3", "month"])
+    panel = wide.reindex(grid).reindex(columns=PANEL_COLUMNS[:6]).fillna(0).astype("int64")
+    panel["fatalities_total"] = panel[[_column("fatalities", v) for v in VIOLENCE_TYPES]].sum(axis=1)
+    panel["events_total"] = panel[[_column("events", v) for v in VIOLENCE_TYPES]].sum(axis=1)
+    panel = panel.reset_index()
+    covered = _covered(panel[["iso3", "month"]], coverage)
+    panel[PANEL_COLUMNS] = panel[PANEL_COLUMNS].astype("Int64").where(covered)
+    panel["covered"] = covered
+    panel["complete"] = panel["month"] <= last
+    names = reference.set_index("iso3")["name"]
+    panel.insert(1, "country", panel["iso3"].map(names).fillna(panel["iso3"]))
+    panel["month"] = panel["month"].dt.start_time
+    panel.attrs["last_complete_month"] = str(last)
+    return panel
+
+
+def _covered(keys: pd.DataFrame, coverage: list[dict]) -> pd.Series:
+    """True where some import speaks for the country-month (zeros are real zeros there)."""
+    covered = pd.Series(False, index=keys.index)
+    for c in coverage:
+        in_range = keys["month"].between(
+            pd.Period(c["first_month"], "M"), pd.Period(c["last_month"], "M")
+        )
+        if c["countries"] != ["*"]:
+            in_range &= keys["iso3"].isin(c["countries"])
+        covered |= in_range
+    return covered

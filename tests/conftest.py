@@ -1,0 +1,62 @@
+"""Shared test helpers: where the shared data lives, a fresh store, GED files built from rows."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SMALL_GED = FIXTURES / "GEDEvent_v25_1_small.csv"
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("ARTICLE99_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data; skipped on a laptop without it, a failure in CI."""
+    path = shared_data_dir()
+    if not (path / "PROVENANCE.md").exists():
+        if os.environ.get("ARTICLE99_REQUIRE_SHARED_DATA"):
+            pytest.fail(f"shared data missing at {path}")
+        pytest.skip(f"shared data not found at {path}")
+    return path
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def ged_rows() -> list[dict[str, str]]:
+    """The hand-written GED fixture as a list of rows (column -> text)."""
+    with SMALL_GED.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_ged(path: Path, rows: list[dict[str, str]], *, header: bool = True) -> Path:
+    """Write rows in GED's 49-column layout (the fixture's header order)."""
+    columns = list(ged_rows()[0])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        if header:
+            writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under `root`, to prove a failed import changed nothing."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }

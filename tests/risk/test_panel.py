@@ -1,0 +1,56 @@
+"""The country-month panel on hand-written data: exact sums, zeros, gaps, last complete month."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import loaders
+from loaders import countries
+from risk.panel import build_panel, counts_from_events, country_month_panel
+from tests.conftest import SMALL_GED, ged_rows, write_ged
+
+
+def test_panel_sums_by_violence_type_and_fills_zeros(store_dir: Path) -> None:
+    loaders.import_file(SMALL_GED, data_dir=store_dir)
+    panel = country_month_panel(store_dir, start="2024-01", end="2024-03")
+    assert panel.attrs["last_complete_month"] == "2024-12"
+    mali = panel[panel.iso3 == "MLI"].set_index(panel[panel.iso3 == "MLI"].month.dt.month)
+    assert mali.loc[1, ["fatalities_state_based", "events_state_based"]].tolist() == [8, 1]
+    assert mali.loc[2, ["fatalities_one_sided", "fatalities_non_state", "fatalities_total"]].tolist() == [
+        12, 7, 19,
+    ]
+    assert mali.loc[2, "events_total"] == 2
+    assert mali.loc[3, "fatalities_total"] == 0 and mali.loc[3, "covered"]
+    assert mali.loc[1, "country"] == "Mali"
+    # Every reference country has every month; those this subset does not cover are NA.
+    assert len(panel) == len(countries.reference()) * 3
+    niger = panel[panel.iso3 == "NER"]
+    assert niger["fatalities_total"].isna().all() and not niger["covered"].any()
+
+
+def test_panel_of_a_whole_release_is_zero_for_quiet_countries(store_dir: Path, tmp_path: Path) -> None:
+    whole = write_ged(tmp_path / "GEDEvent_v25_1.csv", ged_rows())  # UCDP's own name: all countries
+    loaders.import_file(whole, data_dir=store_dir)
+    panel = country_month_panel(store_dir)
+    assert panel["month"].min() == pd.Timestamp("2024-01-01")
+    assert panel["month"].max() == pd.Timestamp("2024-12-01")
+    niger = panel[panel.iso3 == "NER"]
+    assert (niger["fatalities_total"] == 0).all() and niger["covered"].all()
+    assert panel["fatalities_total"].sum() == 43
+
+
+def test_panel_from_an_event_frame_matches_the_store(store_dir: Path) -> None:
+    loaders.import_file(SMALL_GED, data_dir=store_dir)
+    events = loaders.load_events(store_dir)
+    coverage = [r.provenance["coverage"] for r in loaders.Store(store_dir).records()]
+    from_frame = build_panel(counts_from_events(events), coverage)
+    from_store = country_month_panel(store_dir)
+    pd.testing.assert_frame_equal(from_frame, from_store)
+
+
+def test_empty_store_gives_an_empty_panel(store_dir: Path) -> None:
+    panel = country_month_panel(store_dir)
+    assert panel.empty
+    assert panel.attrs["last_complete_month"] is None
