@@ -60,9 +60,12 @@ def _status(store: Store, as_json: bool) -> None:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     if not records:
-        print(f"The store at {store.root} is empty. Import a file or run: python -m loaders fetch ucdp")
+        print(f"The store at {store.root} is empty.")
+        print("Import a file, or download UCDP data: python -m loaders fetch ucdp")
         return
-    print(f"Store {store.root} (version {manifest['version']}, updated {manifest.get('updated_at')})")
+    print(
+        f"Store {store.root} (version {manifest['version']}, updated {manifest.get('updated_at')})"
+    )
     for record in records:
         p = record.provenance
         print(
@@ -79,8 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = getattr(args, "data_dir_sub", None) or args.data_dir
     try:
         if args.command == "import":
-            record = import_file(args.path, source=args.source, version=args.version,
-                                 data_dir=data_dir)
+            record = import_file(
+                args.path, source=args.source, version=args.version, data_dir=data_dir
+            )
             _report(record.provenance)
         elif args.command == "fetch":
             record = ucdp_remote.fetch(

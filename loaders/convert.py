@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 
 from loaders.errors import LoaderError
 
+INT32 = pa.int32()
 INTEGER = r"^\s*[-+]?\d+(\.0*)?\s*$"
 NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
@@ -43,13 +44,15 @@ class Column:
         trimmed = pc.utf8_trim_whitespace(self.values)
         return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
-    def integers(self, type_: pa.DataType = pa.int32()) -> pa.ChunkedArray:
+    def integers(self, type_: pa.DataType = INT32) -> pa.ChunkedArray:
         """Whole numbers (`3` or `3.0`); anything else is an error naming the row."""
         try:
             return pc.cast(pc.cast(self.values, pa.float64()), type_)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             self._check_pattern(INTEGER, "not a whole number")
-            raise self._fail(pc.fill_null(pc.is_valid(self.values), False), "out of range") from None
+            raise self._fail(
+                pc.fill_null(pc.is_valid(self.values), False), "out of range"
+            ) from None
 
     def numbers(self) -> pa.ChunkedArray:
         try:

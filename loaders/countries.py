@@ -129,7 +129,9 @@ def _iso3_from_names(names: pd.Series) -> pd.Series:
         if isinstance(found, str):
             found = [found]
         # A regex may match several countries (a list comes back): that is no match either.
-        mapped.loc[rest.index] = [f if isinstance(f, str) and f != NOT_FOUND else None for f in found]
+        mapped.loc[rest.index] = [
+            f if isinstance(f, str) and f != NOT_FOUND else None for f in found
+        ]
     return mapped
 
 

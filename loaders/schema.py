@@ -7,11 +7,11 @@
 | dataset | string | the producer's product: `ged` (yearly), `candidate` (monthly), `acled` |
 | source_version | string | release, e.g. `24.1` (GED), `25.0.6` (Candidate) |
 | source_event_id | string | the producer's own id |
-| date_start, date_end | date32 | first and last day the event may have happened (end may be null) |
+| date_start, date_end | date32 | first and last possible day of the event (end may be null) |
 | country | string | the source's country name |
 | iso3 | string | ISO 3166-1 alpha-3 (Kosovo: XKX) |
 | gwno | int16 | Gleditsch-Ward code (UCDP's `country_id`) |
-| un_region, un_subregion | string | UN M49 region (Africa, Americas, Asia, Europe, Oceania) and subregion |
+| un_region, un_subregion | string | UN M49 region (Africa, Americas, …) and subregion |
 | admin1, admin2 | string | first and second administrative level, as the source writes them |
 | latitude, longitude | float64 | WGS84 degrees |
 | location_precision | int8 | UCDP `where_prec` 1 (exact) … 7; ACLED `geo_precision` 1 … 3 |
@@ -19,7 +19,7 @@
 | source_category | string | the source's own category (UCDP violence label, ACLED event type) |
 | side_a, side_b | string | the two sides / actors |
 | conflict_name | string | UCDP conflict name (null for sources without one) |
-| fatalities_best, fatalities_low, fatalities_high | int32 | fatality estimates (best is never null) |
+| fatalities_best, _low, _high | int32 | fatality estimates (best is never null) |
 | civilian_deaths | int32 | civilian deaths where the source records them, else null |
 | headline | string | the source's headline or notes |
 | import_id | string | the store import the row came from (for provenance) |
@@ -139,7 +139,9 @@ def validate_events(table: pa.Table, where: str, row_offset: int = 2) -> list[st
     (2 for a CSV with a header). Returns the warn-only findings as sentences.
     """
     if table.schema != EVENT_SCHEMA:
-        raise LoaderError(where, f"internal: events do not match the canonical schema ({table.schema})")
+        raise LoaderError(
+            where, f"internal: events do not match the canonical schema ({table.schema})"
+        )
     for column in REQUIRED:
         nulls = table[column].null_count
         if nulls:

@@ -134,7 +134,9 @@ class Store:
         except FileNotFoundError:
             return {"version": 0, "imports": {}}
         except (OSError, ValueError) as exc:
-            raise LoaderError(str(self.manifest_path), f"the store manifest is unreadable ({exc})")
+            raise LoaderError(
+                str(self.manifest_path), f"the store manifest is unreadable ({exc})"
+            ) from None
 
     def version(self) -> str:
         """A token that changes whenever the live data change (for caches)."""
@@ -183,16 +185,20 @@ class Store:
         ).astype({"iso3": "string", "last_day": "datetime64[s]"})
         con.register("import_rank", ranks)
         con.register("yearly_cover", cover)
-        files = [str(r.events_path) for r in records]
-        cols = ", ".join(f'"{c}"' for c in needed)
+        unknown = set(wanted) - set(EVENT_SCHEMA.names)
+        if unknown:
+            raise ValueError(f"not canonical event columns: {sorted(unknown)}")
+        con.read_parquet([str(r.events_path) for r in records]).select(*needed).create_view(
+            "live_events"
+        )
+        # Column names are checked against the schema above, so formatting them in is safe.
         select = ", ".join(f'e."{c}"' for c in wanted)
         sql = f"""
-            WITH ev AS (SELECT {cols} FROM read_parquet({files!r}))
-            SELECT {select} FROM ev e JOIN import_rank r USING (import_id)
+            SELECT {select} FROM live_events e JOIN import_rank r USING (import_id)
             WHERE e.dataset <> 'candidate' OR NOT EXISTS (
                 SELECT 1 FROM yearly_cover c
                 WHERE (c.iso3 = '*' OR c.iso3 = e.iso3) AND e.date_start <= c.last_day)
-        """
+        """  # noqa: S608
         if len(records) > 1:
             sql += " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
         return con.sql(sql)
@@ -254,7 +260,9 @@ class Store:
             where = provenance["file"]
             warnings = validate_events(events, where, row_offset)
             import_id = import_key(
-                provenance["source"], provenance["dataset"], provenance["version"],
+                provenance["source"],
+                provenance["dataset"],
+                provenance["version"],
                 provenance["file"],
             )
             events = events.set_column(

@@ -24,9 +24,27 @@ SOURCE = "ucdp"
 LICENCE = "CC BY 4.0"
 CITATION_GED = (
     "Sundberg, Ralph and Erik Melander (2013). Introducing the UCDP Georeferenced Event "
-    "Dataset. Journal of Peace Research 50(4). Högbladh, Stina (2025). UCDP GED Codebook. "
-    "Department of Peace and Conflict Research, Uppsala University."
+    "Dataset. Journal of Peace Research 50(4)."
 )
+CITATION_CANDIDATE = (
+    "Hegre, Håvard, Mihai Croicu, Kristine Eck and Stina Högbladh (2020). Introducing the UCDP "
+    "Candidate Events Dataset. Research & Politics 7(3)."
+)
+# UCDP asks users to cite the yearly "Organized violence" article of the release they use.
+CITATION_RELEASE = {
+    "21.1": "Pettersson, Therese, Shawn Davies, Amber Deniz, Garoun Engström, Nanar Hawach, "
+    "Stina Högbladh, Margareta Sollenberg and Magnus Öberg (2021). Organized violence "
+    "1989-2020, with a special emphasis on Syria. Journal of Peace Research 58(4).",
+    "23.1": "Davies, Shawn, Therese Pettersson and Magnus Öberg (2023). Organized violence "
+    "1989-2022 and the return of conflicts between states?. Journal of Peace Research 60(4).",
+    "24.1": "Davies, Shawn, Garoun Engström, Therese Pettersson and Magnus Öberg (2024). "
+    "Organized violence 1989-2023, and the prevalence of organized crime groups. Journal of "
+    "Peace Research.",
+    "25.1": "Davies, Shawn, Therese Pettersson, Margareta Sollenberg and Magnus Öberg (2025). "
+    "Organized violence 1989-2024, and the challenges of identifying civilian victims. Journal "
+    "of Peace Research.",
+}
+
 
 # The 49 columns of GED ≥ 20.1 and of the Candidate releases, in UCDP's order.
 GED_COLUMNS = (
@@ -86,6 +104,21 @@ class Release:
         return f"{year}-{month:02d}"
 
 
+def citation(release: Release) -> str:
+    """What to cite for a release: the dataset article plus the release's own article."""
+    parts = [CITATION_GED]
+    if release.dataset == "candidate":
+        parts.append(CITATION_CANDIDATE)
+    parts.append(
+        CITATION_RELEASE.get(
+            release.version,
+            f"and the 'Organized violence' article of UCDP release {release.version} "
+            "(see ucdp.uu.se/downloads)",
+        )
+    )
+    return " ".join(parts)
+
+
 @dataclass
 class Parsed:
     """Canonical events from one file plus what provenance should say about them."""
@@ -122,13 +155,15 @@ class Parsed:
             "version": self.release.version,
             "label": self.release.label,
             "licence": LICENCE,
-            "citation": CITATION_GED,
+            "citation": citation(self.release),
             "notes": self.notes,
             "coverage": self.coverage(),
         }
 
 
-OFFICIAL_NAMES = re.compile(r"^(ged\d\d1-csv\.zip|GEDEvent_v\d\d_1\.csv|GEDEvent_v\d\d_0_\d+\.csv)$")
+OFFICIAL_NAMES = re.compile(
+    r"^(ged\d\d1-csv\.zip|GEDEvent_v\d\d_1\.csv|GEDEvent_v\d\d_0_\d+\.csv)$"
+)
 
 
 _VERSION_PATTERNS = (
@@ -193,9 +228,7 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
         return parsed
     missing = [c for c in GED_NEEDED if c not in columns]
     if missing:
-        raise LoaderError(
-            where, f"not a UCDP GED file: missing columns {', '.join(missing)}"
-        )
+        raise LoaderError(where, f"not a UCDP GED file: missing columns {', '.join(missing)}")
     if "relid" not in columns:
         raw.notes.append("older GED schema (19.1 style, without relid/code_status) imported")
     parsed = _parsed(raw, where, release, reduced=False)
@@ -211,9 +244,7 @@ def table_from_records(records: list[dict], where: str, release: Release) -> Par
     if missing:
         raise LoaderError(where, f"API records lack fields: {', '.join(missing)}")
     arrays = {
-        name: pa.chunked_array(
-            [pa.array([_as_text(r.get(name)) for r in records], pa.string())]
-        )
+        name: pa.chunked_array([pa.array([_as_text(r.get(name)) for r in records], pa.string())])
         for name in GED_NEEDED
     }
     raw = RawTable(pa.table(arrays), list(GED_NEEDED), row_offset=0)
@@ -287,7 +318,7 @@ def _parsed(raw: RawTable, where: str, release: Release, *, reduced: bool) -> Pa
         "import_id": pa.nulls(n, pa.string()),
     }
     events = pa.table(
-        {name: _chunked(arrays[name], f.type) for name, f in zip(EVENT_SCHEMA.names, EVENT_SCHEMA)},
+        {f.name: _chunked(arrays[f.name], f.type) for f in EVENT_SCHEMA},
         schema=EVENT_SCHEMA,
     )
     return Parsed(events, release, raw.notes, off)
@@ -328,9 +359,7 @@ def _countries(
     country: pa.ChunkedArray, gwno: pa.ChunkedArray, where: str
 ) -> dict[str, pa.ChunkedArray]:
     """Resolve each distinct (country, code) pair once, then spread the answer to all rows."""
-    key = pc.binary_join_element_wise(
-        pc.fill_null(country, ""), pc.fill_null(gwno, ""), "\x1f"
-    )
+    key = pc.binary_join_element_wise(pc.fill_null(country, ""), pc.fill_null(gwno, ""), "\x1f")
     distinct = pc.unique(key)
     pairs = [k.split("\x1f") for k in distinct.to_pylist()]
     frame = pd.DataFrame(pairs, columns=["country", "gwno"]).replace("", None)

@@ -73,8 +73,11 @@ def counts_from_events(events: pd.DataFrame) -> pd.DataFrame:
     """The same sums as `monthly_counts`, from a canonical event DataFrame."""
     known = events[events["violence_type"].notna()]
     grouped = known.groupby(
-        [known["iso3"], known["date_start"].dt.to_period("M").dt.start_time.rename("month"),
-         known["violence_type"]]
+        [
+            known["iso3"],
+            known["date_start"].dt.to_period("M").dt.start_time.rename("month"),
+            known["violence_type"],
+        ]
     )
     return grouped["fatalities_best"].agg(fatalities="sum", events="size").reset_index()
 
@@ -117,13 +120,18 @@ def build_panel(
         pd.Period(start, "M") if start else first, pd.Period(end, "M") if end else last, freq="M"
     )
     wide = counts.assign(month=counts["month"].dt.to_period("M")).pivot_table(
-        index=["iso3", "month"], columns="violence_type", values=["fatalities", "events"],
-        aggfunc="sum", fill_value=0,
+        index=["iso3", "month"],
+        columns="violence_type",
+        values=["fatalities", "events"],
+        aggfunc="sum",
+        fill_value=0,
     )
     wide.columns = [_column(m, v) for m, v in wide.columns]
     grid = pd.MultiIndex.from_product([iso3s, months], names=["iso3", "month"])
     panel = wide.reindex(grid).reindex(columns=PANEL_COLUMNS[:6]).fillna(0).astype("int64")
-    panel["fatalities_total"] = panel[[_column("fatalities", v) for v in VIOLENCE_TYPES]].sum(axis=1)
+    panel["fatalities_total"] = panel[[_column("fatalities", v) for v in VIOLENCE_TYPES]].sum(
+        axis=1
+    )
     panel["events_total"] = panel[[_column("events", v) for v in VIOLENCE_TYPES]].sum(axis=1)
     panel = panel.reset_index()
     covered = _covered(panel[["iso3", "month"]], coverage)

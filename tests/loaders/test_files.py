@@ -97,7 +97,7 @@ def test_truncated_archives_are_refused(tmp_path: Path) -> None:
         read_delimited(zipped, known_columns=KNOWN)
     gz = tmp_path / "ged.csv.gz"
     gz.write_bytes(gzip.compress(SMALL_GED.read_bytes() * 50)[:900])
-    with pytest.raises(LoaderError, match="damaged or truncated|not a readable"):
+    with pytest.raises(LoaderError, match="damaged or truncated"):
         read_delimited(gz, known_columns=KNOWN)
 
 
@@ -106,5 +106,5 @@ def test_zip_with_several_csvs_names_them(tmp_path: Path) -> None:
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.writestr("a.csv", "id,country,best\n1,Mali,2\n")
         archive.writestr("b.csv", "id,country,best\n1,Mali,2\n")
-    with pytest.raises(LoaderError, match=r"several CSV files \(a.csv, b.csv\)"):
+    with pytest.raises(LoaderError, match=r"several CSV files \(a\.csv, b\.csv\)"):
         read_delimited(zipped, known_columns=KNOWN)

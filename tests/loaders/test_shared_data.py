@@ -52,8 +52,9 @@ def test_every_ged_country_maps_to_iso3_and_un_regions(shared_data: Path) -> Non
             if GED_FILES[name] == "best"
         ]
     ).drop_duplicates()
-    names = pd.read_csv(shared_data / "ucdp_ged_v21_1_global_precise_reduced.csv.gz",
-                        usecols=["country"]).drop_duplicates()
+    names = pd.read_csv(
+        shared_data / "ucdp_ged_v21_1_global_precise_reduced.csv.gz", usecols=["country"]
+    ).drop_duplicates()
     frame = pd.concat([pairs.rename(columns={"country_id": "gwno"}), names.assign(gwno=None)])
     resolved = countries.resolve(frame.astype({"gwno": "object"}), "shared")
     assert resolved["iso3"].str.fullmatch(r"[A-Z]{3}").all()

@@ -27,7 +27,9 @@ def test_import_keeps_raw_file_provenance_and_events(store_dir: Path) -> None:
     assert provenance["first_date"] == "2024-01-04"
     assert len(provenance["sha256"]) == 64
     assert provenance["coverage"] == {
-        "first_month": "2024-01", "last_month": "2024-12", "countries": ["MLI", "SRB", "YEM"],
+        "first_month": "2024-01",
+        "last_month": "2024-12",
+        "countries": ["MLI", "SRB", "YEM"],
     }
     events = loaders.load_events(store_dir)
     assert len(events) == 5
@@ -94,13 +96,13 @@ def test_empty_store_reads_as_an_empty_table(store_dir: Path) -> None:
     assert events.empty
 
 
-def _hold_lock(data_dir: str, ready, release) -> None:  # noqa: ANN001 - multiprocessing events
+def _hold_lock(data_dir: str, ready, release) -> None:
     with Store(data_dir).lock():
         ready.set()
         release.wait(20)
 
 
-def test_a_second_import_waits_then_is_refused(store_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_second_import_waits_then_is_refused(store_dir: Path, monkeypatch) -> None:
     monkeypatch.setattr("loaders.store.LOCK_WAIT_SECONDS", 0.3)
     ready, release = multiprocessing.Event(), multiprocessing.Event()
     holder = multiprocessing.Process(target=_hold_lock, args=(str(store_dir), ready, release))
@@ -115,7 +117,7 @@ def test_a_second_import_waits_then_is_refused(store_dir: Path, monkeypatch) -> 
     assert loaders.import_file(SMALL_GED, data_dir=store_dir).provenance["rows"] == 5
 
 
-def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "env-store"))
     loaders.import_file(SMALL_GED)
     assert (tmp_path / "env-store" / "manifest.json").exists()

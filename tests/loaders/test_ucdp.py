@@ -24,12 +24,18 @@ def test_small_fixture_becomes_canonical_events() -> None:
     assert events.loc["1002", "civilian_deaths"] == 12
     assert events.loc["1002", "date_end"].isoformat() == "2024-02-11"
     assert list(events["violence_type"]) == [
-        "state-based", "one-sided", "non-state", "state-based", "one-sided",
+        "state-based",
+        "one-sided",
+        "non-state",
+        "state-based",
+        "one-sided",
     ]
     # UCDP's own Gleditsch-Ward codes for Yemen and Serbia, and their ISO3 and UN regions.
     assert events.loc["2001", ["iso3", "gwno", "un_region"]].tolist() == ["YEM", 678, "Asia"]
     assert events.loc["3001", ["iso3", "gwno", "un_subregion"]].tolist() == [
-        "SRB", 345, "Southern Europe",
+        "SRB",
+        345,
+        "Southern Europe",
     ]
     assert events.loc["1002", "admin1"] == "Ségou region"
     assert pd.isna(events.loc["1002", "admin2"])
@@ -90,7 +96,12 @@ def _bad(tmp_path: Path, row: int, **changes: str) -> Path:
         (1, {"best": "-4"}, "row 3", "fatalities_best is negative"),
         (2, {"best": "many"}, "row 4, column best", "not a whole number: 'many'"),
         (0, {"low": "1.5"}, "row 2, column low", "not a whole number: '1.5'"),
-        (3, {"date_start": "2024-02-30 00:00:00.000"}, "row 5, column date_start", "not a valid date"),
+        (
+            3,
+            {"date_start": "2024-02-30 00:00:00.000"},
+            "row 5, column date_start",
+            "not a valid date",
+        ),
         (0, {"date_start": "2094-01-01"}, "row 2, column date_start", "impossible event date"),
         (0, {"date_end": "2023-12-01"}, "row 2", "date_end is before date_start"),
         (4, {"latitude": "95.2"}, "row 6", "latitude outside"),
@@ -123,4 +134,6 @@ def test_missing_columns_are_listed(tmp_path: Path) -> None:
 def test_low_best_high_disorder_is_a_warning_not_a_refusal(tmp_path: Path) -> None:
     path = _bad(tmp_path, 0, low="9", best="8", high="10")
     parsed = ucdp.read_file(path)
-    assert validate_events(parsed.events, "x") == ["1 events: fatalities not ordered low ≤ best ≤ high"]
+    assert validate_events(parsed.events, "x") == [
+        "1 events: fatalities not ordered low ≤ best ≤ high"
+    ]

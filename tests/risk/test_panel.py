@@ -8,7 +8,7 @@ import pandas as pd
 
 import loaders
 from loaders import countries
-from risk.panel import build_panel, counts_from_events, country_month_panel
+from risk.panel import build_panel, country_month_panel, counts_from_events
 from tests.conftest import SMALL_GED, ged_rows, write_ged
 
 
@@ -18,8 +18,12 @@ def test_panel_sums_by_violence_type_and_fills_zeros(store_dir: Path) -> None:
     assert panel.attrs["last_complete_month"] == "2024-12"
     mali = panel[panel.iso3 == "MLI"].set_index(panel[panel.iso3 == "MLI"].month.dt.month)
     assert mali.loc[1, ["fatalities_state_based", "events_state_based"]].tolist() == [8, 1]
-    assert mali.loc[2, ["fatalities_one_sided", "fatalities_non_state", "fatalities_total"]].tolist() == [
-        12, 7, 19,
+    assert mali.loc[
+        2, ["fatalities_one_sided", "fatalities_non_state", "fatalities_total"]
+    ].tolist() == [
+        12,
+        7,
+        19,
     ]
     assert mali.loc[2, "events_total"] == 2
     assert mali.loc[3, "fatalities_total"] == 0 and mali.loc[3, "covered"]
@@ -30,7 +34,9 @@ def test_panel_sums_by_violence_type_and_fills_zeros(store_dir: Path) -> None:
     assert niger["fatalities_total"].isna().all() and not niger["covered"].any()
 
 
-def test_panel_of_a_whole_release_is_zero_for_quiet_countries(store_dir: Path, tmp_path: Path) -> None:
+def test_panel_of_a_whole_release_is_zero_for_quiet_countries(
+    store_dir: Path, tmp_path: Path
+) -> None:
     whole = write_ged(tmp_path / "GEDEvent_v25_1.csv", ged_rows())  # UCDP's own name: all countries
     loaders.import_file(whole, data_dir=store_dir)
     panel = country_month_panel(store_dir)

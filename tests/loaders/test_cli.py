@@ -1,0 +1,68 @@
+"""`python -m loaders` as an analyst runs it: exit codes, one-line errors, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loaders.cli import main
+from tests.conftest import REPO, SMALL_GED, tree_digest
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loaders", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        timeout=120,
+    )
+
+
+def test_import_then_status(store_dir: Path) -> None:
+    done = run_cli("import", str(SMALL_GED), "--data-dir", str(store_dir))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Imported UCDP GED 25.1 from GEDEvent_v25_1_small.csv: 5 events, 43 deaths" in done.stdout
+    )
+    status = run_cli("status", "--json", "--data-dir", str(store_dir))
+    payload = json.loads(status.stdout)
+    assert payload["version"] == 1
+    assert [(i["label"], i["rows"], i["fatalities_best"]) for i in payload["imports"]] == [
+        ("UCDP GED 25.1", 5, 43)
+    ]
+    text = run_cli("status", env={"ARTICLE99_DATA_DIR": str(store_dir)})
+    assert "UCDP GED 25.1: 5 events, 43 deaths (best), 2024-01-04 … 2024-03-15" in text.stdout
+
+
+def test_bad_file_exits_non_zero_with_one_line_and_no_traceback(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir)]) == 0
+    before = tree_digest(store_dir)
+    bad = tmp_path / "GEDEvent_v25_1.csv"
+    bad.write_text(SMALL_GED.read_text(encoding="utf-8").replace(",8,10,8,", ",x,10,8,"), "utf-8")
+    done = run_cli("import", str(bad), "--data-dir", str(store_dir))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: GEDEvent_v25_1.csv, row 2, column best: not a whole number: 'x'"
+    ]
+    assert "Traceback" not in done.stderr
+    assert tree_digest(store_dir) == before
+
+
+def test_missing_file_and_unknown_source(store_dir: Path) -> None:
+    done = run_cli("import", "nowhere.csv", "--data-dir", str(store_dir))
+    assert done.returncode == 1 and "nowhere.csv: no such file" in done.stderr
+    done = run_cli("import", str(SMALL_GED), "--source", "gdelt", "--data-dir", str(store_dir))
+    assert done.returncode == 1 and "unknown source 'gdelt'; known: ucdp" in done.stderr
+
+
+def test_empty_store_status_says_what_to_do(store_dir: Path) -> None:
+    done = run_cli("status", "--data-dir", str(store_dir))
+    assert done.returncode == 0
+    assert "is empty" in done.stdout and "python -m loaders fetch ucdp" in done.stdout

@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: cached wrappers around `loaders` and `risk` (nothing else)."""
