@@ -202,6 +202,25 @@ def release_from_name(name: str) -> Release | None:
     return None
 
 
+# Other UCDP and UCDP-derived tables people may try to import, recognised by their columns.
+NOT_EVENT_DATA = {
+    "the UCDP/PRIO Armed Conflict Dataset (one row per conflict-year)": (
+        "conflict_id",
+        "intensity_level",
+        "type_of_conflict",
+        "gwno_loc",
+    ),
+    "the UCDP Battle-Related Deaths dataset (one row per dyad-year)": (
+        "dyad_id",
+        "bd_best",
+        "bd_low",
+        "bd_high",
+    ),
+    "the UCDP Actor Dataset (one row per actor)": ("ActorId", "NameData", "Org"),
+    "a country-year aggregate (Our World in Data)": ("Entity", "Year", "Deaths"),
+}
+
+
 def _include(columns: list[str]) -> list[str]:
     wanted = set(GED_NEEDED) | set(REDUCED_COLUMNS)
     return [c for c in columns if c in wanted]
@@ -209,13 +228,19 @@ def _include(columns: list[str]) -> list[str]:
 
 def read_file(path: Path, version: str | None = None) -> Parsed:
     """Read a GED or Candidate CSV (plain, `.gz` or `.zip`) into canonical events."""
+    signatures = [c for cols in NOT_EVENT_DATA.values() for c in cols]
     raw = read_delimited(
         path,
-        known_columns=GED_COLUMNS + REDUCED_COLUMNS,
+        known_columns=[*GED_COLUMNS, *REDUCED_COLUMNS, *signatures],
         headerless_columns=GED_COLUMNS,
         include=_include,
     )
     where = describe(path, raw.member)
+    for what, signature in NOT_EVENT_DATA.items():
+        if set(signature) <= set(raw.columns):
+            raise LoaderError(
+                where, f"is {what}, not event data; import a GED or Candidate events file"
+            )
     release = parse_release(version) if version else release_from_name(raw.member or path.name)
     if release is None:
         raise LoaderError(

@@ -32,6 +32,23 @@ def test_every_shared_ged_file_imports_whole(shared_data: Path, store_dir: Path,
     assert events["un_region"].notna().all() and events["un_subregion"].notna().all()
 
 
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("ucdp_prio_acd_v25_1.csv", "UCDP/PRIO Armed Conflict Dataset"),
+        ("ucdp_brd_dyadic_v24_1.csv", "Battle-Related Deaths"),
+        ("ucdp_actor_v22_1.csv", "Actor Dataset"),
+        ("owid_ucdp_deaths_in_armed_conflicts_by_country_year.csv", "country-year aggregate"),
+    ],
+)
+def test_other_ucdp_tables_are_refused_with_the_reason(
+    shared_data: Path, store_dir: Path, name: str, what: str
+) -> None:
+    with pytest.raises(loaders.LoaderError, match=f"is .*{what}.*, not event data"):
+        loaders.import_file(shared_data / name, data_dir=store_dir)
+    assert not (store_dir / "manifest.json").exists()
+
+
 def test_documented_totals(shared_data: Path, store_dir: Path) -> None:
     """The figures PROVENANCE.md states for the files."""
     myanmar = loaders.import_file(shared_data / "ucdp_ged_v24_1_myanmar.csv.gz", data_dir=store_dir)
