@@ -1,0 +1,108 @@
+"""`python -m risk`: measure forecast skill on the VIEWS prediction challenge.
+
+    python -m risk evaluate views --features FILE --out PRED.parquet [--actuals FILE]
+
+Exit codes: 0 success, 1 bad input (one line on stderr naming the file and what is wrong, never
+a traceback), 2 wrong usage. Each subcommand is one `add_*` function in COMMANDS that adds its
+parser and sets `run`, the function that does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loaders.errors import LoaderError
+from risk import views
+from risk.evaluate import FORECASTERS, evaluate_window, format_table, resolve_forecaster
+
+
+def add_evaluate(commands: argparse._SubParsersAction) -> None:
+    """`evaluate views`: forecast a challenge window, write the draws, score them given actuals."""
+    evaluate = commands.add_parser("evaluate", help="measure forecast skill")
+    targets = evaluate.add_subparsers(dest="target", required=True)
+    challenge = targets.add_parser(
+        "views",
+        help="the VIEWS 2023/24 prediction challenge, country-month",
+        description="Forecast window Y from cm_features_to_octY-1.parquet; with --actuals, "
+        "print the model's skill beside the challenge's four benchmarks.",
+    )
+    challenge.add_argument(
+        "--features", required=True, help="cm_features_to_octY-1.parquet (the model's only input)"
+    )
+    challenge.add_argument(
+        "--out",
+        required=True,
+        help="where to write the draws (month_id, country_id, draw, outcome)",
+    )
+    challenge.add_argument("--actuals", help="cm_actuals_Y.parquet: score and print the table")
+    challenge.add_argument(
+        "--bootstrap",
+        help="the official global bootstrap draws (default: bm_cm_bootstrap_expanded_Y.parquet "
+        "beside the actuals, when there)",
+    )
+    challenge.add_argument(
+        "--model",
+        default="model",
+        choices=FORECASTERS,
+        help="what to evaluate: risk.model (default) or a baseline in its place",
+    )
+    challenge.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    challenge.add_argument(
+        "--n-draws", type=_positive, default=1000, help="draws per country-month (default 1000)"
+    )
+    challenge.set_defaults(run=_evaluate_views)
+
+
+COMMANDS = [add_evaluate]  # `python -m risk forecast` will be one more add_* function here
+
+
+def _evaluate_views(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise LoaderError(str(out), "the folder does not exist")
+    result = evaluate_window(
+        args.features,
+        args.actuals,
+        args.bootstrap,
+        model_name=args.model,
+        n_draws=args.n_draws,
+        seed=args.seed,
+        model=resolve_forecaster(args.model),
+    )
+    views.write_draws(result.draws, out)
+    cells = len(result.draws) // args.n_draws
+    print(f"Wrote {len(result.draws):,} draws ({cells:,} country-months) to {out}")
+    if result.table is not None:
+        print()
+        print(format_table(result.table, result.title, result.notes))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m risk",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(commands)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (LoaderError, ValueError, OSError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
