@@ -51,6 +51,9 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
     )
     challenge.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     challenge.add_argument(
+        "--data-dir", help="the store the model learns from (default: $ARTICLE99_DATA_DIR)"
+    )
+    challenge.add_argument(
         "--n-draws", type=_positive, default=1000, help="draws per country-month (default 1000)"
     )
     challenge.set_defaults(run=_evaluate_views)
@@ -70,7 +73,7 @@ def _evaluate_views(args: argparse.Namespace) -> None:
         model_name=args.model,
         n_draws=args.n_draws,
         seed=args.seed,
-        model=resolve_forecaster(args.model),
+        model=resolve_forecaster(args.model, args.data_dir),
     )
     views.write_draws(result.draws, out)
     cells = len(result.draws) // args.n_draws

@@ -9,7 +9,7 @@ not be shown as an early warning.
 
 from __future__ import annotations
 
-import importlib
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from loaders.errors import LoaderError
-from risk import baselines, views
+from loaders.store import Store
+from risk import baselines, model, views
 from risk.metrics import (
     auroc,
     average_precision,
@@ -29,6 +30,7 @@ from risk.metrics import (
     ignorance,
     interval_score,
 )
+from risk.panel import country_month_panel
 
 THRESHOLD = 25
 METRICS = ["CRPS", "IGN", "MIS", "AUROC", "AP", "Brier"]
@@ -47,7 +49,7 @@ BENCHMARKS: dict[str, views.Forecaster] = {
     "last historical": baselines.last_historical,
 }
 BOOTSTRAP = "global bootstrap"
-# Forecasters the CLI can evaluate by name; "model" is risk.model.forecast, imported on demand.
+# Forecasters the CLI can evaluate by name; "model" is risk.model.forecast.
 FORECASTERS = ["model", "zero", "conflictology", "last_historical"]
 
 
@@ -61,20 +63,22 @@ class WindowEvaluation:
     title: str = ""
 
 
-def resolve_forecaster(name: str) -> views.Forecaster:
-    """A forecaster by name: "model" (risk.model.forecast) or a baseline."""
+def resolve_forecaster(name: str, data_dir: str | Path | None = None) -> views.Forecaster:
+    """A forecaster by name: "model" (risk.model, trained on the store's panel) or a baseline.
+
+    The model learns from the long GED history in the store (the challenge's 12 months are
+    far too short to learn 3- to 14-month horizons) and starts from the challenge's input:
+    the same method the dashboard runs, with only the input adapted.
+    """
     if name == "model":
-        try:
-            module = importlib.import_module("risk.model")
-        except ModuleNotFoundError as exc:
-            if exc.name != "risk.model":
-                raise
+        training = country_month_panel(data_dir)
+        if training.empty:
             raise LoaderError(
-                "risk.model",
-                "the forecast model is not available yet; evaluate a baseline with "
-                "--model zero|conflictology|last_historical",
-            ) from None
-        return module.forecast
+                str(Store(data_dir).root),
+                "the model learns from UCDP GED data in the store, and it is empty; import them "
+                "first (python -m loaders import FILE, or python -m loaders fetch ucdp)",
+            )
+        return functools.partial(model.forecast, training=training)
     if name in FORECASTERS:
         return getattr(baselines, name)
     raise LoaderError("--model", f"unknown forecaster {name!r}; choose one of {FORECASTERS}")
@@ -151,14 +155,15 @@ def evaluate_window(
     model_name: str = "model",
     n_draws: int = 1000,
     seed: int = 0,
+    data_dir: str | Path | None = None,
 ) -> WindowEvaluation:
     """Forecast one challenge window with `model` and, given actuals, score it and the benchmarks.
 
-    `model` defaults to risk.model.forecast. Without `bootstrap_path` the official bootstrap
-    file is looked for beside the actuals (bm_cm_bootstrap_expanded_Y.parquet); without it the
-    bootstrap row is left out and a note says so.
+    `model` defaults to risk.model.forecast trained on the store in `data_dir`. Without
+    `bootstrap_path` the official bootstrap file is looked for beside the actuals
+    (bm_cm_bootstrap_expanded_Y.parquet); without it the bootstrap row is left out.
     """
-    model = model if model is not None else resolve_forecaster("model")
+    model = model if model is not None else resolve_forecaster("model", data_dir)
     panel = views.read_features(features_path)
     as_of = panel["month"].max()
     first, last = (as_of + pd.DateOffset(months=h) for h in (3, 14))
