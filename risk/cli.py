@@ -1,6 +1,7 @@
-"""`python -m risk`: measure forecast skill on the VIEWS prediction challenge.
+"""`python -m risk`: the risk table, and forecast skill on the VIEWS prediction challenge.
 
     python -m risk evaluate views --features FILE --out PRED.parquet [--actuals FILE]
+    python -m risk forecast [--as-of YYYY-MM] --out FILE
 
 Exit codes: 0 success, 1 bad input (one line on stderr naming the file and what is wrong, never
 a traceback), 2 wrong usage. Each subcommand is one `add_*` function in COMMANDS that adds its
@@ -14,9 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from loaders.errors import LoaderError
 from risk import views
 from risk.evaluate import FORECASTERS, evaluate_window, format_table, resolve_forecaster
+from risk.forecast import risk_forecast
 
 
 def add_evaluate(commands: argparse._SubParsersAction) -> None:
@@ -59,7 +63,59 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
     challenge.set_defaults(run=_evaluate_views)
 
 
-COMMANDS = [add_evaluate]  # `python -m risk forecast` will be one more add_* function here
+def add_forecast(commands: argparse._SubParsersAction) -> None:
+    """`forecast`: the risk table of every country, as CSV, Parquet or JSON."""
+    forecast = commands.add_parser(
+        "forecast",
+        help="the risk table: one row per country",
+        description="Forecast every country from the as-of month (default: the last complete "
+        "month of the store) and write the risk table.",
+    )
+    forecast.add_argument("--as-of", help="origin month YYYY-MM (default: last complete month)")
+    forecast.add_argument("--out", required=True, help="FILE.csv, FILE.parquet or FILE.json")
+    forecast.add_argument("--data-dir", help="the store (default: $ARTICLE99_DATA_DIR)")
+    forecast.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    forecast.set_defaults(run=_forecast)
+
+
+COMMANDS = [add_evaluate, add_forecast]
+
+
+def _forecast(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    if out.suffix not in {".csv", ".parquet", ".json"}:
+        raise LoaderError(str(out), "the output must end in .csv, .parquet or .json")
+    if not out.parent.is_dir():
+        raise LoaderError(str(out), "the folder does not exist")
+    if args.as_of and not _is_month(args.as_of):
+        raise LoaderError("--as-of", f"{args.as_of!r} is not a month (YYYY-MM)")
+    result = risk_forecast(args.data_dir, args.as_of, seed=args.seed)
+    table = result.table.drop(columns=["data_vintage"])
+    if out.suffix == ".csv":
+        table.to_csv(out, index=False)
+    elif out.suffix == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_json(out, orient="records", indent=2, force_ascii=False)
+    ok = table[table["status"] == "ok"]
+    print(
+        f"Risk table as of {result.as_of} ({result.vintage}): {len(ok)} countries forecast, "
+        f"{len(table) - len(ok)} with insufficient data; written to {out}"
+    )
+    for row in ok.head(10).itertuples():
+        print(
+            f"  {row.name:<28} {row.risk:6.1%}  {row.trend}  expected "
+            f"{row.expected_fatalities:,.0f} ({row.fatalities_low:,.0f}–"
+            f"{row.fatalities_high:,.0f}) deaths in 3 months"
+        )
+
+
+def _is_month(text: str) -> bool:
+    try:
+        pd.Period(text, "M")
+    except ValueError:
+        return False
+    return len(text) == 7
 
 
 def _evaluate_views(args: argparse.Namespace) -> None:

@@ -188,10 +188,15 @@ class Model:
     training_rows: int
     horizons: tuple[int, ...] = field(default=HORIZONS)
 
-    def point(self, rows: np.ndarray, horizon: int) -> np.ndarray:
-        """The expected log(1 + fatalities) at `horizon`: the mean of the members."""
-        x = np.c_[rows, np.full(len(rows), horizon)]
-        return _baseline(x) + np.mean([member.predict(x) for member in self.members], axis=0)
+    def points(self, rows: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
+        """Expected log(1 + fatalities), rows × horizons: the mean of the members.
+
+        One prediction call for all horizons: each call has a fixed cost that dominates
+        for a few hundred countries.
+        """
+        x = np.concatenate([np.c_[rows, np.full(len(rows), h)] for h in horizons])
+        mean = np.mean([member.predict(x) for member in self.members], axis=0)
+        return (_baseline(x) + mean).reshape(len(horizons), len(rows)).T
 
     def errors(self, point: np.ndarray, horizon: int) -> np.ndarray:
         """Quantiles of the error distribution for each point forecast (rows × N_DRAWS)."""
@@ -279,6 +284,66 @@ def _origin_index(arrays: Arrays, as_of: str | pd.Timestamp) -> int:
     return int(arrays.months.get_loc(origin))
 
 
+@dataclass(frozen=True)
+class Draws:
+    """Forecast draws as an array: countries × horizons × N_DRAWS."""
+
+    iso3: np.ndarray
+    origin: pd.Timestamp
+    horizons: tuple[int, ...]
+    values: np.ndarray
+
+    @property
+    def months(self) -> list[pd.Timestamp]:
+        return [self.origin + pd.DateOffset(months=h) for h in self.horizons]
+
+    def long(self) -> pd.DataFrame:
+        """Columns iso3, month, horizon, draw, outcome (the harness' format)."""
+        countries_n, horizons_n, draws_n = self.values.shape
+        return pd.DataFrame(
+            {
+                "iso3": np.repeat(self.iso3, horizons_n * draws_n),
+                "month": np.tile(np.repeat(self.months, draws_n), countries_n),
+                "horizon": np.tile(np.repeat(self.horizons, draws_n), countries_n),
+                "draw": np.tile(np.arange(draws_n), countries_n * horizons_n),
+                "outcome": self.values.ravel(),
+            }
+        )
+
+
+def simulate(
+    panel: pd.DataFrame,
+    as_of: str | pd.Timestamp,
+    horizons: tuple[int, ...] | range = HORIZONS,
+    *,
+    model: Model,
+    seed: int = 0,
+) -> Draws:
+    """Draws for every country with 12 covered months up to `as_of` (see `forecast`)."""
+    horizons = tuple(horizons)
+    arrays = panel_arrays(panel)
+    origin = _origin_index(arrays, as_of)
+    rows = _origin_rows(features(arrays), origin)
+    usable = ~np.isnan(rows).any(axis=1)
+    if not usable.any():
+        raise InsufficientData(f"no country has {WINDOW} covered months up to {as_of}")
+    rows = rows[usable]
+    history = arrays.sb[origin - WINDOW + 1 : origin + 1, usable].T
+    n_history = round(HISTORY_SHARE * N_DRAWS)
+    # The country's own months, cycled oldest first (as the challenge's conflictology does).
+    own = np.tile(history, (1, -(-n_history // WINDOW)))[:, :n_history]
+    pick = np.linspace(0, N_DRAWS - 1, N_DRAWS - n_history).astype(int)
+    order = _copula_ranks(len(rows), len(horizons), seed)
+    values = np.empty((len(rows), len(horizons), N_DRAWS))
+    points = model.points(rows, horizons)
+    for k, h in enumerate(horizons):
+        point = points[:, k]
+        modelled = np.maximum(np.expm1(point[:, None] + model.errors(point, h)[:, pick]), 0)
+        ranked = np.sort(np.concatenate([modelled, own], axis=1), axis=1)
+        values[:, k, :] = np.take_along_axis(ranked, order[:, k, :], axis=1)
+    return Draws(np.array(arrays.iso3)[usable], arrays.months[origin], horizons, values)
+
+
 def forecast(
     panel: pd.DataFrame,
     as_of: str | pd.Timestamp,
@@ -299,39 +364,7 @@ def forecast(
     if n_draws != N_DRAWS:
         raise ValueError(f"the model makes {N_DRAWS} draws")
     model = model or fit(training if training is not None else panel, as_of, seed=seed)
-    arrays = panel_arrays(panel)
-    origin = _origin_index(arrays, as_of)
-    rows = _origin_rows(features(arrays), origin)
-    usable = ~np.isnan(rows).any(axis=1)
-    if not usable.any():
-        raise InsufficientData(f"no country has {WINDOW} covered months up to {as_of}")
-    rows = rows[usable]
-    iso3 = np.array(arrays.iso3)[usable]
-    history = arrays.sb[origin - WINDOW + 1 : origin + 1, usable].T
-    n_history = round(HISTORY_SHARE * N_DRAWS)
-    # The country's own months, cycled oldest first (as the challenge's conflictology does).
-    own = np.tile(history, (1, -(-n_history // WINDOW)))[:, :n_history]
-    pick = np.linspace(0, N_DRAWS - 1, N_DRAWS - n_history).astype(int)
-    order = _copula_ranks(len(iso3), len(horizons), seed)
-    frames = []
-    for k, h in enumerate(horizons):
-        point = model.point(rows, h)
-        modelled = np.maximum(np.expm1(point[:, None] + model.errors(point, h)[:, pick]), 0)
-        draws = np.sort(np.concatenate([modelled, own], axis=1), axis=1)
-        draws = np.take_along_axis(draws, order[:, k, :], axis=1)
-        month = arrays.months[origin] + pd.DateOffset(months=h)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "iso3": np.repeat(iso3, N_DRAWS),
-                    "month": month,
-                    "horizon": h,
-                    "draw": np.tile(np.arange(N_DRAWS), len(iso3)),
-                    "outcome": draws.ravel(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    return simulate(panel, as_of, horizons, model=model, seed=seed).long()
 
 
 def insufficient_countries(panel: pd.DataFrame, as_of: str | pd.Timestamp) -> list[str]:

@@ -1,0 +1,214 @@
+"""The risk table: one row per country, everything a page or an export shows about its risk.
+
+`risk_forecast()` trains (or loads, cached by the store's version) the model, forecasts every
+country from the as-of month, and joins what analysts read beside the number: the interval,
+the change since last month, surge flags, the top drivers in words and the data vintage.
+Countries the data cannot speak for get the status "insufficient data" and no number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders import countries
+from loaders.store import Store
+from risk import drivers, model
+from risk.panel import country_month_panel
+from risk.signals import signals_from_store
+
+RISK_MONTHS = 3  # headline risk: P(≥ 25 deaths in at least one of the next 3 months)
+NEW_RISK_QUIET_MONTHS = 24  # "new risk": no month with ≥ 25 deaths in this many months
+TREND_STEP = 0.05  # a risk change smaller than 5 points is shown as steady
+MODEL_FORMAT = "1"  # bump when the model changes, so cached fits are not reused
+KEEP_MODELS = 3
+
+
+class InsufficientData(model.InsufficientData):
+    """Nothing to forecast from (empty store, as-of month outside the data)."""
+
+
+@dataclass
+class RiskForecast:
+    """The risk table and the detail behind it."""
+
+    table: pd.DataFrame  # one row per reference country
+    monthly: pd.DataFrame  # iso3, month, horizon, p_ge25, mean, q05, q25, q50, q75, q95
+    drivers: pd.DataFrame  # iso3, driver, effect, direction, text (all drivers)
+    as_of: str
+    vintage: str
+    info: dict = field(default_factory=dict)
+
+
+def _cache_path(store: Store, as_of: str, seed: int) -> Path:
+    key = f"{store.version()}|{as_of}|{seed}|{MODEL_FORMAT}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return store.root / "models" / f"model-{digest}.pkl"
+
+
+def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -> model.Model:
+    """The model trained up to `as_of`, from the cache when the store has not changed."""
+    path = _cache_path(store, as_of, seed)
+    if path.exists():
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - our own file, written below
+    fitted = model.fit(panel, as_of, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+    with tmp.open("wb") as handle:
+        pickle.dump(fitted, handle)
+    os.replace(tmp, path)
+    for old in sorted(path.parent.glob("model-*.pkl"), key=lambda p: p.stat().st_mtime)[
+        :-KEEP_MODELS
+    ]:
+        old.unlink(missing_ok=True)
+    return fitted
+
+
+def _vintage(store: Store) -> str:
+    return "; ".join(
+        f"{r.provenance['label']} (events to {r.provenance['last_date'][:7]})"
+        for r in store.records()
+    )
+
+
+def _summaries(draws: model.Draws) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-country headline figures and per-month quantiles from the draws."""
+    values = draws.values
+    first = values[:, :RISK_MONTHS, :]
+    total = first.sum(axis=1)
+    headline = pd.DataFrame(
+        {
+            "iso3": draws.iso3,
+            "risk": (first >= model.THRESHOLD).any(axis=1).mean(axis=1),
+            "p_ge25_next_month": (values[:, 0, :] >= model.THRESHOLD).mean(axis=1),
+            "expected_fatalities": total.mean(axis=1),
+            "fatalities_low": np.quantile(total, 0.05, axis=1),
+            "fatalities_high": np.quantile(total, 0.95, axis=1),
+        }
+    )
+    quantiles = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=2)
+    countries_n, horizons_n = values.shape[:2]
+    monthly = pd.DataFrame(
+        {
+            "iso3": np.repeat(draws.iso3, horizons_n),
+            "month": np.tile(draws.months, countries_n),
+            "horizon": np.tile(draws.horizons, countries_n),
+            "p_ge25": (values >= model.THRESHOLD).mean(axis=2).ravel(),
+            "mean": values.mean(axis=2).ravel(),
+            **{
+                name: quantiles[k].ravel()
+                for k, name in enumerate(("q05", "q25", "q50", "q75", "q95"))
+            },
+        }
+    )
+    return headline, monthly
+
+
+def _risk_before(
+    panel: pd.DataFrame, as_of: pd.Timestamp, fitted: model.Model, seed: int
+) -> pd.Series:
+    """Headline risk from the month before, with the same model (for the trend arrow)."""
+    previous = as_of - pd.DateOffset(months=1)
+    try:
+        draws = model.simulate(panel, previous, range(1, RISK_MONTHS + 1), model=fitted, seed=seed)
+    except model.InsufficientData:
+        return pd.Series(dtype="float64")
+    risk = (draws.values >= model.THRESHOLD).any(axis=1).mean(axis=1)
+    return pd.Series(risk, index=draws.iso3)
+
+
+def _arrow(change: float) -> str:
+    if pd.isna(change):
+        return ""
+    if change >= TREND_STEP:
+        return "▲"
+    if change <= -TREND_STEP:
+        return "▼"
+    return "▶"
+
+
+def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """True where no month of the last 24 had ≥ 25 state-based deaths (NA if not covered)."""
+    start = as_of - pd.DateOffset(months=NEW_RISK_QUIET_MONTHS - 1)
+    recent = panel[(panel["month"] >= start) & (panel["month"] <= as_of)]
+    grouped = recent.groupby("iso3")
+    serious = grouped[model.SB].max() >= model.THRESHOLD
+    complete = grouped["covered"].all() & (grouped.size() == NEW_RISK_QUIET_MONTHS)
+    return (~serious).where(complete)
+
+
+def risk_forecast(
+    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
+) -> RiskForecast:
+    """Forecast every country from `as_of` (default: the last complete month of the data)."""
+    store = Store(data_dir)
+    panel = country_month_panel(data_dir)
+    if panel.empty:
+        raise InsufficientData("the store is empty: import or fetch UCDP data first")
+    as_of = as_of or panel.attrs["last_complete_month"]
+    origin = pd.Period(as_of, "M").start_time
+    fitted = fitted_model(store, panel, f"{origin:%Y-%m}", seed)
+    draws = model.simulate(panel, origin, model=fitted, seed=seed)
+    headline, monthly = _summaries(draws)
+
+    arrays = model.panel_arrays(panel)
+    index = arrays.months.get_loc(origin)
+    rows = model._origin_rows(model.features(arrays), index)
+    position = {c: i for i, c in enumerate(arrays.iso3)}
+    forecast_iso3 = list(headline["iso3"])
+    effects = drivers.driver_effects(fitted, rows[[position[c] for c in forecast_iso3]])
+    explained = drivers.sentences(arrays, index, forecast_iso3, effects)
+    top = drivers.top_drivers(explained)
+    top_text = top.groupby("iso3")["text"].agg(lambda t: "; ".join(t))
+
+    reference = countries.reference()
+    table = reference[["iso3", "name", "un_region", "un_subregion", "ucdp_region"]].merge(
+        headline, on="iso3", how="left"
+    )
+    table["risk_last_month"] = table["iso3"].map(_risk_before(panel, origin, fitted, seed))
+    table["risk_change"] = table["risk"] - table["risk_last_month"]
+    table["trend"] = table["risk_change"].map(_arrow)
+    last = panel[panel["month"] == origin].set_index("iso3")
+    table["fatalities_last_month"] = table["iso3"].map(last[model.SB])
+    table["new_risk"] = table["iso3"].map(_quiet_for(panel, origin)).astype("boolean")
+    signals = signals_from_store(data_dir, f"{origin:%Y-%m}", countries=list(table["iso3"]))
+    flags = signals.set_index("iso3")
+    for column in ("surge_events", "surge_fatalities", "new_admin1_count"):
+        table[column] = table["iso3"].map(flags[column]) if column in flags else pd.NA
+    table["drivers"] = table["iso3"].map(top_text).fillna("")
+    insufficient = set(model.insufficient_countries(panel, origin))
+    table["status"] = np.where(table["risk"].isna(), "insufficient data", "ok")
+    table["reason"] = np.where(
+        table["iso3"].isin(insufficient) | table["risk"].isna(),
+        f"fewer than {model.WINDOW} months of data up to {origin:%Y-%m}",
+        "",
+    )
+    vintage = _vintage(store)
+    table["as_of"] = f"{origin:%Y-%m}"
+    table["data_vintage"] = vintage
+    table = table.sort_values(["risk", "expected_fatalities"], ascending=False, na_position="last")
+    info = {
+        "model": "gradient-boosted change from the 12-month level, out-of-fold errors, "
+        f"{int(model.HISTORY_SHARE * 100)}% own-history draws",
+        "trained_to": f"{fitted.trained_to:%Y-%m}",
+        "training_rows": fitted.training_rows,
+        "store_version": store.version(),
+        "seed": seed,
+    }
+    return RiskForecast(
+        table.reset_index(drop=True), monthly, explained, f"{origin:%Y-%m}", vintage, info
+    )
+
+
+def new_risk(table: pd.DataFrame) -> pd.DataFrame:
+    """Countries with no serious month in the past 24, ranked by forecast risk (onsets)."""
+    quiet = table[table["new_risk"].fillna(False).astype(bool) & (table["status"] == "ok")]
+    return quiet.sort_values("risk", ascending=False).reset_index(drop=True)
