@@ -207,6 +207,11 @@ class Model:
 def _training_set(
     arrays: Arrays, feats: dict[str, np.ndarray], last: int, horizons: tuple[int, ...], seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    needed = WINDOW + max(horizons)
+    if last + 1 < needed:
+        raise InsufficientData(
+            f"not enough history to train: need {needed} covered months, have {last + 1}"
+        )
     rng = np.random.default_rng(seed)
     rows, targets = [], []
     for h in horizons:
@@ -216,10 +221,8 @@ def _training_set(
             ok = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
             rows.append(np.c_[x[ok], np.full(ok.sum(), h)])
             targets.append(y[ok])
-    if not rows or not sum(len(t) for t in targets):
-        raise InsufficientData(
-            f"not enough history to train: need {WINDOW + max(horizons)} covered months"
-        )
+    if not sum(len(t) for t in targets):
+        raise InsufficientData(f"not enough history to train: need {needed} covered months")
     x, y = np.concatenate(rows), np.concatenate(targets)
     # Countries quiet all year that stay quiet are most rows and teach little: keep a sample.
     quiet = (x[:, FEATURES.index("log_max12")] == 0) & (y == 0)

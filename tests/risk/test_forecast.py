@@ -1,0 +1,108 @@
+"""The risk table on real GED data: one row per country, honest about what it cannot say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import loaders
+from loaders import countries
+from risk import drivers, model
+from risk.cli import main
+from risk.forecast import InsufficientData, new_risk, risk_forecast
+
+
+@pytest.fixture(scope="module")
+def result(global_store: Path):
+    return risk_forecast(global_store, "2020-06")
+
+
+def test_one_row_per_country_ranked_by_risk(result) -> None:
+    table = result.table
+    assert result.as_of == "2020-06"
+    assert len(table) == len(countries.reference())
+    assert table["iso3"].is_unique
+    ok = table[table.status == "ok"]
+    assert ok["risk"].between(0, 1).all()
+    assert ok["risk"].is_monotonic_decreasing
+    assert set(ok.head(5)["iso3"]) & {"AFG", "SYR", "YEM", "SOM", "NGA"}
+    afg = table.set_index("iso3").loc["AFG"]
+    assert afg["fatalities_low"] <= afg["expected_fatalities"] <= afg["fatalities_high"]
+    assert afg["trend"] in {"▲", "▼", "▶"}
+    assert afg["data_vintage"] == "UCDP GED 21.1 (events to 2020-12)"
+    assert afg["drivers"]
+    quiet = table.set_index("iso3").loc["ISL"]
+    assert quiet["risk"] < 0.02 and quiet["new_risk"]
+
+
+def test_monthly_detail_for_fan_charts(result) -> None:
+    monthly = result.monthly
+    syria = monthly[monthly.iso3 == "SYR"]
+    assert list(syria["horizon"]) == list(model.HORIZONS)
+    assert syria["month"].iloc[0] == pd.Timestamp("2020-07-01")
+    ordered = syria[["q05", "q25", "q50", "q75", "q95"]].to_numpy()
+    assert (np.diff(ordered, axis=1) >= 0).all()
+
+
+def test_new_risk_list_holds_only_countries_quiet_for_two_years(result, global_store) -> None:
+    from risk.panel import country_month_panel
+
+    onsets = new_risk(result.table)
+    panel = country_month_panel(global_store, start="2018-07", end="2020-06")
+    serious = set(panel[panel[model.SB] >= 25]["iso3"])
+    assert not set(onsets["iso3"]) & serious
+    assert onsets["risk"].is_monotonic_decreasing
+    assert len(onsets) > 100
+
+
+def test_drivers_are_measured_on_the_model_and_quoted_from_the_data(result) -> None:
+    all_drivers = result.drivers
+    assert set(all_drivers["driver"]) == {d.key for d in drivers.DRIVERS}
+    top = drivers.top_drivers(all_drivers)
+    assert top.groupby("iso3").size().max() <= 3
+    assert (top["effect"].abs() >= drivers.MIN_EFFECT).all()
+    trend = all_drivers[(all_drivers.iso3 == "SYR") & (all_drivers.driver == "trend")]
+    assert trend["text"].iloc[0].startswith("fatalities ")
+
+
+def test_model_is_cached_by_store_version(global_store: Path, result) -> None:
+    cached = list((global_store / "models").glob("model-*.pkl"))
+    assert cached
+    again = risk_forecast(global_store, "2020-06")
+    pd.testing.assert_frame_equal(again.table, result.table)
+
+
+def test_subset_store_says_insufficient_data_for_uncovered_countries(
+    shared_data: Path, store_dir: Path
+) -> None:
+    loaders.import_file(shared_data / "ucdp_ged_v24_1_myanmar.csv.gz", data_dir=store_dir)
+    table = risk_forecast(store_dir).table.set_index("iso3")
+    assert table.loc["MMR", "status"] == "ok"
+    assert 0 <= table.loc["MMR", "risk"] <= 1
+    assert table.loc["THA", "status"] == "insufficient data"
+    assert pd.isna(table.loc["THA", "risk"])
+    assert "fewer than 12 months" in table.loc["THA", "reason"]
+
+
+def test_empty_store_is_an_error_not_a_zero(store_dir: Path) -> None:
+    with pytest.raises(InsufficientData, match="store is empty"):
+        risk_forecast(store_dir)
+
+
+def test_cli_writes_the_table(global_store: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "risk.csv"
+    assert (
+        main(["forecast", "--as-of", "2020-06", "--out", str(out), "--data-dir", str(global_store)])
+        == 0
+    )
+    table = pd.read_csv(out)
+    assert len(table) == len(countries.reference())
+    assert "Risk table as of 2020-06" in capsys.readouterr().out
+    assert (
+        main(["forecast", "--as-of", "June", "--out", str(out), "--data-dir", str(global_store)])
+        == 1
+    )
+    assert "is not a month (YYYY-MM)" in capsys.readouterr().err
