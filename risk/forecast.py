@@ -183,7 +183,15 @@ def risk_forecast(
     flags = signals.set_index("iso3")
     for column in ("surge_events", "surge_fatalities", "new_admin1_count"):
         table[column] = table["iso3"].map(flags[column]) if column in flags else pd.NA
-    table["drivers"] = table["iso3"].map(top_text).fillna("")
+    spread = table["new_admin1_count"].astype("Int64").fillna(0)
+    diffusion = np.where(
+        spread > 0, "violence spread to " + spread.astype(str) + " new admin1 units", ""
+    )
+    model_text = table["iso3"].map(top_text).fillna("")
+    table["drivers"] = [
+        "; ".join(part for part in pair if part)
+        for pair in zip(model_text, diffusion, strict=True)
+    ]
     insufficient = set(model.insufficient_countries(panel, origin))
     table["status"] = np.where(table["risk"].isna(), "insufficient data", "ok")
     table["reason"] = np.where(

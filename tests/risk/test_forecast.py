@@ -85,6 +85,11 @@ def test_subset_store_says_insufficient_data_for_uncovered_countries(
     assert table.loc["THA", "status"] == "insufficient data"
     assert pd.isna(table.loc["THA", "risk"])
     assert "fewer than 12 months" in table.loc["THA", "reason"]
+    # February 2021, the coup: events surged and reached six provinces without violence in 2020.
+    coup = risk_forecast(store_dir, "2021-02").table.set_index("iso3").loc["MMR"]
+    assert coup["surge_events"]
+    assert coup["new_admin1_count"] == 6
+    assert "violence spread to 6 new admin1 units" in coup["drivers"]
 
 
 def test_empty_store_is_an_error_not_a_zero(store_dir: Path) -> None:
