@@ -189,8 +189,7 @@ def risk_forecast(
     )
     model_text = table["iso3"].map(top_text).fillna("")
     table["drivers"] = [
-        "; ".join(part for part in pair if part)
-        for pair in zip(model_text, diffusion, strict=True)
+        "; ".join(part for part in pair if part) for pair in zip(model_text, diffusion, strict=True)
     ]
     insufficient = set(model.insufficient_countries(panel, origin))
     table["status"] = np.where(table["risk"].isna(), "insufficient data", "ok")
