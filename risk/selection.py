@@ -1,0 +1,145 @@
+"""What the analyst is looking at: regions, countries, period, violence types, source.
+
+A `Selection` is plain data, so every page, export and link uses the same one. It turns into
+URL query parameters and back (`to_query` / `from_query`), so a link reproduces the view; a
+value that is not understood is dropped and reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+import pandas as pd
+
+from loaders import countries
+from loaders.schema import VIOLENCE_TYPES
+
+SOURCES = ("ucdp",)
+REGION_KINDS = {
+    "un": "UN region",
+    "sub": "UN subregion",
+    "ucdp": "UCDP region",
+    "group": "Group",
+}
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The filters shared by every view. Empty regions and countries mean the whole world."""
+
+    regions: tuple[str, ...] = ()  # keys such as "un:Africa", "group:Sahel"
+    countries: tuple[str, ...] = ()  # ISO3
+    start: str | None = None  # YYYY-MM
+    end: str | None = None
+    violence: tuple[str, ...] = VIOLENCE_TYPES
+    source: str = "ucdp"
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def describe(self) -> str:
+        """The selection in words, for titles, footers and exports."""
+        labels = dict(region_options())
+        where = [labels.get(r, r) for r in self.regions] + list(self.countries)
+        parts = [", ".join(where) if where else "All countries"]
+        if self.start or self.end:
+            parts.append(f"{self.start or 'start'} to {self.end or 'latest'}")
+        if set(self.violence) != set(VIOLENCE_TYPES):
+            parts.append(" and ".join(self.violence) + " violence")
+        return " · ".join(parts)
+
+
+@cache
+def _memberships() -> dict[str, frozenset[str]]:
+    reference = countries.reference()
+    members: dict[str, set[str]] = {}
+    for kind, column in (("un", "un_region"), ("sub", "un_subregion"), ("ucdp", "ucdp_region")):
+        for name, group in reference.groupby(column):
+            members[f"{kind}:{name}"] = set(group["iso3"])
+    for name, group in countries.region_groups().groupby("group"):
+        members[f"group:{name}"] = set(group["iso3"])
+    return {key: frozenset(value) for key, value in members.items()}
+
+
+def region_options() -> list[tuple[str, str]]:
+    """(key, label) for every region the filter offers, grouped by kind."""
+    order = list(REGION_KINDS)
+    keys = sorted(_memberships(), key=lambda k: (order.index(k.split(":")[0]), k))
+    return [(k, f"{k.split(':', 1)[1]} ({REGION_KINDS[k.split(':')[0]]})") for k in keys]
+
+
+def countries_for(selection: Selection) -> list[str]:
+    """ISO3 codes the selection covers: the regions' members plus the chosen countries."""
+    members = _memberships()
+    chosen = set(selection.countries)
+    for region in selection.regions:
+        chosen |= members.get(region, frozenset())
+    if not selection.regions and not selection.countries:
+        chosen = set(countries.reference()["iso3"])
+    return sorted(chosen)
+
+
+def apply(table: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """Rows of a table with an `iso3` column (and optionally `month`) inside the selection."""
+    keep = table["iso3"].isin(countries_for(selection))
+    if "month" in table.columns:
+        if selection.start:
+            keep &= table["month"] >= pd.Period(selection.start, "M").start_time
+        if selection.end:
+            keep &= table["month"] <= pd.Period(selection.end, "M").start_time
+    return table[keep]
+
+
+def to_query(selection: Selection) -> dict[str, str]:
+    """URL query parameters for a selection (defaults left out, so links stay short)."""
+    query = {}
+    if selection.regions:
+        query["region"] = ",".join(selection.regions)
+    if selection.countries:
+        query["country"] = ",".join(selection.countries)
+    if selection.start:
+        query["from"] = selection.start
+    if selection.end:
+        query["to"] = selection.end
+    if set(selection.violence) != set(VIOLENCE_TYPES):
+        query["violence"] = ",".join(selection.violence)
+    if selection.source != "ucdp":
+        query["source"] = selection.source
+    return query
+
+
+def from_query(params: Mapping[str, str]) -> Selection:
+    """A selection from URL query parameters; what is not understood is dropped and reported."""
+    problems = []
+
+    def listed(name: str, allowed: set[str]) -> tuple[str, ...]:
+        values = [v for v in (params.get(name) or "").split(",") if v]
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            problems.append(f"unknown {name}: {', '.join(unknown)}")
+        return tuple(dict.fromkeys(v for v in values if v in allowed))
+
+    def month(name: str) -> str | None:
+        value = params.get(name)
+        if value and not MONTH.match(value):
+            problems.append(f"{name} must be a month YYYY-MM, not {value!r}")
+            return None
+        return value or None
+
+    selection = Selection(
+        regions=listed("region", set(_memberships())),
+        countries=listed("country", set(countries.reference()["iso3"])),
+        start=month("from"),
+        end=month("to"),
+        violence=listed("violence", set(VIOLENCE_TYPES)) or VIOLENCE_TYPES,
+        source=params.get("source", "ucdp"),
+    )
+    if selection.source not in SOURCES:
+        problems.append(f"unknown source: {selection.source}")
+        selection = replace(selection, source="ucdp")
+    if selection.start and selection.end and selection.start > selection.end:
+        problems.append(f"from {selection.start} is after to {selection.end}; swapped")
+        selection = replace(selection, start=selection.end, end=selection.start)
+    return replace(selection, problems=tuple(problems))

@@ -1,0 +1,78 @@
+"""Selections: regions to countries, URL round trips, and bad parameters reported."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from risk.selection import Selection, apply, countries_for, from_query, region_options, to_query
+
+
+def test_regions_resolve_to_their_members() -> None:
+    assert countries_for(Selection(regions=("group:Central Sahel",))) == ["BFA", "MLI", "NER"]
+    lake_chad = countries_for(Selection(regions=("group:Lake Chad Basin",), countries=("MLI",)))
+    assert lake_chad == ["CMR", "MLI", "NER", "NGA", "TCD"]
+    west = countries_for(Selection(regions=("sub:Western Africa",)))
+    assert "SEN" in west and "KEN" not in west
+    assert "EGY" in countries_for(Selection(regions=("ucdp:Middle East",)))
+    assert len(countries_for(Selection())) == 195
+
+
+def test_region_options_are_labelled_by_kind() -> None:
+    labels = dict(region_options())
+    assert labels["un:Africa"] == "Africa (UN region)"
+    assert labels["group:Sahel"] == "Sahel (Group)"
+    assert labels["ucdp:Middle East"] == "Middle East (UCDP region)"
+
+
+def test_url_round_trip_and_defaults_left_out() -> None:
+    selection = Selection(
+        regions=("group:Sahel",),
+        countries=("SDN",),
+        start="2019-01",
+        end="2020-12",
+        violence=("one-sided",),
+    )
+    query = to_query(selection)
+    assert query == {
+        "region": "group:Sahel",
+        "country": "SDN",
+        "from": "2019-01",
+        "to": "2020-12",
+        "violence": "one-sided",
+    }
+    assert from_query(query) == selection
+    assert to_query(Selection()) == {}
+    assert "Sahel (Group), SDN · 2019-01 to 2020-12 · one-sided violence" == selection.describe()
+
+
+def test_bad_parameters_are_dropped_and_reported() -> None:
+    selection = from_query(
+        {
+            "region": "group:Sahel,group:Atlantis",
+            "country": "MLI,<script>",
+            "from": "2020-13",
+            "to": "2019-05",
+            "source": "gdelt",
+        }
+    )
+    assert selection.regions == ("group:Sahel",)
+    assert selection.countries == ("MLI",)
+    assert selection.start is None and selection.end == "2019-05"
+    assert selection.source == "ucdp"
+    assert selection.problems == (
+        "unknown region: group:Atlantis",
+        "unknown country: <script>",
+        "from must be a month YYYY-MM, not '2020-13'",
+        "unknown source: gdelt",
+    )
+
+
+def test_apply_filters_rows_by_country_and_month() -> None:
+    table = pd.DataFrame(
+        {
+            "iso3": ["MLI", "MLI", "KEN"],
+            "month": pd.to_datetime(["2019-12-01", "2020-02-01", "2020-02-01"]),
+        }
+    )
+    kept = apply(table, Selection(regions=("group:Sahel",), start="2020-01"))
+    assert kept.index.tolist() == [1]
