@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from loaders import load_events
 from loaders.store import Store
+from risk.forecast import InsufficientData, RiskForecast, risk_forecast
+from risk.panel import country_month_panel
+from risk.signals import signals_from_store
 
 
 def store() -> Store:
@@ -54,3 +58,51 @@ def vintage() -> str:
         for row in table.to_dict("records")
     ]
     return " · ".join(parts)
+
+
+@st.cache_data(ttl=600, show_spinner="Forecasting every country…")
+def _risk(root: str, version: str, as_of: str | None) -> RiskForecast | None:
+    try:
+        return risk_forecast(root, as_of)
+    except InsufficientData:
+        return None
+
+
+def risk(as_of: str | None = None) -> RiskForecast | None:
+    """The risk table and its detail for the live store (None when there is nothing to forecast)."""
+    current = store()
+    return _risk(str(current.root), current.version(), as_of)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _panel(root: str, version: str) -> pd.DataFrame:
+    return country_month_panel(root)
+
+
+def panel() -> pd.DataFrame:
+    """The country-month panel of the live store."""
+    current = store()
+    return _panel(str(current.root), current.version())
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _events(root: str, version: str, iso3: str) -> pd.DataFrame:
+    events = load_events(root)
+    return events[events["iso3"] == iso3].sort_values("date_start", ascending=False)
+
+
+def country_events(iso3: str) -> pd.DataFrame:
+    """All live events of one country, newest first."""
+    current = store()
+    return _events(str(current.root), current.version(), iso3)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _signals(root: str, version: str, as_of: str | None, level: str) -> pd.DataFrame:
+    return signals_from_store(root, as_of, level=level)
+
+
+def signals(as_of: str | None = None, level: str = "country") -> pd.DataFrame:
+    """Escalation signals of the live store at country or admin1 level."""
+    current = store()
+    return _signals(str(current.root), current.version(), as_of, level)

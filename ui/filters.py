@@ -1,0 +1,84 @@
+"""The shared sidebar filters, kept in the URL so that a link reproduces the view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from loaders import countries
+from loaders.schema import VIOLENCE_TYPES
+from risk.selection import SOURCES, Selection, from_query, region_options, to_query
+
+SOURCE_LABELS = {"ucdp": "UCDP GED"}
+FILTER_KEYS = ("region", "country", "from", "to", "violence", "source")
+
+
+def _months(panel: pd.DataFrame) -> list[str]:
+    if panel.empty:
+        return []
+    return [
+        f"{m:%Y-%m}" for m in pd.date_range(panel["month"].min(), panel["month"].max(), freq="MS")
+    ]
+
+
+def sidebar(panel: pd.DataFrame) -> Selection:
+    """Draw the filters; start from the URL's parameters and write the choice back to it."""
+    wanted = from_query(st.query_params.to_dict())
+    for problem in wanted.problems:
+        st.sidebar.warning(f"Ignored in the link: {problem}", icon=":material/link_off:")
+    options = region_options()
+    labels = dict(options)
+    names = countries.reference().set_index("iso3")["name"].to_dict()
+    st.sidebar.header("Filters")
+    regions = st.sidebar.multiselect(
+        "Regions",
+        [key for key, _ in options],
+        default=list(wanted.regions),
+        format_func=labels.get,
+        key="filter_regions",
+        placeholder="All regions",
+    )
+    chosen = st.sidebar.multiselect(
+        "Countries",
+        sorted(names, key=names.get),
+        default=list(wanted.countries),
+        format_func=lambda iso3: names.get(iso3, iso3),
+        key="filter_countries",
+        placeholder="All countries",
+    )
+    months = _months(panel)
+    start, end = wanted.start, wanted.end
+    if months:
+        first = start if start in months else months[0]
+        last = end if end in months else months[-1]
+        first, last = st.sidebar.select_slider(
+            "Period", options=months, value=(first, last), key="filter_period"
+        )
+        start = None if first == months[0] else first
+        end = None if last == months[-1] else last
+    violence = st.sidebar.multiselect(
+        "Violence type",
+        list(VIOLENCE_TYPES),
+        default=list(wanted.violence),
+        format_func=lambda v: v.capitalize(),
+        key="filter_violence",
+    )
+    source = st.sidebar.selectbox(
+        "Source",
+        list(SOURCES),
+        index=list(SOURCES).index(wanted.source),
+        format_func=SOURCE_LABELS.get,
+        key="filter_source",
+    )
+    selection = Selection(
+        regions=tuple(regions),
+        countries=tuple(chosen),
+        start=start,
+        end=end,
+        violence=tuple(violence) or VIOLENCE_TYPES,
+        source=source,
+    )
+    # Keep the page's own parameters (e.g. the profile's country) beside the filters.
+    others = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_KEYS}
+    st.query_params.from_dict({**others, **to_query(selection)})
+    return selection
