@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -27,6 +27,9 @@ from tqdm import tqdm
 from urllib3.util.retry import Retry
 
 from loaders.errors import LoaderError
+
+# True: a progress bar on a terminal; a function: called with (done, total or None).
+Progress = bool | Callable[[int, int | None], None]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 CHUNK_BYTES = 1 << 16  # a cut loses at most the chunk being read; resume keeps the rest
@@ -137,11 +140,14 @@ def download(
     dest: Path,
     *,
     session: Session,
-    progress: bool,
+    progress: Progress,
     headers: Mapping[str, str] | None = None,
     explain: Mapping[int, str] | None = None,
 ) -> Path:
     """Stream `url` into `dest` (via `dest.part`, renamed only when complete) and return it.
+
+    `progress`: True for a progress bar on a terminal, or a function called with the bytes
+    received and the expected total (None when unknown), e.g. to drive the app's progress bar.
 
     `explain` maps an HTTP status to the sentence to show for it (e.g. 404 -> "no such
     release"). A body cut short is fetched again, from where it stopped when the server honours
@@ -317,11 +323,12 @@ def _stream_body(
     resumed: bool,
     received: int,
     total: int | None,
-    progress: bool,
+    progress: Progress,
     where: str,
 ) -> None:
     """Write the body to `part` (appending when resumed); a cut raises from `iter_content`."""
-    show = progress and sys.stderr.isatty()
+    report = progress if callable(progress) else None
+    show = progress is True and sys.stderr.isatty()
     bar = tqdm(
         total=total,
         initial=received,
@@ -341,6 +348,8 @@ def _stream_body(
             first = False
             out.write(chunk)
             bar.update(len(chunk))
+            if report:
+                report(bar.n, total)
 
 
 def _gave_up(failure: str, received: int, total: int | None, policy: Policy) -> str:

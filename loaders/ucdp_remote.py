@@ -31,6 +31,15 @@ from loaders.ucdp import Release, parse_release
 BASE_URL = "https://ucdp.uu.se"
 API_URL = "https://ucdpapi.pcr.uu.se"
 LATEST_GED = "26.1"
+# A mirror of ucdp.uu.se / the UCDP API for the app's refresh button (the CLI has flags).
+BASE_URL_ENV, API_URL_ENV = "UCDP_BASE_URL", "UCDP_API_URL"
+
+
+def configured_urls() -> tuple[str, str]:
+    """The download and API roots: the environment's mirror, else UCDP's own."""
+    return os.environ.get(BASE_URL_ENV) or BASE_URL, os.environ.get(API_URL_ENV) or API_URL
+
+
 TOKEN_ENV = "UCDP_API_TOKEN"  # noqa: S105 (a variable name, not a secret)
 TOKEN_HEADER = "x-ucdp-access-token"  # noqa: S105 (a header name)
 PAGE_SIZE = 1000  # the API's maximum page size
@@ -101,7 +110,7 @@ def fetch(
     base_url: str = BASE_URL,
     api_url: str = API_URL,
     data_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: http.Progress = True,
     policy: http.Policy | None = None,
     page_size: int = PAGE_SIZE,
     daily_budget: int = DAILY_REQUEST_BUDGET,
@@ -169,7 +178,7 @@ def _fetch_bulk(
     release: Release,
     base_url: str,
     data_dir: str | Path | None,
-    progress: bool,
+    progress: http.Progress,
     policy: http.Policy | None,
 ) -> ImportRecord:
     url = download_url(release, base_url)
@@ -189,7 +198,7 @@ def _fetch_api(
     api_url: str,
     token: str,
     data_dir: str | Path | None,
-    progress: bool,
+    progress: http.Progress,
     policy: http.Policy | None,
     page_size: int,
     daily_budget: int,
@@ -218,7 +227,7 @@ def _download_pages(
     folder: Path,
     page_size: int,
     daily_budget: int,
-    progress: bool,
+    progress: http.Progress,
 ) -> list[Path]:
     """Save every page of a release as the API sent it, following `NextPageUrl` (0-based).
 
@@ -228,7 +237,8 @@ def _download_pages(
     url = f"{endpoint}?pagesize={page_size}&page=0"
     pages: list[Path] = []
     total_pages = total_count = received = 0
-    show = progress and sys.stderr.isatty()
+    report = progress if callable(progress) else None
+    show = progress is True and sys.stderr.isatty()
     with tqdm(unit="page", desc="UCDP API", disable=not show, leave=False) as bar:
         while url:
             if pages:
@@ -244,6 +254,8 @@ def _download_pages(
             pages.append(path)
             received += len(page["Result"])
             bar.update(1)
+            if report:
+                report(len(pages), total_pages)
             next_url = page.get("NextPageUrl")
             url = _onto_endpoint(str(next_url), endpoint) if next_url else ""
     if received != total_count:

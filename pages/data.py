@@ -1,33 +1,89 @@
-"""Data: what is in the store, where it came from, and how to cite it."""
+"""Data: what is in the store, where it came from, how to cite it, and how to add more."""
 
 import streamlit as st
 
+from loaders import ucdp_remote
+from loaders.errors import LoaderError
+from loaders.uploads import MAX_UPLOAD_MB, import_upload
 from ui import cache
+from ui.text import escape_markdown
 
 st.title("Data sources")
 sources = cache.sources()
 if sources.empty:
     st.info(
         "The local store is empty. To load data:\n\n"
-        "1. Download UCDP's yearly event data (no account needed): "
+        "1. Download UCDP's yearly event data (no account needed): use **Refresh** below, or "
         "`python -m loaders fetch ucdp`\n"
-        "2. Or import a file you already have (UCDP GED CSV, .csv.gz or .zip): "
-        "`python -m loaders import PATH`\n"
+        "2. Or import a file you already have (UCDP GED CSV, .csv.gz or .zip): upload it below, "
+        "or `python -m loaders import PATH`\n"
         "3. ACLED data need an account: set `ACLED_USERNAME` and `ACLED_PASSWORD`.\n\n"
         f"Store: `{cache.store().root}`"
     )
-    st.stop()
+else:
+    st.metric("Events in the store", f"{int(sources['Events'].sum()):,}")
+    st.dataframe(
+        sources.drop(columns=["Citation"]),
+        hide_index=True,
+        column_config={
+            "Events": st.column_config.NumberColumn(format="localized"),
+            "Deaths (best)": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.subheader("How to cite")
+    for citation in sorted(set(sources["Citation"])):
+        st.text(citation)
 
-total_events = int(sources["Events"].sum())
-st.metric("Events in the store", f"{total_events:,}")
-st.dataframe(
-    sources.drop(columns=["Citation"]),
-    hide_index=True,
-    column_config={
-        "Events": st.column_config.NumberColumn(format="localized"),
-        "Deaths (best)": st.column_config.NumberColumn(format="localized"),
-    },
-)
-st.subheader("How to cite")
-for citation in sorted(set(sources["Citation"])):
-    st.text(citation)
+st.subheader("Refresh from UCDP")
+with st.form("refresh"):
+    left, right = st.columns(2)
+    version = left.text_input("Yearly GED release", value=ucdp_remote.LATEST_GED)
+    candidate = right.text_input("Or a monthly Candidate release (e.g. 26.0.6)", value="")
+    refresh = st.form_submit_button("Download and import", icon=":material/download:")
+if refresh:
+    bar = st.progress(0.0, text="Connecting…")
+
+    def show(done: int, total: int | None) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        bar.progress(share, text=f"Downloaded {done / 1024 / 1024:,.1f} MB")
+
+    base_url, api_url = ucdp_remote.configured_urls()
+    try:
+        record = ucdp_remote.fetch(
+            version=version.strip(), candidate=candidate.strip() or None,
+            base_url=base_url, api_url=api_url, progress=show,
+        )  # fmt: skip
+    except LoaderError as exc:
+        bar.empty()
+        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
+    else:
+        bar.progress(1.0, text="Imported")
+        p = record.provenance
+        st.success(
+            f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
+        )
+
+st.subheader("Import a file")
+with st.form("upload", clear_on_submit=True):
+    upload = st.file_uploader(
+        f"UCDP GED or Candidate file (CSV, .csv.gz or .zip; up to {MAX_UPLOAD_MB} MB)",
+        type=["csv", "gz", "zip"],
+    )
+    release = st.text_input("Release, if the file name does not say it (e.g. 25.1)", value="")
+    submitted = st.form_submit_button("Import", icon=":material/upload:")
+if submitted and upload is None:
+    st.warning("Choose a file first.")
+elif submitted:
+    try:
+        record = import_upload(
+            upload.name, upload, size=upload.size, version=release.strip() or None
+        )
+    except LoaderError as exc:
+        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
+    else:
+        p = record.provenance
+        st.success(
+            f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
+        )
+        for note in p.get("notes", []) + p.get("warnings", []):
+            st.caption(note)

@@ -1,0 +1,56 @@
+"""Files handed to the app by upload: size-checked, renamed safely, imported atomically."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from loaders.errors import LoaderError
+from loaders.pipeline import import_file
+from loaders.store import ImportRecord, Store
+
+MAX_UPLOAD_MB = 200  # also Streamlit's server.maxUploadSize in .streamlit/config.toml
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """The file name alone, without folders or characters a file system could misread."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = SAFE_NAME.sub("_", base).strip("._") or "upload.csv"
+    return cleaned[:120]
+
+
+def import_upload(
+    name: str,
+    data: BinaryIO,
+    *,
+    size: int,
+    source: str = "ucdp",
+    version: str | None = None,
+    data_dir: str | Path | None = None,
+) -> ImportRecord:
+    """Import an uploaded file: refuse it when too large, else as `python -m loaders import`."""
+    if size > MAX_UPLOAD_MB * 1024 * 1024:
+        raise LoaderError(
+            name,
+            f"is {size / 1024 / 1024:,.0f} MB, over the {MAX_UPLOAD_MB} MB upload limit; "
+            "import it from the command line: python -m loaders import FILE",
+        )
+    if size == 0:
+        raise LoaderError(name, "the file is empty")
+    store = Store(data_dir)
+    folder = store.root / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    try:
+        path = folder / safe_name(name)
+        with path.open("wb") as out:
+            shutil.copyfileobj(data, out, 8 << 20)
+        return import_file(
+            path, source=source, version=version, data_dir=data_dir,
+            origin=f"uploaded file {path.name}", move=True,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
