@@ -35,8 +35,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on loopback and wait until it reports healthy."""
+def start_app(data_dir: Path, script: Path = REPO / "app.py") -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (or `script`) on loopback; wait until it reports healthy."""
     port = _free_port()
     process = subprocess.Popen(
         [
