@@ -1,0 +1,30 @@
+"""AppTest of the methodology page: it is in the navigation and renders the method note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def app(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=30)
+
+
+def test_methodology_page_renders_the_note(app: AppTest) -> None:
+    # The first run registers the pages; switch_page then refuses a page st.navigation lacks.
+    app.run()
+    app.switch_page("pages/methodology.py").run()
+    assert not app.exception
+    text = "\n".join(element.value for element in app.markdown)
+    assert "# Article 99 forecasting methodology" in text
+    assert "Article 99 contributors (2026). Article 99 forecasting methodology, version 1." in text
+    assert "| model | 7.36 | 0.524 | 78.5 | 0.986 | 0.870 | 0.0246 |" in text
+    assert "| conflictology | 12.06 | 0.623 | 154.6 | 0.969 | 0.808 | 0.0266 |" in text
+    assert "precisely located" in text
+    assert 'Insufficient data" means no forecast, not zero' in text
