@@ -44,6 +44,17 @@ class Column:
         trimmed = pc.utf8_trim_whitespace(self.values)
         return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
+    def recode(
+        self, mapping: dict[str, str], problem: str, *, lower: bool = False
+    ) -> pa.ChunkedArray:
+        """Values translated through `mapping`; one not in it is an error naming the row."""
+        text = pc.utf8_lower(self.text()) if lower else self.text()
+        index = pc.index_in(text, pa.array(list(mapping)))
+        bad = pc.fill_null(pc.and_(pc.is_null(index), pc.is_valid(text)), False)
+        if pc.any(bad).as_py():
+            raise self._fail(bad, problem)
+        return pc.take(pa.array(list(mapping.values())), index)
+
     def integers(self, type_: pa.DataType = INT32) -> pa.ChunkedArray:
         """Whole numbers (`3` or `3.0`); anything else is an error naming the row."""
         try:

@@ -293,7 +293,9 @@ def _parsed(raw: RawTable, where: str, release: Release, *, reduced: bool) -> Pa
     if reduced:
         start = dates_from_parts(col("year"), col("month"), col("day"), where, off)
         end = pa.nulls(n, pa.date32())
-        violence = _violence_from_labels(col("type_of_violence"))
+        violence = col("type_of_violence").recode(
+            VIOLENCE_LABELS, "unknown type_of_violence", lower=True
+        )
         best, low, high = (col(c).integers() for c in ("best_death", "low_death", "high_death"))
         civilians = pa.nulls(n, pa.int32())
         precision = pa.nulls(n, pa.int8())
@@ -305,7 +307,9 @@ def _parsed(raw: RawTable, where: str, release: Release, *, reduced: bool) -> Pa
         )
     else:
         start, end = col("date_start").dates(), col("date_end").dates()
-        violence = _violence_from_codes(col("type_of_violence"))
+        violence = col("type_of_violence").recode(
+            VIOLENCE_CODES, "type_of_violence must be 1, 2 or 3"
+        )
         best, low, high = (col(c).integers() for c in ("best", "low", "high"))
         civilians = col("deaths_civilians").integers()
         precision = col("where_prec").integers(pa.int8())
@@ -353,26 +357,6 @@ def _chunked(values: pa.Array | pa.ChunkedArray | pa.Scalar, type_: pa.DataType)
     if isinstance(values, pa.Array):
         values = pa.chunked_array([values])
     return values.cast(type_)
-
-
-def _violence_from_codes(column: Column) -> pa.ChunkedArray:
-    codes = column.text()
-    keys = pa.array(list(VIOLENCE_CODES))
-    index = pc.index_in(codes, keys)
-    bad = pc.fill_null(pc.and_(pc.is_null(index), pc.is_valid(codes)), False)
-    if pc.any(bad).as_py():
-        raise column._fail(bad, "type_of_violence must be 1, 2 or 3")
-    return pc.take(pa.array(list(VIOLENCE_CODES.values())), index)
-
-
-def _violence_from_labels(column: Column) -> pa.ChunkedArray:
-    labels = pc.utf8_lower(column.text())
-    keys = pa.array(list(VIOLENCE_LABELS))
-    index = pc.index_in(labels, keys)
-    bad = pc.fill_null(pc.and_(pc.is_null(index), pc.is_valid(labels)), False)
-    if pc.any(bad).as_py():
-        raise column._fail(bad, "unknown type_of_violence")
-    return pc.take(pa.array(list(VIOLENCE_LABELS.values())), index)
 
 
 def _category(violence: pa.ChunkedArray) -> pa.ChunkedArray:
