@@ -45,8 +45,11 @@ logging.getLogger("country_converter").setLevel(logging.CRITICAL)
 
 
 @cache
-def converter() -> coco.CountryConverter:
-    """country_converter with its bundled table read so that Namibia's 'NA' stays text."""
+def country_table() -> pd.DataFrame:
+    """country_converter's bundled table, read so that Namibia's 'NA' stays text.
+
+    Only current countries are kept, as country_converter itself does by default.
+    """
     table = importlib.resources.files("country_converter") / "country_data.tsv"
     with importlib.resources.as_file(table) as path:
         data = pd.read_csv(
@@ -57,7 +60,13 @@ def converter() -> coco.CountryConverter:
             na_values=sorted(STR_NA_VALUES - {"NA"}),
             dtype={"name_short": str, "name_official": str, "regex": str, "ISO2": str, "ISO3": str},
         )
-    return coco.CountryConverter(country_data=data)
+    return data[data["obsolete"].isna()].reset_index(drop=True)
+
+
+@cache
+def converter() -> coco.CountryConverter:
+    """country_converter over that table: built only when a name must be matched (slow)."""
+    return coco.CountryConverter(country_data=country_table())
 
 
 @cache
@@ -82,7 +91,7 @@ def reference() -> pd.DataFrame:
     The countries are the current independent states (those with a Gleditsch-Ward code in
     country_converter) plus Kosovo; panels cover every one of them, violent or not.
     """
-    data = converter().data
+    data = country_table()
     states = data[data["GWcode"].notna() | (data["ISO3"] == "XKX")]
     table = pd.DataFrame(
         {
@@ -103,7 +112,7 @@ def reference() -> pd.DataFrame:
 
 @cache
 def _regions_by_iso3() -> pd.DataFrame:
-    data = converter().data
+    data = country_table()
     return pd.DataFrame(
         {
             "un_region": data["continent"].replace(CONTINENT_TO_UN_REGION).astype(str).values,
@@ -115,7 +124,7 @@ def _regions_by_iso3() -> pd.DataFrame:
 
 def _iso3_from_gwno(codes: pd.Series) -> pd.Series:
     fixed = overrides().set_index("gwno")["iso3"]
-    data = converter().data
+    data = country_table()
     known = data[data["GWcode"].notna()]
     by_cc = pd.Series(known["ISO3"].astype(str).values, index=known["GWcode"].astype("int64"))
     by_cc = by_cc[~by_cc.index.duplicated()]

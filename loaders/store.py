@@ -26,6 +26,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,25 +95,18 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
 
 
 def copy_with_sha256(source: Path, target: Path) -> tuple[str, int]:
-    """Copy a file byte for byte and return its sha256 and size, in one pass."""
-    digest = hashlib.sha256()
-    size = 0
-    with source.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(8 << 20):
-            digest.update(chunk)
-            dst.write(chunk)
-            size += len(chunk)
-        dst.flush()
-        os.fsync(dst.fileno())
-    return digest.hexdigest(), size
+    """Copy a file byte for byte (kernel copy, then fsync) while a thread hashes the source."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(sha256_of, source)
+        shutil.copyfile(source, target)
+        with target.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        return digest.result(), target.stat().st_size
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class Store:
@@ -169,38 +163,36 @@ class Store:
         if not records:
             return None
         wanted = list(columns) if columns else list(EVENT_SCHEMA.names)
-        needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
-        ordered = sorted(records, key=lambda r: _precedence(r.provenance))
-        ranks = pd.DataFrame(
-            {"import_id": [r.import_id for r in ordered], "rank": range(len(ordered))}
-        )
-        cover = pd.DataFrame(
-            [
-                {"iso3": iso3, "last_day": _last_day(r.provenance["coverage"]["last_month"])}
-                for r in records
-                if r.provenance["dataset"] == "ged"
-                for iso3 in r.provenance["coverage"]["countries"]
-            ],
-            columns=["iso3", "last_day"],
-        ).astype({"iso3": "string", "last_day": "datetime64[s]"})
-        con.register("import_rank", ranks)
-        con.register("yearly_cover", cover)
         unknown = set(wanted) - set(EVENT_SCHEMA.names)
         if unknown:
             raise ValueError(f"not canonical event columns: {sorted(unknown)}")
+        needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
         con.read_parquet([str(r.events_path) for r in records]).select(*needed).create_view(
             "live_events"
         )
         # Column names are checked against the schema above, so formatting them in is safe.
         select = ", ".join(f'e."{c}"' for c in wanted)
-        sql = f"""
-            SELECT {select} FROM live_events e JOIN import_rank r USING (import_id)
-            WHERE e.dataset <> 'candidate' OR NOT EXISTS (
-                SELECT 1 FROM yearly_cover c
-                WHERE (c.iso3 = '*' OR c.iso3 = e.iso3) AND e.date_start <= c.last_day)
-        """  # noqa: S608
+        joins, where, qualify = "", "", ""
+        # Each step is added only when it can change the result: most stores hold one release.
+        if any(r.provenance["dataset"] == "candidate" for r in records):
+            cover, everywhere = _yearly_cover(records)
+            con.register("yearly_cover", cover)
+            joins += " LEFT JOIN yearly_cover c ON c.iso3 = e.iso3"
+            where = (
+                f" WHERE e.dataset <> 'candidate' OR e.date_start > "
+                f"greatest(coalesce(c.last_day, DATE '{everywhere}'), DATE '{everywhere}')"
+            )
         if len(records) > 1:
-            sql += " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
+            ordered = sorted(records, key=lambda r: _precedence(r.provenance))
+            ranks = pd.DataFrame(
+                {"import_id": [r.import_id for r in ordered], "rank": range(len(ordered))}
+            )
+            con.register("import_rank", ranks)
+            joins += " JOIN import_rank r ON r.import_id = e.import_id"
+            qualify = (
+                " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
+            )
+        sql = f"SELECT {select} FROM live_events e{joins}{where}{qualify}"  # noqa: S608
         return con.sql(sql)
 
     def load_events(
@@ -321,6 +313,24 @@ class Store:
 def _precedence(provenance: dict) -> tuple:
     version = tuple(int(p) for p in re.findall(r"\d+", provenance["version"]))
     return (provenance["dataset"] == "ged", version, provenance["fetched_at"])
+
+
+def _yearly_cover(records: list[ImportRecord]) -> tuple[pd.DataFrame, dt.date]:
+    """Last day each country is covered by a yearly release, and the last day for all countries.
+
+    Candidate events up to those days are left out: the yearly release speaks for them.
+    """
+    days: dict[str, dt.date] = {}
+    for record in records:
+        coverage = record.provenance["coverage"]
+        if record.provenance["dataset"] != "ged":
+            continue
+        last = _last_day(coverage["last_month"])
+        for iso3 in coverage["countries"]:
+            days[iso3] = max(days.get(iso3, last), last)
+    everywhere = days.pop("*", dt.date(1, 1, 1))
+    cover = pd.DataFrame({"iso3": list(days), "last_day": list(days.values())})
+    return cover.astype({"iso3": "string", "last_day": "datetime64[s]"}), everywhere
 
 
 def _last_day(month: str) -> dt.date:
