@@ -1,12 +1,33 @@
-"""Article 99: the entry point. Routes to the pages and shows the data vintage everywhere."""
+"""Article 99: the entry point. Routes to the pages, draws the shared filters, shows the vintage."""
 
 import streamlit as st
 
-from ui import cache
+from ui import cache, filters
 
-st.set_page_config(page_title="Article 99", page_icon=":material/public:", layout="wide")
+st.set_page_config(page_title="Article 99", layout="wide")
 
-navigation = st.navigation([st.Page("pages/data.py", title="Data", icon=":material/database:")])
+navigation = st.navigation(
+    {
+        "Analysis": [
+            st.Page(
+                "pages/at_risk.py",
+                title="Countries at risk",
+                icon=":material/warning:",
+                default=True,
+            ),
+            st.Page("pages/country.py", title="Country profile", icon=":material/flag:"),
+            st.Page(
+                "pages/compare.py", title="Compare and trends", icon=":material/stacked_line_chart:"
+            ),
+        ],
+        "About the numbers": [
+            st.Page("pages/skill.py", title="Model skill", icon=":material/verified:"),
+            st.Page("pages/data.py", title="Data", icon=":material/database:"),
+            st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
+        ],
+    }
+)
+st.session_state["selection"] = filters.sidebar(cache.panel())
 with st.sidebar:
     st.caption(cache.vintage())
 navigation.run()

@@ -1,6 +1,7 @@
 """`python -m risk`: the risk table, and forecast skill on the VIEWS prediction challenge.
 
     python -m risk evaluate views --features FILE --out PRED.parquet [--actuals FILE]
+        (with --actuals, risk.model's scores are recorded in the store's skill/ folder)
     python -m risk forecast [--as-of YYYY-MM] --out FILE
 
 Exit codes: 0 success, 1 bad input (one line on stderr naming the file and what is wrong, never
@@ -19,8 +20,15 @@ import pandas as pd
 
 from loaders.errors import LoaderError
 from risk import views
-from risk.evaluate import FORECASTERS, evaluate_window, format_table, resolve_forecaster
+from risk.evaluate import (
+    FORECASTERS,
+    WindowEvaluation,
+    evaluate_window,
+    format_table,
+    resolve_forecaster,
+)
 from risk.forecast import risk_forecast
+from risk.skill import record_evaluation
 
 
 def add_evaluate(commands: argparse._SubParsersAction) -> None:
@@ -55,7 +63,9 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
     )
     challenge.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     challenge.add_argument(
-        "--data-dir", help="the store the model learns from (default: $ARTICLE99_DATA_DIR)"
+        "--data-dir",
+        help="the store the model learns from and its skill is recorded in "
+        "(default: $ARTICLE99_DATA_DIR)",
     )
     challenge.add_argument(
         "--n-draws", type=_positive, default=1000, help="draws per country-month (default 1000)"
@@ -137,6 +147,20 @@ def _evaluate_views(args: argparse.Namespace) -> None:
     if result.table is not None:
         print()
         print(format_table(result.table, result.title, result.notes))
+        _record(result, args)
+
+
+def _record(result: WindowEvaluation, args: argparse.Namespace) -> None:
+    """Keep the scored window in the store, where the Model skill page reads it."""
+    print()
+    if args.model != "model":
+        print(f"Not recorded: only risk.model's skill is recorded, not the {args.model} baseline.")
+        return
+    window = int(result.info["first_month"][:4])
+    path = record_evaluation(
+        result, args.data_dir, window=window, features_name=Path(args.features).name
+    )
+    print(f"Recorded window {window} in {path} (shown on the Model skill page)")
 
 
 def _positive(text: str) -> int:

@@ -55,12 +55,18 @@ FORECASTERS = ["model", "zero", "conflictology", "last_historical"]
 
 @dataclass
 class WindowEvaluation:
-    """The model's draws in the challenge format and, given actuals, the score table."""
+    """The model's draws in the challenge format and, given actuals, the score table.
+
+    `actuals` and `info` (as-of month, model name, seed, draws) let risk.skill record the
+    evaluation, calibration included, without running it again.
+    """
 
     draws: pd.DataFrame
     table: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     title: str = ""
+    actuals: pd.DataFrame | None = None
+    info: dict = field(default_factory=dict)
 
 
 def resolve_forecaster(name: str, data_dir: str | Path | None = None) -> views.Forecaster:
@@ -176,9 +182,19 @@ def evaluate_window(
     if actuals is not None:
         _check_window(actuals, panel, Path(actuals_path).name)
     model_draws = views.forecast_window(model, panel, n_draws=n_draws, seed=seed, name=model_name)
+    info = {
+        "as_of": f"{as_of:%Y-%m}",
+        "first_month": f"{first:%Y-%m}",
+        "last_month": f"{last:%Y-%m}",
+        "features": panel.attrs["source"],
+        "model_name": model_name,
+        "seed": seed,
+        "n_draws": n_draws,
+    }
     if actuals is None:
-        return WindowEvaluation(draws=model_draws, title=title)
+        return WindowEvaluation(draws=model_draws, title=title, info=info)
 
+    info["actuals"] = Path(actuals_path).name
     draws = {"model": model_draws}
     for name, benchmark in BENCHMARKS.items():
         draws[name] = views.forecast_window(benchmark, panel, n_draws=n_draws, seed=seed, name=name)
@@ -202,7 +218,9 @@ def evaluate_window(
         f"\n{counts['cells']:,} country-months, {'/'.join(f'{n:,}' for n in counts['draws'])} "
         f"draws each, {counts['events']} with ≥ {THRESHOLD} deaths"
     )
-    return WindowEvaluation(draws=model_draws, table=table, notes=notes, title=title)
+    return WindowEvaluation(
+        draws=model_draws, table=table, notes=notes, title=title, actuals=actuals, info=info
+    )
 
 
 def _check_window(actuals: pd.DataFrame, panel: pd.DataFrame, where: str) -> None:

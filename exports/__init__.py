@@ -1,0 +1,1 @@
+"""Exports: risk snapshots, briefing packs and the figures they share with the pages."""

@@ -1,0 +1,232 @@
+"""Palettes, number formats and the risk choropleth, shared by the pages and the exports.
+
+A briefing-room figure must read the same on a projector, in greyscale print and for the one
+reader in twelve with a colour-vision deficiency: categories use Okabe-Ito, risk uses
+ColorBrewer's YlOrRd (lightness rises with risk, so it survives every deficiency and greyscale),
+text is at least 14 px and every count has thousands separators. Missing numbers are written
+as such ("no data"), never as zero.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from risk.forecast import RISK_MONTHS
+from risk.model import THRESHOLD
+
+FONT_SIZE = 14
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+# ColorBrewer YlOrRd (9 classes), marked colour-blind safe and print friendly by ColorBrewer.
+RISK_SCALE = (
+    "#FFFFCC",
+    "#FFEDA0",
+    "#FED976",
+    "#FEB24C",
+    "#FD8D3C",
+    "#FC4E2A",
+    "#E31A1C",
+    "#BD0026",
+    "#800026",
+)
+NOT_ENOUGH_DATA_GREY = "#8C8C8C"  # countries the data cannot speak for
+OUTSIDE_GREY = "#E8E8E8"  # land outside the selection or not covered by the data
+NO_DATA = "no data"
+MISSING = "—"
+# Offline outlines: plotly appends "world_110m.json" to this URL (Streamlit static serving).
+TOPOJSON_URL = "/app/static/topojson/"
+PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
+
+
+def plain(text: object) -> str:
+    """Data text for plotly, which renders a subset of HTML tags in titles and hover text."""
+    return html.escape(str(text), quote=False)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def count(value: object) -> str:
+    """A whole number with thousands separators: 1234.4 → '1,234'; missing → 'no data'."""
+    if _missing(value):
+        return NO_DATA
+    return f"{round(float(value)):,}"
+
+
+def interval(low: object, high: object) -> str:
+    """A range of counts: (890.2, 2100) → '890–2,100'."""
+    if _missing(low) or _missing(high):
+        return NO_DATA
+    return f"{count(low)}–{count(high)}"
+
+
+def count_with_interval(value: object, low: object, high: object) -> str:
+    """'1,234 (890–2,100)': the expected value and its 90% interval, for text and exports."""
+    if _missing(value):
+        return NO_DATA
+    return f"{count(value)} ({interval(low, high)})"
+
+
+def percent(share: object) -> str:
+    """A probability as a whole percentage; below 1% it says '<1%' rather than a false 0%."""
+    if _missing(share):
+        return NO_DATA
+    share = float(share)
+    if 0 < share < 0.005:
+        return "<1%"
+    return f"{share * 100:.0f}%"
+
+
+def points(change: object) -> str:
+    """A change of probability in percentage points with a real minus sign: '−11 pts'."""
+    if _missing(change):
+        return MISSING
+    value = round(float(change) * 100)
+    sign = "−" if value < 0 else "+" if value > 0 else ""
+    return f"{sign}{abs(value)} pts"
+
+
+def month_label(month: str) -> str:
+    """'2020-12' → 'Dec 2020'."""
+    return f"{pd.Period(month, 'M'):%b %Y}"
+
+
+def risk_period(as_of: str) -> str:
+    """The months a forecast from `as_of` covers: '2020-12' → 'Jan–Mar 2021'."""
+    first = pd.Period(as_of, "M") + 1
+    last = first + RISK_MONTHS - 1
+    if first.year == last.year:
+        return f"{first:%b}–{last:%b %Y}"
+    return f"{first:%b %Y}–{last:%b %Y}"
+
+
+def risk_definition(as_of: str) -> str:
+    """What 'risk' means, in one line, for titles and captions."""
+    return (
+        f"chance of at least one month with ≥ {THRESHOLD} state-based deaths, {risk_period(as_of)}"
+    )
+
+
+def _hover(rows: pd.DataFrame) -> np.ndarray:
+    """Name, risk, expected deaths and interval, pre-formatted so hover matches the table."""
+    return np.array(
+        [
+            [
+                plain(row.name),
+                percent(row.risk),
+                count(row.expected_fatalities),
+                interval(row.fatalities_low, row.fatalities_high),
+            ]
+            for row in rows.itertuples(index=False)
+        ],
+        dtype=object,
+    ).reshape(-1, 4)
+
+
+def risk_choropleth(
+    table: pd.DataFrame, *, as_of: str, source: str, zoom: bool = False
+) -> go.Figure:
+    """A map of the risk table: countries coloured by risk (0–100%), no-forecast ones in grey.
+
+    `table` is `RiskForecast.table`, already filtered to the selection. With `zoom` the view fits
+    the table's countries, otherwise it shows the world. Outlines are the world 110m topojson,
+    which the page (or kaleido) must be given locally: plotly fetches it from a CDN otherwise.
+    """
+    forecast = table[table["status"] == "ok"]
+    missing = table[table["status"] != "ok"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Choropleth(
+            locations=forecast["iso3"].to_numpy(),
+            locationmode="ISO-3",
+            z=forecast["risk"].astype("float64").to_numpy(),
+            zmin=0,
+            zmax=1,
+            colorscale=[[k / (len(RISK_SCALE) - 1), c] for k, c in enumerate(RISK_SCALE)],
+            marker={"line": {"color": "#FFFFFF", "width": 0.5}},
+            colorbar={
+                "title": {"text": "Risk", "side": "top"},
+                "tickformat": ".0%",
+                "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                "len": 0.75,
+                "thickness": 16,
+            },
+            customdata=_hover(forecast),
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>Risk: %{customdata[1]}<br>"
+                "Expected deaths: %{customdata[2]} (90% interval %{customdata[3]})"
+                "<extra></extra>"
+            ),
+            name="Risk",
+        )
+    )
+    if not missing.empty:
+        fig.add_trace(
+            go.Choropleth(
+                locations=missing["iso3"].to_numpy(),
+                locationmode="ISO-3",
+                z=np.zeros(len(missing)),
+                colorscale=[[0, NOT_ENOUGH_DATA_GREY], [1, NOT_ENOUGH_DATA_GREY]],
+                showscale=False,
+                marker={"line": {"color": "#FFFFFF", "width": 0.5}},
+                customdata=missing[["name"]].map(plain).to_numpy(),
+                hovertemplate="<b>%{customdata[0]}</b><br>Not enough data to forecast"
+                "<extra></extra>",
+                name="Not enough data",
+            )
+        )
+    fig.update_geos(
+        scope="world",
+        resolution=110,
+        projection_type="natural earth",
+        showframe=False,
+        showcoastlines=False,
+        showcountries=True,
+        countrycolor="#FFFFFF",
+        showland=True,
+        landcolor=OUTSIDE_GREY,
+        showocean=False,
+    )
+    if zoom:
+        fig.update_geos(fitbounds="locations")
+    else:  # no Antarctica: it is never forecast and takes a fifth of the map
+        fig.update_geos(lataxis_range=[-58, 85])
+    fig.update_layout(
+        title={
+            "text": plain(f"Risk: {risk_definition(as_of)}"),
+            "font": {"size": FONT_SIZE + 4},
+            "subtitle": {"text": plain(source), "font": {"size": FONT_SIZE, "color": "#444444"}},
+        },
+        font={"size": FONT_SIZE},
+        separators=".,",
+        height=520,
+        margin={"t": 90, "b": 40, "l": 10, "r": 10},
+        annotations=[
+            {
+                "text": "Dark grey: not enough data to forecast. "
+                "Light grey: outside the selection or not covered by the data.",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.06,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": FONT_SIZE, "color": "#444444"},
+            }
+        ],
+    )
+    return fig

@@ -1,0 +1,159 @@
+"""The risk table as people read it: human labels, formatted intervals, flags and drivers in words.
+
+The page shows these frames and the exports write them, so a number reads the same on screen,
+in a spreadsheet and in a briefing pack. Numbers stay numbers where a reader sorts by them
+(risk, expected deaths); what is read, not sorted (interval, trend, flags) becomes text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from exports.charts import count, interval, month_label, points
+from risk import drivers as driver_text
+
+RANK = "Rank"
+COUNTRY = "Country"
+RISK = "Risk"
+TREND = "Trend vs last month"
+DEATHS = "Expected deaths"
+INTERVAL = "90% interval"
+FLAGS = "Flags"
+DRIVER = "Top driver"
+STATUS = "Status"
+VINTAGE = "Data"
+RISK_COLUMNS = (RANK, COUNTRY, RISK, TREND, DEATHS, INTERVAL, FLAGS, DRIVER, STATUS, VINTAGE)
+NEW_RISK_COLUMNS = (COUNTRY, RISK, DEATHS, INTERVAL, DRIVER)
+RISK_WATCH = 0.5  # the headline counts countries at or above this risk
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline number: a label, the formatted value and what it means."""
+
+    label: str
+    value: str
+    help: str
+
+
+def _flagged(value: object) -> bool:
+    """A nullable flag: missing (no signal computed) counts as not raised."""
+    return bool(pd.notna(value) and value)
+
+
+def _flags(row: pd.Series) -> str:
+    """Surge and spread flags as short badges ('Events surge · Deaths surge')."""
+    badges = []
+    if _flagged(row["surge_events"]):
+        badges.append("Events surge")
+    if _flagged(row["surge_fatalities"]):
+        badges.append("Deaths surge")
+    spread = row["new_admin1_count"]
+    if pd.notna(spread) and spread > 0:
+        badges.append(f"Spread to {int(spread):,} new area{'s' if spread > 1 else ''}")
+    return " · ".join(badges)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def top_driver(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.Series:
+    """The strongest driver per country in words, with its direction when `drivers` is given.
+
+    `drivers` is `RiskForecast.drivers`; without it (or for a country whose only driver is the
+    admin1 spread) the first sentence of the table's `drivers` column is used.
+    """
+    first = table["drivers"].fillna("").str.split("; ").str[0].map(_sentence)
+    first.index = table["iso3"]
+    if drivers is not None and not drivers.empty:
+        strongest = driver_text.top_drivers(drivers, n=1).set_index("iso3")
+        worded = strongest["direction"].map(_sentence) + " risk: " + strongest["text"]
+        first = worded.reindex(first.index).fillna(first)
+    return first
+
+
+def risk_table(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`RiskForecast.table` (filtered, ranked) for display, indexed by ISO3.
+
+    Countries without a forecast stay in, last, with their reason in the status column.
+    """
+    ranked = table.sort_values(
+        ["risk", "expected_fatalities"], ascending=False, na_position="last"
+    ).reset_index(drop=True)
+    ok = ranked["status"] == "ok"
+    trend = ranked["trend"].fillna("") + " " + ranked["risk_change"].map(points)
+    status = [
+        "Forecast" if good else f"Not enough data ({reason})" if reason else "Not enough data"
+        for good, reason in zip(ok, ranked["reason"].fillna(""), strict=True)
+    ]
+    display = pd.DataFrame(
+        {
+            RANK: pd.array(range(1, len(ranked) + 1), dtype="Int64"),
+            COUNTRY: ranked["name"],
+            RISK: (ranked["risk"] * 100).round(1),
+            TREND: trend.str.strip().where(ok, ""),
+            DEATHS: ranked["expected_fatalities"].round().astype("Int64"),
+            INTERVAL: [
+                interval(lo, hi) if good else ""
+                for lo, hi, good in zip(
+                    ranked["fatalities_low"], ranked["fatalities_high"], ok, strict=True
+                )
+            ],
+            FLAGS: ranked.apply(_flags, axis=1) if len(ranked) else pd.Series(dtype="str"),
+            DRIVER: top_driver(ranked, drivers).to_numpy(),
+            STATUS: status,
+            VINTAGE: ranked["data_vintage"],
+        }
+    )
+    display[RANK] = display[RANK].where(ok.to_numpy(), pd.NA)
+    display.index = pd.Index(ranked["iso3"], name="ISO3")
+    return display
+
+
+def new_risk_table(quiet: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`risk.forecast.new_risk(...)` for display: the quiet countries' risk, deaths and driver."""
+    return risk_table(quiet, drivers)[list(NEW_RISK_COLUMNS)]
+
+
+def headline(table: pd.DataFrame) -> list[Headline]:
+    """The four numbers above the table, formatted with thousands separators."""
+    ok = table[table["status"] == "ok"]
+    flagged = (
+        ok["surge_events"].fillna(False).astype(bool)
+        | ok["surge_fatalities"].fillna(False).astype(bool)
+        | (ok["new_admin1_count"].fillna(0) > 0)
+    )
+    insufficient = int((table["status"] != "ok").sum())
+    return [
+        Headline(
+            f"Countries with risk ≥ {RISK_WATCH:.0%}",
+            count((ok["risk"] >= RISK_WATCH).sum()),
+            "Countries with at least an even chance of a month with ≥ 25 state-based deaths "
+            "in the next three months.",
+        ),
+        Headline(
+            "Countries with a surge flag",
+            count(flagged.sum()),
+            "Events or deaths in the last month far above the country's own recent months, "
+            "or violence reaching new provinces.",
+        ),
+        Headline(
+            "Expected deaths, next 3 months",
+            count(ok["expected_fatalities"].sum()),
+            "State-based deaths: the sum of the countries' expected values. Their intervals do "
+            "not add up, so none is given for the sum.",
+        ),
+        Headline(
+            "Countries with insufficient data",
+            count(insufficient),
+            "Listed in the table with the reason; no risk is given for them.",
+        ),
+    ]
+
+
+def as_of_line(as_of: str, vintage: str) -> str:
+    """'Forecast from data to Dec 2020 · UCDP GED 21.1 (events to 2020-12)'."""
+    return f"Forecast from data to {month_label(as_of)} · {vintage}"

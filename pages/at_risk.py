@@ -1,0 +1,143 @@
+"""Countries at risk: headline numbers, the risk map, the ranked table and the new-risk list."""
+
+import streamlit as st
+
+from exports import charts, tables
+from loaders.schema import VIOLENCE_TYPES
+from risk.forecast import new_risk
+from risk.model import InsufficientData
+from risk.selection import Selection, apply, to_query
+from ui import cache
+from ui.text import escape_markdown
+
+PROFILE_PAGE = "pages/country.py"
+NEW_RISK_SHOWN = 10
+
+
+def open_profile(iso3: str, selection: Selection) -> None:
+    """Go to the country's profile, keeping the filters in the URL so the link reproduces it."""
+    st.switch_page(PROFILE_PAGE, query_params={**to_query(selection), "iso3": iso3})
+
+
+selection = st.session_state.get("selection", Selection())
+st.title("Countries at risk")
+try:
+    forecast, problem = cache.risk(), "the store holds no conflict events yet"
+except InsufficientData as exc:  # events, but too little history to train the model
+    forecast, problem = None, str(exc)
+if forecast is None:
+    st.info(
+        f"Nothing to forecast yet: {escape_markdown(problem)}. Import or fetch UCDP GED data "
+        "on the Data page (or `python -m loaders fetch ucdp`); the forecast appears here at once."
+    )
+    st.page_link("pages/data.py", label="Load data", icon=":material/database:")
+    st.stop()
+
+table = apply(forecast.table, selection)
+st.caption(
+    escape_markdown(f"{selection.describe()} · Risk: {charts.risk_definition(forecast.as_of)}")
+)
+if selection.start or selection.end or set(selection.violence) != set(VIOLENCE_TYPES):
+    st.caption(
+        "The forecast starts from the latest month and counts state-based deaths: "
+        "the period and violence-type filters do not change it."
+    )
+if table.empty:
+    st.info("No country matches the filters: widen the regions or countries in the sidebar.")
+    st.stop()
+
+for column, number in zip(st.columns(4), tables.headline(table), strict=True):
+    column.metric(number.label, number.value, help=number.help)
+st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
+st.page_link(
+    "pages/skill.py",
+    label="How well this model forecast past years, beside the benchmarks",
+    icon=":material/verified:",
+)
+
+source = f"Source: {forecast.vintage}; Article 99 forecast from data to {forecast.as_of}"
+zoom = bool(selection.regions or selection.countries)
+figure = charts.risk_choropleth(table, as_of=forecast.as_of, source=source, zoom=zoom)
+clicked = st.plotly_chart(
+    figure, config=charts.PLOTLY_CONFIG, on_select="rerun", selection_mode="points", key="map"
+)
+points = clicked.selection.points if clicked else []
+if points and points[0].get("location"):
+    open_profile(points[0]["location"], selection)
+
+st.subheader("Ranked by risk")
+display = tables.risk_table(table, forecast.drivers)
+picked = st.dataframe(
+    display,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="risk_table",
+    column_config={
+        tables.RANK: st.column_config.NumberColumn(width="small", pinned=True),
+        tables.COUNTRY: st.column_config.TextColumn(pinned=True),
+        tables.RISK: st.column_config.ProgressColumn(
+            min_value=0,
+            max_value=100,
+            format="%.0f%%",
+            help=f"Risk: {charts.risk_definition(forecast.as_of)}",
+        ),
+        tables.TREND: st.column_config.TextColumn(
+            help="Change of risk since the forecast a month earlier; ▲ or ▼ from 5 points."
+        ),
+        tables.DEATHS: st.column_config.NumberColumn(
+            format="localized",
+            help="Expected state-based deaths over the next three months.",
+        ),
+        tables.INTERVAL: st.column_config.TextColumn(
+            help="Nine in ten of the model's simulated outcomes fall in this range."
+        ),
+        tables.FLAGS: st.column_config.TextColumn(
+            width="medium",
+            help="Last month's events or deaths far above the country's recent months, "
+            "or violence in provinces that had none.",
+        ),
+        tables.DRIVER: st.column_config.TextColumn(width="large"),
+    },
+)
+st.caption(
+    "Select a row to open the country's profile. Click a column header to sort; "
+    "search with the magnifier above the table."
+)
+if picked.selection.rows:
+    open_profile(display.index[picked.selection.rows[0]], selection)
+
+names = display[tables.COUNTRY].to_dict()
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+chosen = left.selectbox(
+    "Open a country profile", list(names), format_func=names.get, key="profile_choice"
+)
+if right.button("Open profile", icon=":material/flag:"):
+    open_profile(chosen, selection)
+
+with st.container(border=True):
+    st.subheader("New risk: quiet countries that could flare up")
+    st.caption(
+        "Countries with no month of 25 or more state-based deaths in the past 24 months, "
+        "ranked by risk: an onset there would surprise most watch lists."
+    )
+    quiet = new_risk(table)
+    if quiet.empty:
+        st.info("No country in the selection has been quiet for 24 months.")
+    else:
+        shown = tables.new_risk_table(quiet.head(NEW_RISK_SHOWN), forecast.drivers)
+        st.dataframe(
+            shown,
+            hide_index=True,
+            column_config={
+                tables.RISK: st.column_config.ProgressColumn(
+                    min_value=0, max_value=100, format="%.0f%%"
+                ),
+                tables.DEATHS: st.column_config.NumberColumn(format="localized"),
+                tables.DRIVER: st.column_config.TextColumn(width="large"),
+            },
+        )
+        st.caption(f"The {len(shown):,} riskiest of {len(quiet):,} quiet countries.")
+
+st.divider()
+st.caption(escape_markdown(f"Data: {cache.vintage()}"))

@@ -1,0 +1,142 @@
+"""Compare and trends: several countries or regions over time, on one chart or one panel each."""
+
+import streamlit as st
+
+from exports.trend_charts import small_multiples_figure, trend_figure
+from loaders.schema import VIOLENCE_TYPES
+from risk import trends
+from risk.selection import Selection, region_options
+from ui import cache
+from ui.text import escape_markdown
+
+ALL_TYPES = "all"
+SHOW = {False: "Per month", True: "Cumulative total"}
+
+st.title("Compare and trends")
+selection = st.session_state.get("selection", Selection())
+panel = cache.panel()
+if panel.empty:
+    st.info(
+        "No data loaded yet, so there is nothing to compare. Import UCDP event data on the "
+        "**Data** page, or run `python -m loaders fetch ucdp`."
+    )
+    st.stop()
+
+names = panel.drop_duplicates("iso3").set_index("iso3")["country"]
+options = [key for key, _ in region_options()] + sorted(names.index, key=names.get)
+default = [key for key in trends.default_series(panel, selection) if key in options]
+chosen = st.multiselect(
+    "Countries and regions",
+    options,
+    default=default,
+    format_func=trends.series_label,
+    # A new sidebar selection brings its own default series.
+    key="compare_series:" + ",".join(default),
+    placeholder="Choose countries or regions",
+    help="By default the regions and countries of the sidebar filters; without any, the five "
+    "countries with the most deaths in the last 12 months of the period. A region's line is the "
+    "sum of its member countries.",
+)
+
+measure, violence_column, show_column, smoothing_column = st.columns(4)
+quantity = measure.radio(
+    "Measure",
+    list(trends.QUANTITIES),
+    format_func=lambda q: trends.QUANTITIES[q].capitalize(),
+    horizontal=True,
+)
+violence_options = ([ALL_TYPES] if len(selection.violence) > 1 else []) + list(selection.violence)
+violence_choice = violence_column.selectbox(
+    "Violence type",
+    violence_options,
+    format_func=lambda v: (
+        ("All types" if set(selection.violence) == set(VIOLENCE_TYPES) else "All selected types")
+        if v == ALL_TYPES
+        else v.capitalize()
+    ),
+)
+violence = selection.violence if violence_choice == ALL_TYPES else (violence_choice,)
+cumulative_total = show_column.radio(
+    "Show", list(SHOW), format_func=SHOW.get, horizontal=True, help="Cumulative: the running "
+    "total over the period, from its first month.",
+)  # fmt: skip
+smoothing = smoothing_column.selectbox(
+    "Smoothing",
+    list(trends.SMOOTHING),
+    format_func=lambda m: f"{trends.SMOOTHING[m]} rolling mean" if m else "None",
+    disabled=cumulative_total,
+    help="The mean of the month and the months before it; applies to monthly values only.",
+)
+
+if not chosen:
+    st.info(
+        "No country had deaths of the selected types in this period. Choose countries or "
+        "regions above."
+        if not default
+        else "Choose at least one country or region above."
+    )
+    st.stop()
+
+frame = trends.trend_frame(
+    panel,
+    chosen,
+    quantity=quantity,
+    violence=violence,
+    start=selection.start,
+    end=selection.end,
+    smoothing=0 if cumulative_total else smoothing,
+    cumulative_total=cumulative_total,
+)
+label = trends.measure_label(
+    quantity, violence, smoothing=0 if cumulative_total else smoothing,
+    cumulative_total=cumulative_total,
+)  # fmt: skip
+title = f"{label}, {trends.period_label(frame)}"
+source = f"Source: {cache.vintage()}"
+
+one_chart, multiples = st.tabs(["One chart", "Small multiples"])
+with one_chart:
+    # theme=None: Streamlit's theme would replace the figure's 14 px fonts with smaller ones.
+    st.plotly_chart(trend_figure(frame, title=title, y_label=label, source=source), theme=None)
+with multiples:
+    shared_y = st.toggle(
+        "Same y axis in every panel",
+        value=True,
+        help="Off: each panel gets its own scale, which shows the shape of small series.",
+    )
+    st.plotly_chart(
+        small_multiples_figure(frame, title=title, y_label=label, source=source, shared_y=shared_y),
+        theme=None,
+    )
+
+st.caption(
+    f"{escape_markdown(source)}. Deaths are UCDP best estimates. A region is the sum of its "
+    "member countries; its month is a gap when any member is not covered by the data."
+)
+gaps = trends.gap_months(frame)
+if not gaps.empty:
+    st.warning(
+        "Some lines have gaps: months no data source in the store covers. They are shown as "
+        "breaks, not zeros, and a cumulative total stops at the first gap.",
+        icon=":material/report:",
+    )
+    for row in gaps.itertuples():
+        st.text(
+            f"{row.name}: {row.months:,} months without data ({row.first:%b %Y} … {row.last:%b %Y})"
+        )
+
+st.subheader("The numbers behind the chart")
+table = trends.wide_table(frame)
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={
+        "Month": st.column_config.DateColumn(format="MMM YYYY"),
+        **{
+            name: st.column_config.NumberColumn(format="localized")
+            for name in table.columns
+            if name != "Month"
+        },
+    },
+)
+st.caption(f"{label}. Empty cells: no data. {escape_markdown(source)}.")

@@ -1,0 +1,225 @@
+"""Country profile: one country's risk and forecast, why, where, who, and the latest events."""
+
+import pandas as pd
+import streamlit as st
+
+from exports import country_charts
+from loaders import countries
+from loaders.schema import VIOLENCE_TYPES
+from risk import profile as profiles
+from risk.model import InsufficientData
+from risk.selection import Selection, countries_for
+from ui import cache
+from ui.text import escape_markdown
+
+COUNTRY_KEY = "profile_country"
+COUNT = st.column_config.NumberColumn(format="localized")
+PERCENT = st.column_config.NumberColumn(format="%+.0f%%")
+
+
+def footer() -> None:
+    """The data vintage and how to cite the live sources: on every view, even an empty one."""
+    st.divider()
+    st.caption(f"Data: {escape_markdown(cache.vintage())}")
+    for citation in sorted(set(cache.sources()["Citation"])):
+        st.text(citation)
+
+
+selection = st.session_state.get("selection", Selection())
+names = countries.reference().set_index("iso3")["name"].to_dict()
+st.title("Country profile")
+if cache.sources().empty:
+    st.info("The store is empty: load data on the Data page first.")
+    st.stop()
+try:
+    forecast, no_forecast_reason = cache.risk(), "no forecast has been made yet"
+except InsufficientData as problem:  # too little history to train the model at all
+    forecast, no_forecast_reason = None, str(problem)
+
+wanted = (st.query_params.get("iso3") or "").strip().upper()
+if wanted and wanted not in names:
+    st.warning(
+        f"The link names an unknown country code ({escape_markdown(wanted)}): choose a country.",
+        icon=":material/link_off:",
+    )
+    wanted = ""
+if wanted:
+    st.session_state[COUNTRY_KEY] = wanted
+elif COUNTRY_KEY not in st.session_state:
+    table = forecast.table if forecast is not None else None
+    first = profiles.default_country(table, countries_for(selection))
+    st.session_state[COUNTRY_KEY] = first or min(names, key=names.get)
+
+
+def remember_country() -> None:
+    """Write the choice to the URL before the rerun, so the link reproduces the view."""
+    st.query_params["iso3"] = st.session_state[COUNTRY_KEY]
+
+
+iso3 = st.selectbox(
+    "Country",
+    sorted(names, key=names.get),
+    format_func=names.get,
+    key=COUNTRY_KEY,
+    on_change=remember_country,
+)
+st.query_params["iso3"] = iso3
+name = names[iso3]
+as_of = forecast.as_of if forecast is not None else cache.panel().attrs.get("last_complete_month")
+profile = profiles.build_profile(
+    iso3,
+    name,
+    events=cache.country_events(iso3),
+    panel=cache.panel(),
+    forecast=forecast,
+    signals=cache.signals(as_of),
+    admin1_signals=cache.signals(as_of, "admin1"),
+    violence=selection.violence,
+    no_forecast_reason=no_forecast_reason,
+)
+source_note = f"Source: {cache.vintage()}"
+
+# --- header --------------------------------------------------------------------------------
+st.header(escape_markdown(name))
+if profile.status == "ok":
+    row = profile.headline
+    risk_col, deaths_col, trend_col, surge_col = st.columns(4)
+    risk_col.metric(
+        "Risk, next 3 months",
+        f"{row['risk']:.0%}",
+        help="Probability of at least 25 state-based deaths in at least one of the next 3 months.",
+    )
+    deaths_col.metric(
+        "Expected deaths, 3 months",
+        f"{row['expected_fatalities']:,.0f}",
+        help="State-based deaths; the 90% interval is given below.",
+    )
+    points = row["risk_change"] * 100
+    trend_col.metric(
+        "Risk since last month",
+        profiles.ARROW_WORDS.get(row["trend"], "–"),
+        delta=None if pd.isna(points) or round(points) == 0 else f"{points:+.0f} points",
+        delta_color="inverse",
+        help="The change from the risk forecast one month earlier, with the same model.",
+    )
+    surge_col.metric(
+        "Surge flags",
+        profiles.surge_words(row),
+        help="Events or deaths in the as-of month at least twice the mean of the 3 before.",
+    )
+    st.caption(f"{profile.risk_text} Status: ok; forecast from {as_of}.")
+elif profile.status == "insufficient data":
+    st.info(f"Insufficient data: {escape_markdown(profile.reason)}.", icon=":material/info:")
+else:
+    st.info(f"There is no forecast yet: {escape_markdown(profile.reason)}.")
+
+if profile.events_total == 0:
+    st.info(
+        f"No events of the chosen violence types are recorded for {escape_markdown(name)} "
+        "in the store, so there is nothing to chart or list."
+    )
+    footer()
+    st.stop()
+if set(selection.violence) != set(VIOLENCE_TYPES):
+    st.caption(
+        f"Event tables and history show only {', '.join(selection.violence)} violence "
+        "(sidebar filter); the forecast and signals cover all state-based violence as computed."
+    )
+
+# --- forecast fan chart ----------------------------------------------------------------------
+st.subheader("Deaths per month and forecast")
+figure = country_charts.fan_chart(profile.series, country=name, as_of=as_of, source=source_note)
+st.plotly_chart(figure, width="stretch")
+st.caption(
+    f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
+    "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)
+)
+with st.expander("Numbers behind the chart"):
+    st.dataframe(
+        profile.series.rename(columns=profiles.SERIES_LABELS),
+        hide_index=True,
+        column_config={"Month": st.column_config.DateColumn(format="MMM YYYY")},
+    )
+
+# --- drivers ---------------------------------------------------------------------------------
+st.subheader("What drives the forecast")
+if profile.drivers.empty:
+    st.info("No drivers: the model made no forecast for this country.")
+else:
+    st.dataframe(profile.drivers.rename(columns=profiles.LABELS), hide_index=True, height="content")
+    st.caption(
+        "Size: how far the forecast (log of expected deaths over the next 3 months) moves when "
+        "the input is set to a neutral value. The sentences quote the data."
+    )
+
+# --- escalation signals ----------------------------------------------------------------------
+st.subheader(f"Escalation signals, {pd.Period(as_of, 'M'):%b %Y}")
+if profile.signals.empty:
+    st.info("No escalation signals: the store has no violent events for this country.")
+else:
+    st.dataframe(profile.signals, hide_index=True, height="content")
+    if not profile.admin1_recorded:
+        st.caption("Admin1 signals: admin1 not recorded in this source.")
+    elif not profile.admin1_signals.empty:
+        st.caption("Admin1 units with violence or a flag in the month")
+        st.dataframe(
+            profile.admin1_signals.rename(columns=profiles.ADMIN1_SIGNAL_LABELS),
+            hide_index=True,
+            column_config={"Deaths vs 3-month mean, %": PERCENT},
+        )
+
+# --- where -----------------------------------------------------------------------------------
+st.subheader("Where: admin1 hotspots")
+period = profiles.months_label(as_of, profiles.RECENT_MONTHS)
+if profile.map_events.empty:
+    st.info(f"No located events in {period}.")
+else:
+    hotspots = country_charts.hotspot_map(
+        profile.map_events, country=name, period=period, source=source_note
+    )
+    st.plotly_chart(hotspots, width="stretch", config=country_charts.MAP_CONFIG)
+if not profile.admin1_recorded:
+    st.info("Admin1 not recorded in this source: no table of admin1 units.")
+elif profile.admin1.empty:
+    st.info(f"No events in the 6 months to {as_of}.")
+else:
+    st.caption(f"Admin1 units: the 3 months to {as_of} against the 3 months before.")
+    st.dataframe(
+        profile.admin1.rename(columns=profiles.LABELS),
+        hide_index=True,
+        column_config={
+            "Events change %": PERCENT,
+            "Deaths change %": PERCENT,
+        },
+    )
+
+# --- who -------------------------------------------------------------------------------------
+st.subheader(f"Who: main actors and dyads, {period}")
+actors_col, dyads_col = st.columns(2)
+with actors_col:
+    st.caption("Armed actors by events (civilians are not counted as actors)")
+    st.dataframe(
+        profile.actors.rename(columns=profiles.LABELS),
+        hide_index=True,
+        column_config={
+            "Actor": st.column_config.TextColumn(width="large"),
+            "Events": COUNT,
+            "Deaths": COUNT,
+        },
+    )
+with dyads_col:
+    st.caption("Dyads (side A – side B) by events")
+    st.dataframe(
+        profile.dyads.rename(columns=profiles.LABELS),
+        hide_index=True,
+        column_config={"Events": COUNT, "Deaths": COUNT},
+    )
+
+# --- latest events ---------------------------------------------------------------------------
+st.subheader("Latest events")
+st.dataframe(
+    profile.latest.rename(columns=profiles.LABELS),
+    hide_index=True,
+    column_config={"Headline (source)": st.column_config.TextColumn(width="large")},
+)
+footer()

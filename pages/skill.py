@@ -1,0 +1,138 @@
+"""Model skill: how the forecasts scored against the VIEWS challenge's benchmarks, as recorded.
+
+The evaluation is never computed here (it needs the challenge's files and ~20 s a window):
+`python -m risk evaluate views --actuals` records it into the store, and this page reads it.
+"""
+
+import streamlit as st
+
+from exports.trend_charts import calibration_figure
+from loaders.errors import LoaderError
+from risk import skill
+from risk.evaluate import DECIMALS, METRICS
+from ui import cache
+from ui.text import escape_markdown
+
+COMMAND = """python -m risk evaluate views \\
+    --features cm_features_to_oct2018.parquet \\
+    --actuals cm_actuals_2019.parquet \\
+    --out pred_2019.parquet --data-dir {store}"""
+# A relative link to the Methodology page's URL; st.page_link needs the app's navigation,
+# which a page run on its own (as in its AppTest) does not have.
+METHODOLOGY_LINK = (
+    ":material/menu_book: How the model works, how it was tested and where it is weak: "
+    "[Methodology](./methodology), sections 7 and 8."
+)
+HELP = {
+    "CRPS": "How far the forecast distribution was from what happened, in deaths. Lower is better.",
+    "IGN": "How little probability the forecast put on the range the outcome fell in, in bits. "
+    "Lower is better.",
+    "MIS": "Width of the 90% interval plus a penalty for outcomes outside it. Lower is better.",
+    "AUROC": "Chance that a month with ≥25 deaths got a higher probability than one without "
+    "(0.5 is guessing). Higher is better.",
+    "AP": "How well the months with ≥25 deaths were ranked at the top. Higher is better.",
+    "Brier": "Mean squared gap between the probability of ≥25 deaths and what happened. "
+    "Lower is better.",
+}
+
+st.title("Model skill")
+st.write(
+    "How well the forecasts would have done in the past: the model forecast each month of a "
+    "year from data that ended in October of the year before, and was scored against what "
+    "happened, beside the four benchmarks of the VIEWS prediction challenge."
+)
+try:
+    records = skill.load_records(cache.store().root)
+except LoaderError as exc:
+    st.error(escape_markdown(exc), icon=":material/error:")
+    st.stop()
+
+if not records:
+    st.info(
+        "No evaluation is recorded in this store, so this page has no scores to show. An "
+        "evaluation needs the input and outcome files of the VIEWS 2023/24 prediction challenge "
+        "(country-month: `cm_features_to_oct2018.parquet` and `cm_actuals_2019.parquet` for the "
+        "2019 window) and a store holding UCDP GED data for the model to learn from. This "
+        "command scores the model and records the result in the store:",
+        icon=":material/info:",
+    )
+    st.code(COMMAND.format(store=cache.store().root), language="bash")
+    st.markdown(METHODOLOGY_LINK)
+    st.stop()
+
+st.markdown(
+    "**Reading the scores.** "
+    "**CRPS** measures how far the forecast spread of deaths was from what happened, in deaths; "
+    "lower is better. "
+    "**AP** (average precision) measures how well the country-months that did see 25 or more "
+    "deaths sit at the top of the forecast ranking; 1 is perfect, higher is better. "
+    "**Brier** is the average squared gap between the forecast probability of 25 or more deaths "
+    "and what happened (1 or 0); lower is better. "
+    "Hover over a column name for the others."
+)
+
+tabs = st.tabs([f"Window {record['window']}" for record in records])
+for tab, record in zip(tabs, records, strict=True):
+    with tab:
+        st.subheader(
+            f"Window {record['window']}: data to {record['as_of']}, forecasts for each month of "
+            f"{record['window']}"
+        )
+        st.caption(
+            f"{record['cells']:,} country-months, {record['events']:,} with ≥25 state-based "
+            f"deaths; forecasts 3 to 14 months ahead; seed {record['model']['seed']}."
+        )
+        table = skill.score_table(record)
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={
+                skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
+                    format=f"%.{DECIMALS[m]}f", help=HELP[m]
+                )
+                for m in METRICS
+            },
+        )
+        st.caption(
+            "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and AP. "
+            "≥25: the probability of 25 or more state-based deaths in a country-month."
+        )
+        source = skill.source_line(record)
+        st.plotly_chart(
+            calibration_figure(
+                skill.calibration_frame(record),
+                title=f"P(≥25 deaths) forecast against outcome, window {record['window']}",
+                source=source,
+            ),
+            theme=None,  # keep the figure's own 14 px fonts
+        )
+        st.dataframe(
+            skill.calibration_table(record),
+            hide_index=True,
+            column_config={
+                "Country-months": st.column_config.NumberColumn(format="localized"),
+                "Average forecast": st.column_config.NumberColumn(format="percent"),
+                "Share with ≥25 deaths": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+        st.caption(
+            "Points on the diagonal mean the forecasts were right on average: of the months "
+            "forecast at 30%, about 30% saw 25 or more deaths. Bins with few country-months "
+            "(small points) are noisy."
+        )
+        st.markdown("**What the model beats**")
+        st.markdown("\n".join(f"- {escape_markdown(s)}" for s in skill.what_it_beats(record)))
+        st.markdown("**Where it is weak**")
+        st.markdown("\n".join(f"- {escape_markdown(s)}" for s in skill.where_it_is_weak(record)))
+        with st.expander("Notes and training data of this record"):
+            for note in record["notes"]:
+                st.text(f"Note: {note}")
+            for data in record["model"]["training_data"]:
+                st.text(
+                    f"Trained on {data['label']} ({data['file']}, sha256 {data['sha256'][:16]}…)"
+                )
+                for note in data["notes"]:
+                    st.text(f"  {note}")
+        st.text(source)
+
+st.markdown(METHODOLOGY_LINK)

@@ -1,0 +1,352 @@
+"""Recorded skill of the model in the VIEWS prediction challenge, for the Model skill page.
+
+Evaluating a window takes about 20 seconds and needs the challenge's files, which a dashboard
+user does not have, so the page never computes it: `python -m risk evaluate views --actuals`
+records the result into the store (`skill/views_<year>.json`) and the page reads the records.
+A record holds the score table of the model and the benchmarks, the window, the counts, the
+notes, what the model was and learned from, and the calibration of its P(≥ 25 deaths), so
+every number on the page can be traced to the run that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders.errors import LoaderError
+from loaders.store import Store
+from risk import views
+from risk.evaluate import DECIMALS, HEADERS, METRICS, THRESHOLD, WindowEvaluation
+from risk.forecast import MODEL_FORMAT
+from risk.metrics import exceedance_probability
+
+FOLDER = "skill"
+RECORD_FORMAT = 1
+CHALLENGE = "VIEWS 2023/24 prediction challenge, country-month"
+# Finer bins where most forecasts fall (near 0), 10-point bins above.
+CALIBRATION_EDGES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+METHOD_LABELS = {
+    "model": "Article 99 model",
+    "zero": "Zero (benchmark)",
+    "conflictology": "Conflictology (benchmark)",
+    "last historical": "Last historical (benchmark)",
+    "global bootstrap": "Global bootstrap (benchmark)",
+}
+COLUMN_LABELS = {**HEADERS, "IGN": "IGN (bits)"}
+LOWER_IS_BETTER = ("CRPS", "IGN", "MIS", "Brier")
+# A calibration band is called out when it holds enough cases and misses by this much.
+CALIBRATION_NOTE_MIN_COUNT = 30
+CALIBRATION_NOTE_GAP = 0.05
+
+
+def calibration(
+    probability: np.ndarray, event: np.ndarray, *, edges: Sequence[float] = CALIBRATION_EDGES
+) -> pd.DataFrame:
+    """Forecasts grouped by probability: per bin, the count, mean forecast and observed share.
+
+    Bins are [low, high), the last one closed ([0.9, 1.0]); an empty bin has count 0 and NaN
+    means. Hand computation, probability [0, 0.02, 0.07, 0.15, 0.95, 1.0] with event
+    [0, 1, 0, 1, 1, 1]: 0–5% holds 2 (mean 0.01, observed 0.5), 5–10% holds 1 (0.07, 0),
+    10–20% holds 1 (0.15, 1), 90–100% holds 2 (0.975, 1); the other bins are empty.
+    """
+    probability = np.asarray(probability, dtype="float64")
+    event = np.asarray(event, dtype=bool)
+    if probability.shape != event.shape or probability.ndim != 1:
+        raise ValueError(f"probability {probability.shape} and event {event.shape} must match")
+    if not np.isfinite(probability).all() or ((probability < 0) | (probability > 1)).any():
+        raise ValueError("probability must be finite and lie in [0, 1]")
+    edges = np.asarray(edges, dtype="float64")
+    position = np.clip(np.searchsorted(edges, probability, side="right") - 1, 0, len(edges) - 2)
+    rows = []
+    for k, (low, high) in enumerate(itertools.pairwise(edges)):
+        inside = position == k
+        count = int(inside.sum())
+        rows.append(
+            {
+                "low": float(low),
+                "high": float(high),
+                "label": f"{low:.0%}–{high:.0%}".replace("%–", "–"),
+                "count": count,
+                "mean_predicted": float(probability[inside].mean()) if count else math.nan,
+                "observed_frequency": float(event[inside].mean()) if count else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def model_calibration(draws: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The calibration of challenge-format draws' P(≥ 25) against the actuals' ged_sb."""
+    matrix = views.align_draws(draws, actuals, where="model draws")
+    probability = exceedance_probability(matrix, THRESHOLD)
+    event = actuals["ged_sb"].to_numpy(dtype="float64") >= THRESHOLD
+    return calibration(probability, event)
+
+
+def _plain(value: object) -> object:
+    """JSON has no NaN: missing numbers are written as null."""
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _training_data(store: Store) -> list[dict]:
+    return [
+        {
+            "label": r.provenance["label"],
+            "file": r.provenance["file"],
+            "sha256": r.provenance["sha256"],
+            "last_date": r.provenance["last_date"],
+            "notes": list(r.provenance.get("notes", [])),
+        }
+        for r in store.records()
+    ]
+
+
+def record_path(store_root: str | Path | None, window: int) -> Path:
+    """Where the record of a window lives in a store."""
+    return Store(store_root).root / FOLDER / f"views_{window}.json"
+
+
+def record_evaluation(
+    window_evaluation: WindowEvaluation,
+    store_root: str | Path | None,
+    *,
+    window: int,
+    features_name: str,
+) -> Path:
+    """Write the evaluation of one window to `<store>/skill/views_<window>.json`, atomically.
+
+    `store_root` is the store the model learned from: its imports are recorded as the
+    training data. A second record of the same window replaces the first. Only risk.model's
+    evaluation is recorded, with actuals: a baseline standing in for it would be shown as "the
+    model".
+    """
+    evaluation, info = window_evaluation, window_evaluation.info
+    if evaluation.table is None or evaluation.actuals is None:
+        raise ValueError("nothing to record: the evaluation has no actuals and no score table")
+    if info.get("model_name", "model") != "model":
+        raise ValueError(
+            f"only risk.model's skill is recorded, not the {info['model_name']} baseline's"
+        )
+    if info.get("first_month") and int(info["first_month"][:4]) != window:
+        raise ValueError(f"window {window} does not match the forecasts from {info['first_month']}")
+    store = Store(store_root)
+    table = evaluation.table
+    record = {
+        "format": RECORD_FORMAT,
+        "challenge": CHALLENGE,
+        "window": int(window),
+        "features": features_name,
+        "actuals": info.get("actuals"),
+        "as_of": info.get("as_of"),
+        "forecast_months": [info.get("first_month"), info.get("last_month")],
+        "threshold": int(table.attrs.get("threshold", THRESHOLD)),
+        "cells": int(table.attrs["cells"]),
+        "events": int(table.attrs["events"]),
+        "draws": [int(n) for n in table.attrs["draws"]],
+        "scores": [
+            {"method": str(method), **{m: _plain(row[m]) for m in METRICS}}
+            for method, row in table.iterrows()
+        ],
+        "notes": list(evaluation.notes),
+        "title": evaluation.title,
+        "model": {
+            "name": "risk.model",
+            "version": MODEL_FORMAT,
+            "seed": info.get("seed"),
+            "n_draws": info.get("n_draws"),
+            "trained_to": info.get("as_of"),
+            "training_data": _training_data(store),
+        },
+        "calibration": [
+            {k: _plain(v) for k, v in row.items()}
+            for row in model_calibration(evaluation.draws, evaluation.actuals).to_dict("records")
+        ],
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    path = record_path(store.root, window)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    partial.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def load_records(store_root: str | Path | None = None) -> list[dict]:
+    """Every recorded window of the store, newest window first; [] when none is recorded.
+
+    An unreadable record raises LoaderError naming the file: a page must not quietly show
+    fewer windows than were recorded.
+    """
+    folder = Store(store_root).root / FOLDER
+    records = []
+    for path in sorted(folder.glob("views_*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            int(record["window"]), record["scores"], record["calibration"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LoaderError(str(path), f"not a readable skill record ({exc})") from None
+        records.append(record)
+    return sorted(records, key=lambda r: int(r["window"]), reverse=True)
+
+
+def score_table(record: dict) -> pd.DataFrame:
+    """The score table as shown: model first, human names, rounded as the CLI prints them."""
+    scores = sorted(record["scores"], key=lambda s: s["method"] != "model")
+    table = pd.DataFrame(
+        {
+            "Method": [METHOD_LABELS.get(s["method"], s["method"]) for s in scores],
+            **{
+                COLUMN_LABELS[m]: [
+                    math.nan if s.get(m) is None else round(float(s[m]), DECIMALS[m])
+                    for s in scores
+                ]
+                for m in METRICS
+            },
+        }
+    )
+    return table
+
+
+def calibration_frame(record: dict) -> pd.DataFrame:
+    """The calibration bins of a record, as `calibration` made them (empty bins: NaN means)."""
+    table = pd.DataFrame(record["calibration"])
+    return table.astype({"mean_predicted": "float64", "observed_frequency": "float64"})
+
+
+def calibration_table(record: dict) -> pd.DataFrame:
+    """The non-empty calibration bins with human column names, for the table under the chart."""
+    table = calibration_frame(record)
+    table = table[table["count"] > 0]
+    return pd.DataFrame(
+        {
+            "Forecast probability": table["label"],
+            "Country-months": table["count"],
+            "Average forecast": table["mean_predicted"],
+            f"Share with ≥{THRESHOLD} deaths": table["observed_frequency"],
+        }
+    ).reset_index(drop=True)
+
+
+def source_line(record: dict) -> str:
+    """Where a record's numbers come from, in short lines (a figure's subtitle does not wrap)."""
+    training = ", ".join(
+        f"{t['label']} (events to {t['last_date'][:7]})" for t in record["model"]["training_data"]
+    )
+    return (
+        f"Source: {record['challenge']}, window {record['window']}\n"
+        f"Files: {record['features']}, {record['actuals']}\n"
+        f"Model trained on {training or 'the store'} up to {record['model']['trained_to']}; "
+        f"recorded {record['created_at'][:10]}"
+    )
+
+
+def _scores(record: dict) -> dict[str, dict[str, float]]:
+    return {
+        s["method"]: {m: s[m] for m in METRICS if s.get(m) is not None} for s in record["scores"]
+    }
+
+
+def _better(metric: str, a: float, b: float) -> bool:
+    return a < b if metric in LOWER_IS_BETTER else a > b
+
+
+def _shown(metric: str, value: float) -> str:
+    return f"{value:,.{DECIMALS[metric]}f}"
+
+
+def what_it_beats(record: dict) -> list[str]:
+    """Sentences saying, from the record's numbers, where the model beats each benchmark."""
+    scores = _scores(record)
+    model = scores.get("model", {})
+    benchmarks = [m for m in scores if m != "model"]
+    worse = {
+        b: [m for m in model if m in scores[b] and not _better(m, model[m], scores[b][m])]
+        for b in benchmarks
+    }
+    if benchmarks and not any(worse.values()):
+        return [
+            f"The model beats all {len(benchmarks)} benchmarks on every score in this window "
+            f"({', '.join(METHOD_LABELS.get(b, b).split(' (')[0].lower() for b in benchmarks)})."
+        ]
+    sentences = []
+    for benchmark in benchmarks:
+        name = METHOD_LABELS.get(benchmark, benchmark).split(" (")[0]
+        if not worse[benchmark]:
+            sentences.append(f"It beats {name.lower()} on every score.")
+            continue
+        shortfalls = ", ".join(
+            f"{COLUMN_LABELS[m]} ({_shown(m, model[m])} against {_shown(m, scores[benchmark][m])})"
+            for m in worse[benchmark]
+        )
+        sentences.append(f"Against {name.lower()} it is not better on {shortfalls}.")
+    return sentences
+
+
+def where_it_is_weak(record: dict) -> list[str]:
+    """Sentences on the model's weak points: fixed ones from the method, the rest from numbers."""
+    sentences = [
+        "Outbreaks in quiet countries: it learns from each country's recent past, so violence "
+        "that starts where the last year was calm gets a low probability. This is where early "
+        "warning matters most.",
+        "Sudden shocks (a coup, an invasion, a new front) leave no trace in event counts before "
+        "they happen; the model sees them only afterwards.",
+    ]
+    scores = _scores(record)
+    model, conflictology = scores.get("model", {}), scores.get("conflictology", {})
+    if "MIS" in model and "MIS" in conflictology:
+        ours, theirs = model["MIS"], conflictology["MIS"]
+        if ours >= theirs:
+            sentences.append(
+                "The largest wars: its 90% intervals score worse than conflictology's here "
+                f"(MIS {_shown('MIS', ours)} against {_shown('MIS', theirs)}); for the biggest "
+                "conflicts the intervals are wider than needed or placed too high or too low."
+            )
+        else:
+            sentences.append(
+                "The largest wars: its 90% intervals are its narrowest lead over conflictology "
+                f"(MIS {_shown('MIS', ours)} against {_shown('MIS', theirs)}, "
+                f"{1 - ours / theirs:.0%} better); for the biggest conflicts the intervals can be "
+                "wider than needed or miss."
+            )
+    misses: dict[str, list[str]] = {"more": [], "less": []}
+    for row in record["calibration"]:
+        if row["count"] < CALIBRATION_NOTE_MIN_COUNT or row["mean_predicted"] is None:
+            continue
+        gap = row["observed_frequency"] - row["mean_predicted"]
+        if abs(gap) >= CALIBRATION_NOTE_GAP:
+            misses["more" if gap > 0 else "less"].append(
+                f"the {row['label']} band ({row['observed_frequency']:.0%} against "
+                f"{row['mean_predicted']:.0%}, {row['count']:,} country-months)"
+            )
+    parts = [
+        f"{direction} often than forecast in {' and '.join(bands)}"
+        for direction, bands in misses.items()
+        if bands
+    ]
+    if parts:
+        sentences.append(
+            f"Calibration: months with 25 or more deaths happened {', and '.join(parts)}."
+        )
+    notes = [n for t in record["model"]["training_data"] for n in t["notes"]]
+    if any("precisely located" in note for note in notes):
+        sentences.append(
+            "Training data: it learned from precisely located events only (a third-party subset "
+            "of UCDP's data), while the challenge scores all events, so it saw fewer deaths than "
+            "it is scored against; how much that helps or hurts was not measured."
+        )
+    sentences.append(
+        "This is a test on past data, one window at a time, not a record of live forecasts."
+    )
+    return sentences

@@ -1,0 +1,148 @@
+"""The landing page in a real browser with the global GED 21.1 store, with no network at all.
+
+The map must draw country shapes from the app's own topojson (plotly would fetch them from a
+CDN otherwise), a link or the sidebar must narrow the table to a region, and selecting a row or
+a country on the map must open its profile with the filters kept in the URL. The data grid is
+a canvas; its cells are read from the accessible table the grid keeps inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+import loaders
+from risk.forecast import risk_forecast
+from tests.conftest import shared_data_dir
+from tests.e2e.conftest import SCREENSHOTS, settle, start_app
+
+GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
+SAHEL = {
+    "Burkina Faso", "Cameroon", "Chad", "Gambia", "Guinea",
+    "Mali", "Mauritania", "Niger", "Nigeria", "Senegal",
+}  # fmt: skip
+LOAD_MS = 180_000  # a cold server forecasts every country before it draws the page
+RISK_TABLE = "[data-testid='stDataFrame']"
+SHAPES = "path.choroplethlocation"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run app.py` on a store with the global file; the model is trained beforehand."""
+    path = shared_data_dir() / GLOBAL_GED
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    store = tmp_path_factory.mktemp("at_risk_e2e") / "store"
+    loaders.import_file(path, data_dir=store)
+    risk_forecast(store)  # the fit is cached in the store; the server only forecasts from it
+    process, url = start_app(store)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def page(browser, app_url: str) -> Iterator[object]:
+    """A tab that records every request leaving the machine (there must be none for the map)."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 2400})
+    tab.external = []
+    tab.on(
+        "request",
+        lambda request: None if "127.0.0.1" in request.url else tab.external.append(request.url),
+    )
+    yield tab
+    tab.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Ranked by risk", exact=True).wait_for(timeout=LOAD_MS)
+    _settled(page)
+
+
+def _settled(page) -> None:
+    settle(page, LOAD_MS)
+    page.wait_for_selector(f"{RISK_TABLE} [data-testid='glide-cell-2-0']", state="attached")
+    page.wait_for_selector(SHAPES, state="attached")
+
+
+def _countries(page) -> list[str]:
+    """The Country column of the ranked table (column 2 of the grid's accessible table)."""
+    grid = page.locator(RISK_TABLE).first
+    return grid.locator("[data-testid^='glide-cell-2-']").all_inner_texts()
+
+
+def _screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_world_map_draws_offline_with_headline_numbers(page, app_url: str) -> None:
+    _open(page, app_url)
+    assert page.locator(SHAPES).count() == 195  # every reference country has a shape
+    assert not [u for u in page.external if "topojson" in u or "plot.ly" in u]
+    metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert metrics[0] == "14"  # countries with risk ≥ 50% in Jan–Mar 2021
+    assert "," in metrics[2]  # expected deaths: thousands
+    assert _countries(page)[0] == "Afghanistan"
+    assert page.locator("[data-testid='stException']").count() == 0
+    _screenshot(page, "at_risk_world.png")
+
+
+def test_link_with_a_region_shows_only_its_countries(page, app_url: str) -> None:
+    _open(page, f"{app_url}/?region=group:Sahel")
+    assert set(_countries(page)) == SAHEL
+    assert page.locator(SHAPES).count() == len(SAHEL)
+    assert "Sahel (Group)" in page.inner_text("[data-testid='stSidebar']")
+    _screenshot(page, "at_risk_sahel.png")
+
+
+def test_sidebar_region_filter_narrows_the_table_and_the_link(page, app_url: str) -> None:
+    _open(page, app_url)
+    regions = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+    regions.filter(has_text="Regions").locator("input").click()
+    page.keyboard.type("Sahel")
+    page.get_by_role("option", name="Sahel (Group)", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**region=group%3ASahel*", timeout=LOAD_MS)
+    # The map and the grid redraw one after the other: wait for both to show ten countries.
+    page.wait_for_function(
+        f"""() => document.querySelectorAll('{SHAPES}').length === {len(SAHEL)}
+            && document.querySelector("{RISK_TABLE} table[role='grid']")
+                .getAttribute('aria-rowcount') === '{len(SAHEL) + 1}'""",
+        timeout=LOAD_MS,
+    )
+    _settled(page)
+    assert parse_qs(urlparse(page.url).query) == {"region": ["group:Sahel"]}
+    assert set(_countries(page)) == SAHEL
+
+
+def test_selecting_a_row_opens_the_profile(page, app_url: str) -> None:
+    _open(page, f"{app_url}/?region=group:Sahel")
+    second = page.locator(f"{RISK_TABLE} [data-testid='glide-cell-2-1']").first.inner_text()
+    assert second == "Mali"
+    box = page.locator(RISK_TABLE).first.bounding_box()
+    # The row-selection checkbox is the grid's first, narrow column; rows are 35 px high.
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 + 17)
+    page.wait_for_url("**/country?*", timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    url = urlparse(page.url)
+    assert url.path == "/country"
+    assert parse_qs(url.query) == {"iso3": ["MLI"], "region": ["group:Sahel"]}
+    assert page.locator("[data-testid='stException']").count() == 0
+    _screenshot(page, "at_risk_to_profile.png")
+
+
+def test_clicking_a_country_on_the_map_opens_its_profile(page, app_url: str) -> None:
+    _open(page, f"{app_url}/?region=group:Sahel")
+    locations = page.eval_on_selector_all(SHAPES, "paths => paths.map(p => p.__data__.loc)")
+    niger = page.locator(SHAPES).nth(locations.index("NER")).bounding_box()
+    page.mouse.click(niger["x"] + niger["width"] / 2, niger["y"] + niger["height"] / 2)
+    page.wait_for_url("**/country?*", timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    assert parse_qs(urlparse(page.url).query) == {"iso3": ["NER"], "region": ["group:Sahel"]}
+    assert page.locator("[data-testid='stException']").count() == 0

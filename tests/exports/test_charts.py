@@ -1,0 +1,199 @@
+"""The landing page's figure and tables: right countries and values, readable numbers, no raw names.
+
+The risk table is written by hand: four countries with numbers chosen so that every format
+(thousands separators, intervals, '<1%', a minus sign, flags, 'not enough data') shows up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from exports import charts, tables
+
+SOURCE = "Source: UCDP GED 21.1 (events to 2020-12)"
+VINTAGE = "UCDP GED 21.1 (events to 2020-12)"
+
+
+@pytest.fixture
+def risk_table() -> pd.DataFrame:
+    """Shaped like `RiskForecast.table`: Mali high, Niger rising, Ghana quiet, one without data."""
+    frame = pd.DataFrame(
+        {
+            "iso3": ["NER", "MLI", "GHA", "SSD"],
+            "name": ["Niger", "Mali", "Ghana", "South <b>Sudan</b>"],
+            "risk": [0.303, 0.769, 0.003, np.nan],
+            "expected_fatalities": [91.1, 1234.4, 0.6, np.nan],
+            "fatalities_low": [0.0, 890.2, 0.0, np.nan],
+            "fatalities_high": [347.8, 2100.0, 1.0, np.nan],
+            "risk_change": [0.038, -0.109, 0.0, np.nan],
+            "trend": ["▶", "▼", "▶", ""],
+            "new_risk": pd.array([False, False, True, pd.NA], dtype="boolean"),
+            "surge_events": pd.array([True, False, False, pd.NA], dtype="boolean"),
+            "surge_fatalities": pd.array([True, False, False, pd.NA], dtype="boolean"),
+            "new_admin1_count": pd.array([0, 2, 0, pd.NA], dtype="Int64"),
+            "drivers": [
+                "one-sided violence 70% of deaths in the last 3 months; neighbour Mali quiet",
+                "fatalities down 13% over 3 months (38 → 33); violence spread to 2 new areas",
+                "",
+                "",
+            ],
+            "status": ["ok", "ok", "ok", "insufficient data"],
+            "reason": ["", "", "", "fewer than 12 months of data up to 2020-12"],
+            "as_of": "2020-12",
+            "data_vintage": VINTAGE,
+        }
+    )
+    return frame
+
+
+@pytest.fixture
+def drivers() -> pd.DataFrame:
+    """`RiskForecast.drivers`: Niger's strongest driver raises, Mali's lowers the risk."""
+    return pd.DataFrame(
+        {
+            "iso3": ["NER", "NER", "MLI"],
+            "driver": ["mix", "neighbours", "change"],
+            "effect": [0.8, -0.1, -0.4],
+            "direction": ["raises", "lowers", "lowers"],
+            "text": [
+                "one-sided violence 70% of deaths in the last 3 months",
+                "neighbour Mali quiet",
+                "fatalities down 13% over 3 months (38 → 33)",
+            ],
+        }
+    )
+
+
+def test_numbers_have_separators_and_say_when_missing() -> None:
+    assert charts.count(1234.4) == "1,234"
+    assert charts.count(1234567) == "1,234,567"
+    assert charts.count(np.nan) == "no data"
+    assert charts.interval(890.2, 2100) == "890–2,100"
+    assert charts.count_with_interval(1234.4, 890.2, 2100) == "1,234 (890–2,100)"
+    assert charts.count_with_interval(None, 1, 2) == "no data"
+    assert charts.percent(0.769) == "77%"
+    assert charts.percent(0.003) == "<1%"  # not a false "0%"
+    assert charts.percent(0.0) == "0%"
+    assert charts.points(-0.109) == "−11 pts"  # a real minus sign
+    assert charts.points(0.004) == "0 pts"
+    assert charts.points(0.038) == "+4 pts"
+
+
+def test_risk_period_names_the_three_forecast_months() -> None:
+    assert charts.risk_period("2020-12") == "Jan–Mar 2021"
+    assert charts.risk_period("2020-11") == "Dec 2020–Feb 2021"
+    assert charts.month_label("2020-12") == "Dec 2020"
+
+
+def test_choropleth_colours_forecast_countries_by_risk(risk_table: pd.DataFrame) -> None:
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    risk = fig.data[0]
+    assert risk.name == "Risk"
+    assert list(risk.locations) == ["NER", "MLI", "GHA"]
+    assert risk.locationmode == "ISO-3"
+    assert list(risk.z) == pytest.approx([0.303, 0.769, 0.003])
+    assert (risk.zmin, risk.zmax) == (0, 1)
+    assert risk.colorscale[0][1].upper() == charts.RISK_SCALE[0]
+    assert risk.colorscale[-1][1].upper() == charts.RISK_SCALE[-1]
+    # Hover shows the same formatted numbers as the table.
+    assert list(risk.customdata[1]) == ["Mali", "77%", "1,234", "890–2,100"]
+    assert list(risk.customdata[2]) == ["Ghana", "<1%", "1", "0–1"]
+    assert "Expected deaths" in risk.hovertemplate
+
+
+def test_choropleth_shows_countries_without_forecast_in_grey(risk_table: pd.DataFrame) -> None:
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    missing = fig.data[1]
+    assert missing.name == "Not enough data"
+    assert list(missing.locations) == ["SSD"]
+    assert {c for _, c in missing.colorscale} == {charts.NOT_ENOUGH_DATA_GREY}
+    assert missing.showscale is False
+    # Data text is escaped: plotly would otherwise render the tags.
+    assert missing.customdata[0][0] == "South &lt;b&gt;Sudan&lt;/b&gt;"
+    assert "not enough data" in fig.layout.annotations[0].text.lower()
+
+
+def test_choropleth_title_source_fonts_and_offline_outlines(risk_table: pd.DataFrame) -> None:
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    assert "Jan–Mar 2021" in fig.layout.title.text
+    assert "≥ 25 state-based deaths" in fig.layout.title.text
+    assert fig.layout.title.subtitle.text == SOURCE
+    assert fig.layout.font.size >= 14
+    assert fig.layout.geo.scope == "world"
+    assert fig.layout.geo.resolution == 110  # the outline file served from static/topojson
+    assert fig.layout.geo.fitbounds in (None, False)
+    assert charts.PLOTLY_CONFIG["topojsonURL"] == "/app/static/topojson/"
+    zoomed = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE, zoom=True)
+    assert zoomed.layout.geo.fitbounds == "locations"
+
+
+def test_risk_table_is_ranked_with_human_labels(
+    risk_table: pd.DataFrame, drivers: pd.DataFrame
+) -> None:
+    display = tables.risk_table(risk_table, drivers)
+    assert list(display.columns) == list(tables.RISK_COLUMNS)
+    raw = set(risk_table.columns)
+    assert not [c for c in display.columns if c in raw or "_" in c]
+    assert list(display.index) == ["MLI", "NER", "GHA", "SSD"]
+    assert list(display["Country"]) == ["Mali", "Niger", "Ghana", "South <b>Sudan</b>"]
+    assert display["Rank"].tolist()[:3] == [1, 2, 3]
+    assert display["Risk"].tolist()[:3] == [76.9, 30.3, 0.3]
+    assert display["Expected deaths"].tolist()[:3] == [1234, 91, 1]
+    assert display["90% interval"].tolist() == ["890–2,100", "0–348", "0–1", ""]
+    assert display["Trend vs last month"].tolist() == ["▼ −11 pts", "▶ +4 pts", "▶ 0 pts", ""]
+    assert display["Data"].unique().tolist() == [VINTAGE]
+
+
+def test_risk_table_flags_and_drivers_in_words(
+    risk_table: pd.DataFrame, drivers: pd.DataFrame
+) -> None:
+    display = tables.risk_table(risk_table, drivers)
+    assert display.loc["NER", "Flags"] == "Events surge · Deaths surge"
+    assert display.loc["MLI", "Flags"] == "Spread to 2 new areas"
+    assert display.loc["GHA", "Flags"] == ""
+    assert display.loc["NER", "Top driver"] == (
+        "Raises risk: one-sided violence 70% of deaths in the last 3 months"
+    )
+    assert display.loc["MLI", "Top driver"] == (
+        "Lowers risk: fatalities down 13% over 3 months (38 → 33)"
+    )
+    # Without the drivers frame, the first sentence of the table's drivers column is used.
+    plain = tables.risk_table(risk_table)
+    assert plain.loc["NER", "Top driver"] == "One-sided violence 70% of deaths in the last 3 months"
+
+
+def test_insufficient_data_is_listed_last_with_the_reason(risk_table: pd.DataFrame) -> None:
+    display = tables.risk_table(risk_table)
+    row = display.loc["SSD"]
+    assert display.index[-1] == "SSD"
+    assert pd.isna(row["Rank"]) and pd.isna(row["Risk"]) and pd.isna(row["Expected deaths"])
+    assert row["Status"] == "Not enough data (fewer than 12 months of data up to 2020-12)"
+    assert display.loc["MLI", "Status"] == "Forecast"
+
+
+def test_headline_numbers(risk_table: pd.DataFrame) -> None:
+    numbers = {h.label: h.value for h in tables.headline(risk_table)}
+    assert numbers == {
+        "Countries with risk ≥ 50%": "1",
+        "Countries with a surge flag": "2",  # Niger surges, Mali spread
+        "Expected deaths, next 3 months": "1,326",  # 91.1 + 1,234.4 + 0.6
+        "Countries with insufficient data": "1",
+    }
+    assert all(h.help for h in tables.headline(risk_table))
+
+
+def test_new_risk_table_keeps_only_readable_columns(
+    risk_table: pd.DataFrame, drivers: pd.DataFrame
+) -> None:
+    quiet = risk_table[risk_table["iso3"] == "GHA"]
+    shown = tables.new_risk_table(quiet, drivers)
+    assert list(shown.columns) == list(tables.NEW_RISK_COLUMNS)
+    assert shown.loc["GHA"].tolist() == ["Ghana", 0.3, 1, "0–1", ""]
+
+
+def test_as_of_line_says_month_and_source() -> None:
+    assert tables.as_of_line("2020-12", VINTAGE) == (
+        "Forecast from data to Dec 2020 · UCDP GED 21.1 (events to 2020-12)"
+    )

@@ -1,0 +1,90 @@
+"""The compare and calibration figures: one trace per series, gaps kept, readable and sourced."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from exports.trend_charts import (
+    FONT_SIZE,
+    GAP_NOTE,
+    LINE_COLOURS,
+    calibration_figure,
+    line_style,
+    small_multiples_figure,
+    trend_figure,
+)
+
+SOURCE = "Source: UCDP GED 21.1, events to Dec 2020"
+MONTHS = pd.date_range("2020-01-01", periods=3, freq="MS")
+
+
+def _frame(gap: bool = False) -> pd.DataFrame:
+    rows = []
+    for key, name, values in (
+        ("MLI", "Mali", [10.0, 20.0, 1500.0]),
+        ("group:Sahel", "Sahel <b>(Group)</b>", [5.0, math.nan if gap else 6.0, 7.0]),
+    ):
+        for month, value in zip(MONTHS, values, strict=True):
+            rows.append((key, name, month, value, value, not math.isnan(value)))
+    return pd.DataFrame(rows, columns=["series", "name", "month", "monthly", "value", "covered"])
+
+
+def test_one_line_per_series_with_gaps_as_breaks() -> None:
+    fig = trend_figure(
+        _frame(gap=True), title="All deaths per month", y_label="Deaths", source=SOURCE
+    )
+    assert [t.name for t in fig.data] == ["Mali", "Sahel &lt;b&gt;(Group)&lt;/b&gt;"]
+    assert fig.data[0].line.color == LINE_COLOURS[0] and fig.data[1].line.color == LINE_COLOURS[1]
+    sahel = np.asarray(fig.data[1].y, dtype=float)
+    assert math.isnan(sahel[1]) and fig.data[1].connectgaps is False
+    assert GAP_NOTE in fig.layout.title.subtitle.text and SOURCE in fig.layout.title.subtitle.text
+    assert fig.layout.yaxis.tickformat == ",~f" and fig.layout.separators == ".,"
+    assert fig.layout.font.size >= 14 and fig.layout.title.font.size > FONT_SIZE
+
+
+def test_no_gap_note_without_gaps() -> None:
+    fig = trend_figure(_frame(), title="t", y_label="Deaths", source=SOURCE)
+    assert fig.layout.title.subtitle.text == SOURCE
+
+
+def test_more_series_than_colours_change_the_dash() -> None:
+    assert line_style(0)["dash"] == "solid"
+    assert line_style(len(LINE_COLOURS)) == {"color": LINE_COLOURS[0], "dash": "dash", "width": 2}
+
+
+def test_small_multiples_one_panel_per_series_shared_or_free_y() -> None:
+    shared = small_multiples_figure(_frame(), title="t", y_label="Deaths", source=SOURCE)
+    assert len(shared.data) == 2
+    assert [a.text for a in shared.layout.annotations] == [
+        "Mali",
+        "Sahel &lt;b&gt;(Group)&lt;/b&gt;",
+    ]
+    assert shared.layout.yaxis2.matches == "y"
+    assert "same y axis in every panel" in shared.layout.title.subtitle.text
+    free = small_multiples_figure(
+        _frame(gap=True), title="t", y_label="Deaths", source=SOURCE, shared_y=False
+    )
+    assert free.layout.yaxis2.matches is None
+    assert "each panel has its own y axis" in free.layout.title.subtitle.text
+    assert GAP_NOTE in free.layout.title.subtitle.text
+
+
+def test_calibration_points_with_the_diagonal_and_empty_bins_left_out() -> None:
+    calibration = pd.DataFrame(
+        {
+            "label": ["0–5%", "5–10%", "90–100%"],
+            "count": [400, 0, 100],
+            "mean_predicted": [0.01, math.nan, 0.95],
+            "observed_frequency": [0.02, math.nan, 0.9],
+        }
+    )
+    fig = calibration_figure(calibration, title="Calibration", source="Source: a\nModel: b")
+    diagonal, points = fig.data
+    assert list(diagonal.x) == [0, 1] and list(diagonal.y) == [0, 1]
+    assert list(points.x) == [0.01, 0.95] and list(points.y) == [0.02, 0.9]
+    assert points.marker.size[0] > points.marker.size[1]  # 400 country-months against 100
+    assert fig.layout.title.subtitle.text == "Source: a<br>Model: b"
+    assert fig.layout.xaxis.tickformat == ".0%"

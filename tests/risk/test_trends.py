@@ -1,0 +1,140 @@
+"""Series over time: countries and region sums, gaps kept as gaps, smoothing, cumulative totals.
+
+The panel is built by hand: Mali, Burkina Faso and Niger (the "Central Sahel" group), January
+to June 2020. Every country is covered January to April; a second import covers only Mali in
+May and June, so in those months Burkina Faso and Niger have no data and the region is a gap.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk import trends
+from risk.panel import build_panel
+from risk.selection import Selection
+
+SAHEL = "group:Central Sahel"
+MONTHS = pd.date_range("2020-01-01", periods=6, freq="MS")
+# Mali state-based deaths Jan … Jun, and 5 one-sided deaths in March; Burkina Faso 7 in February.
+MALI_SB = [10, 20, 30, 40, 50, 60]
+
+
+def _counts() -> pd.DataFrame:
+    rows = [("MLI", m, "state-based", f, 1) for m, f in zip(MONTHS, MALI_SB, strict=True)]
+    rows += [("MLI", MONTHS[2], "one-sided", 5, 2), ("BFA", MONTHS[1], "state-based", 7, 3)]
+    counts = pd.DataFrame(rows, columns=["iso3", "month", "violence_type", "fatalities", "events"])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    coverage = [
+        {"first_month": "2020-01", "last_month": "2020-04", "countries": ["*"]},
+        {"first_month": "2020-05", "last_month": "2020-06", "countries": ["MLI"]},
+    ]
+    return build_panel(_counts(), coverage)
+
+
+def _values(frame: pd.DataFrame, key: str, column: str = "value") -> list[float]:
+    return frame.loc[frame["series"] == key, column].tolist()
+
+
+def _same(actual: list[float], expected: list[float]) -> bool:
+    return all(
+        (math.isnan(a) and math.isnan(e)) or a == pytest.approx(e)
+        for a, e in zip(actual, expected, strict=True)
+    )
+
+
+def test_a_country_series_sums_the_chosen_violence_types(panel: pd.DataFrame) -> None:
+    frame = trends.trend_frame(panel, ["MLI"])
+    assert frame["month"].tolist() == list(MONTHS)
+    assert _values(frame, "MLI") == [10, 20, 35, 40, 50, 60]  # one-sided 5 added in March
+    state_based = trends.trend_frame(panel, ["MLI"], violence=("state-based",))
+    assert _values(state_based, "MLI") == MALI_SB
+    events = trends.trend_frame(panel, ["MLI", "BFA"], quantity="events")
+    assert _values(events, "MLI") == [1, 1, 3, 1, 1, 1]
+    assert _same(_values(events, "BFA"), [0, 3, 0, 0, math.nan, math.nan])
+
+
+def test_a_region_is_the_sum_of_its_members_and_a_gap_when_one_is_not_covered(
+    panel: pd.DataFrame,
+) -> None:
+    assert trends.members(SAHEL) == ["BFA", "MLI", "NER"]
+    frame = trends.trend_frame(panel, [SAHEL, "MLI"])
+    # Jan 10; Feb 20 + 7; Mar 30 + 5; Apr 40; May and June: Burkina Faso and Niger have no data.
+    assert _same(_values(frame, SAHEL), [10, 27, 35, 40, math.nan, math.nan])
+    assert _values(frame, SAHEL, "covered") == [True] * 4 + [False] * 2
+    assert _values(frame, "MLI", "covered") == [True] * 6
+    assert frame.loc[frame["series"] == SAHEL, "name"].iloc[0] == "Central Sahel (Group)"
+
+
+def test_smoothing_is_a_trailing_mean_that_uses_months_before_the_period(
+    panel: pd.DataFrame,
+) -> None:
+    mali = trends.trend_frame(panel, ["MLI"], violence=("state-based",), smoothing=3)
+    assert _same(_values(mali, "MLI"), [math.nan, math.nan, 20, 30, 40, 50])
+    cut = trends.trend_frame(
+        panel, ["MLI"], violence=("state-based",), smoothing=3, start="2020-03"
+    )
+    assert cut["month"].min() == pd.Timestamp("2020-03-01")
+    assert _values(cut, "MLI") == [20, 30, 40, 50]  # March = (10 + 20 + 30) / 3
+    assert _values(cut, "MLI", "monthly") == [30, 40, 50, 60]
+    # A window that holds a gap is a gap: Mar (10 + 27 + 35) / 3 = 24, Apr (27 + 35 + 40) / 3.
+    region = trends.trend_frame(panel, [SAHEL], smoothing=3)
+    assert _same(_values(region, SAHEL), [math.nan, math.nan, 24, 34, math.nan, math.nan])
+
+
+def test_cumulative_totals_stop_at_a_gap(panel: pd.DataFrame) -> None:
+    frame = trends.trend_frame(panel, [SAHEL, "MLI"], start="2020-02", cumulative_total=True)
+    assert _same(_values(frame, SAHEL), [27, 62, 102, math.nan, math.nan])
+    assert _values(frame, "MLI") == [20, 55, 95, 145, 205]
+    monthly = pd.Series([np.nan, 1, 2, np.nan, 4])
+    assert _same(trends.cumulative(monthly).tolist(), [math.nan, 1, 3, math.nan, math.nan])
+
+
+def test_default_series_is_the_selection_or_the_deadliest_countries(panel: pd.DataFrame) -> None:
+    chosen = Selection(regions=(SAHEL,), countries=("NER",))
+    assert trends.default_series(panel, chosen) == [SAHEL, "NER"]
+    # Mali 215 deaths, Burkina Faso 7; Niger and every other country none, so left out.
+    assert trends.default_series(panel, Selection()) == ["MLI", "BFA"]
+    assert trends.default_series(panel, Selection(start="2020-03")) == ["MLI"]
+    assert trends.default_series(panel, Selection(violence=("non-state",))) == []
+
+
+def test_tables_and_labels_for_the_page(panel: pd.DataFrame) -> None:
+    frame = trends.trend_frame(panel, ["MLI", SAHEL], smoothing=6, violence=("state-based",))
+    table = trends.wide_table(frame)
+    assert table.columns.tolist() == ["Month", "Mali", "Central Sahel (Group)"]
+    assert table["Mali"].iloc[-1] == 35.0  # (10 + … + 60) / 6
+    gaps = trends.gap_months(trends.trend_frame(panel, [SAHEL, "MLI"]))
+    assert gaps.to_dict("records") == [
+        {
+            "name": "Central Sahel (Group)",
+            "months": 2,
+            "first": pd.Timestamp("2020-05-01"),
+            "last": pd.Timestamp("2020-06-01"),
+        }
+    ]
+    assert trends.measure_label("fatalities", ("state-based",), smoothing=3) == (
+        "State-based deaths per month, 3-month rolling mean"
+    )
+    assert trends.measure_label("events", ("state-based", "one-sided"), cumulative_total=True) == (
+        "State-based and one-sided events, cumulative total"
+    )
+    assert trends.period_label(frame) == "Jan 2020 – Jun 2020"
+    assert trends.series_label("SYR") == "Syria"
+
+
+def test_bad_choices_are_refused(panel: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="quantity"):
+        trends.trend_frame(panel, ["MLI"], quantity="deaths")
+    with pytest.raises(ValueError, match="smoothing"):
+        trends.trend_frame(panel, ["MLI"], smoothing=4)
+    with pytest.raises(ValueError, match="violence"):
+        trends.trend_frame(panel, ["MLI"], violence=())
+    assert trends.trend_frame(panel, []).empty

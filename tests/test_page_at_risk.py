@@ -1,0 +1,144 @@
+"""AppTest of the landing page with the global GED 21.1 store: what an analyst sees for the Sahel.
+
+The page runs inside `app.py` (it is the default page) because its links to the Data, Model skill
+and profile pages need the app's navigation. The filters come from the URL, as from a shared link.
+The fixture trains the model first (≈ 20 s on an idle machine, minutes on a busy one); the fit is
+cached in the store, so the page's runs only forecast from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import loaders
+from risk.forecast import risk_forecast
+from risk.panel import country_month_panel
+from risk.selection import Selection
+from tests.conftest import REPO, shared_data_dir
+
+GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
+SAHEL = {"BFA", "CMR", "GIN", "GMB", "MLI", "MRT", "NER", "NGA", "SEN", "TCD"}
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def global_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store with UCDP GED 21.1 (1989–2020), named by ARTICLE99_DATA_DIR for the module."""
+    path = shared_data_dir() / GLOBAL_GED
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    store = tmp_path_factory.mktemp("at_risk") / "store"
+    loaders.import_file(path, data_dir=store)
+    risk_forecast(store)  # trains the model once, outside the AppTest timeout; cached in the store
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        yield store
+
+
+@pytest.fixture(scope="module")
+def sahel(global_store: Path) -> AppTest:
+    """The landing page opened from a link filtered to the Sahel group."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _caption(at: AppTest, text: str) -> str:
+    """The caption containing `text` (captions escape markdown, so compare without backslashes)."""
+    values = [c.value.replace("\\", "") for c in at.caption]
+    return next(v for v in values if text in v)
+
+
+def test_sahel_table_ranks_only_sahel_countries(sahel: AppTest) -> None:
+    table = sahel.dataframe[0].value
+    assert set(table.index) == SAHEL
+    assert list(table.index[:4]) == ["NGA", "MLI", "CMR", "BFA"]
+    assert list(table["Country"][:4]) == ["Nigeria", "Mali", "Cameroon", "Burkina Faso"]
+    assert list(table.columns[:6]) == [
+        "Rank", "Country", "Risk", "Trend vs last month", "Expected deaths", "90% interval"
+    ]  # fmt: skip
+    assert table["Risk"].is_monotonic_decreasing
+    assert table.loc["NGA", "Risk"] > 90  # Nigeria: ≥ 25 deaths in every month of 2020
+    assert table.loc["NER", "Flags"] == "Deaths surge"
+    assert table.loc["BFA", "Trend vs last month"].startswith("▼")
+    assert (table["Status"] == "Forecast").all()
+    assert table["Data"].unique().tolist() == ["UCDP GED 21.1 (events to 2020-12)"]
+    low, high = table.loc["NGA", "90% interval"].split("–")
+    assert int(low.replace(",", "")) < table.loc["NGA", "Expected deaths"]
+    assert int(high.replace(",", "")) > 1_000 and "," in high
+
+
+def test_sahel_headline_numbers(sahel: AppTest) -> None:
+    metrics = {m.label: m.value for m in sahel.metric}
+    table = sahel.dataframe[0].value
+    assert metrics["Countries with risk ≥ 50%"] == "3"  # Nigeria, Mali, Cameroon
+    assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
+    assert metrics["Countries with a surge flag"] == "1"  # Niger
+    assert metrics["Countries with insufficient data"] == "0"
+    deaths = metrics["Expected deaths, next 3 months"]
+    assert "," in deaths
+    assert abs(int(deaths.replace(",", "")) - table["Expected deaths"].sum()) <= len(table)
+
+
+def test_sahel_vintage_and_definition_shown(sahel: AppTest) -> None:
+    assert "Forecast from data to Dec 2020" in _caption(sahel, "Forecast from data to")
+    assert "UCDP GED 21.1" in _caption(sahel, "Forecast from data to")
+    definition = _caption(sahel, "Sahel (Group)")
+    assert "≥ 25 state-based deaths, Jan–Mar 2021" in definition
+    links = [e.proto.label for e in sahel.get("page_link")]
+    assert any("model forecast past years" in label for label in links)
+
+
+def test_new_risk_lists_only_countries_quiet_for_two_years(
+    sahel: AppTest, global_store: Path
+) -> None:
+    quiet = sahel.dataframe[1].value
+    assert list(quiet.index) == ["GIN", "SEN", "MRT", "GMB"]
+    panel = country_month_panel(global_store)
+    recent = panel[panel["month"] >= pd.Timestamp("2019-01-01")]
+    worst = recent.groupby("iso3")["fatalities_state_based"].max()
+    assert (worst[list(quiet.index)] < 25).all()
+    # Every Sahel country left out had a month with ≥ 25 deaths in 2019–2020.
+    assert (worst[sorted(SAHEL - set(quiet.index))] >= 25).all()
+
+
+def test_open_profile_keeps_the_filters_in_the_link(sahel: AppTest) -> None:
+    sahel.selectbox(key="profile_choice").set_value("MLI")
+    next(b for b in sahel.button if b.label == "Open profile").click().run()
+    assert sahel.query_params == {"region": "group:Sahel", "iso3": "MLI"}
+
+
+def test_world_view_counts_every_country(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 195  # every reference country, none hidden
+    assert table.index[0] == "AFG"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
+    assert int(metrics["Expected deaths, next 3 months"].replace(",", "")) > 5_000
+
+
+def test_filter_without_countries_says_so(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "pages" / "at_risk.py"), default_timeout=TIMEOUT)
+    at.session_state["selection"] = Selection(countries=("XXX",))
+    at.run()
+    assert not at.exception
+    assert "No country matches the filters" in at.info[0].value
+    assert not at.dataframe
+
+
+def test_empty_store_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "Nothing to forecast yet" in at.info[0].value
+    assert "Import or fetch UCDP GED data" in at.info[0].value
+    assert [e.proto.label for e in at.get("page_link")] == ["Load data"]

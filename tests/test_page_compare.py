@@ -1,0 +1,136 @@
+"""AppTest of the Compare and trends page on UCDP GED 21.1 (the precisely located subset).
+
+The expected figures were counted from the raw file with pandas, outside the project's code:
+Syria, March 2016: 2,094 deaths (1,546 state-based, 502 non-state, 46 one-sided); Syria's
+state-based deaths Nov 2015 … Mar 2016: 2,501, 2,420, 3,110, 3,368, 1,546; Afghanistan, March
+2016: 499 deaths; Central Sahel (Burkina Faso 73 + Mali 178 + Niger 26), June 2019: 277 deaths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import loaders
+from risk.selection import Selection
+from tests.conftest import REPO, shared_data_dir
+from ui.text import escape_markdown
+
+GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
+PAGE = str(REPO / "pages" / "compare.py")
+
+
+@pytest.fixture(scope="module")
+def global_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = shared_data_dir() / GLOBAL_GED
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    store = tmp_path_factory.mktemp("compare") / "store"
+    loaders.import_file(path, data_dir=store)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        yield store
+
+
+def _page(selection: Selection) -> AppTest:
+    page = AppTest.from_file(PAGE, default_timeout=120)
+    page.session_state["selection"] = selection
+    return page.run()
+
+
+def _widget(elements, label: str):
+    return next(element for element in elements if element.label == label)
+
+
+def _value(page: AppTest, name: str, month: str) -> float:
+    table = page.dataframe[0].value
+    return table.set_index("Month").loc[pd.Timestamp(month), name]
+
+
+def _title(page: AppTest, chart: int = 0) -> str:
+    return json.loads(page.get("plotly_chart")[chart].proto.spec)["layout"]["title"]["text"]
+
+
+@pytest.mark.shared_data
+def test_two_countries_per_month_smoothed_and_cumulative(global_store: Path) -> None:
+    page = _page(Selection(countries=("SYR", "AFG"), start="2016-01", end="2016-12"))
+    assert not page.exception
+    assert page.multiselect[0].value == ["SYR", "AFG"]
+    assert page.dataframe[0].value.columns.tolist() == ["Month", "Syria", "Afghanistan"]
+    assert len(page.dataframe[0].value) == 12
+    assert _value(page, "Syria", "2016-03") == 2094
+    assert _value(page, "Afghanistan", "2016-03") == 499
+    assert _title(page) == "All deaths per month, Jan 2016 – Dec 2016"
+    assert _title(page, 1) == _title(page)  # the small multiples
+    assert escape_markdown("Source: UCDP GED 21.1, events to Dec 2020") in page.caption[0].value
+
+    _widget(page.selectbox, "Violence type").set_value("state-based")
+    _widget(page.selectbox, "Smoothing").set_value(3)
+    page.run()
+    assert not page.exception
+    # The 3-month mean of January uses November and December 2015, before the period.
+    assert _value(page, "Syria", "2016-01") == round((2501 + 2420 + 3110) / 3, 1)
+    assert _value(page, "Syria", "2016-03") == round((3110 + 3368 + 1546) / 3, 1)
+    assert _title(page) == (
+        "State-based deaths per month, 3-month rolling mean, Jan 2016 – Dec 2016"
+    )
+
+    _widget(page.radio, "Show").set_value(True)
+    page.run()
+    assert _widget(page.selectbox, "Smoothing").disabled
+    assert _value(page, "Syria", "2016-03") == 3110 + 3368 + 1546
+    assert _title(page) == "State-based deaths, cumulative total, Jan 2016 – Dec 2016"
+    assert not page.warning  # this store covers every country: no gaps
+
+
+@pytest.mark.shared_data
+def test_a_region_is_summed_and_the_default_is_the_deadliest_countries(
+    global_store: Path,
+) -> None:
+    page = _page(Selection(regions=("group:Central Sahel",), start="2019-01", end="2019-12"))
+    assert not page.exception
+    assert _value(page, "Central Sahel (Group)", "2019-06") == 277
+    _widget(page.radio, "Measure").set_value("events")
+    page.run()
+    assert _value(page, "Central Sahel (Group)", "2019-06") == 40
+    assert _title(page) == "All events per month, Jan 2019 – Dec 2019"
+
+    # No countries chosen: the five with most deaths in 2020, the last 12 months of the data.
+    page = _page(Selection())
+    assert page.multiselect[0].value == ["AFG", "MEX", "SYR", "COD", "ETH"]
+    assert page.dataframe[0].value.columns.tolist()[1:3] == ["Afghanistan", "Mexico"]
+
+
+def test_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
+        page = _page(Selection(countries=("SYR",)))
+    assert not page.exception
+    assert page.info[0].value.startswith("No data loaded yet, so there is nothing to compare.")
+    assert not page.get("plotly_chart")
+
+
+@pytest.mark.shared_data
+def test_months_without_data_are_gaps_and_the_page_says_so(tmp_path: Path) -> None:
+    # GED 21.1 speaks for every country to Dec 2020; the Myanmar file for Myanmar to Dec 2023.
+    store = tmp_path / "store"
+    for name in (GLOBAL_GED, "ucdp_ged_v24_1_myanmar.csv.gz"):
+        if not (shared_data_dir() / name).exists():
+            pytest.skip(f"shared data not found: {name}")
+        loaders.import_file(shared_data_dir() / name, data_dir=store)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        page = _page(Selection(countries=("MMR", "THA"), start="2020-11", end="2021-02"))
+    assert not page.exception
+    table = page.dataframe[0].value.set_index("Month")
+    assert table["Thailand"].iloc[:2].notna().all() and table["Thailand"].iloc[2:].isna().all()
+    assert table["Myanmar"].notna().all()
+    assert "breaks, not zeros" in page.warning[0].value
+    assert [t.value for t in page.text] == ["Thailand: 2 months without data (Jan 2021 … Feb 2021)"]
+    subtitle = json.loads(page.get("plotly_chart")[0].proto.spec)["layout"]["title"]["subtitle"]
+    assert "no data, not zero" in subtitle["text"]

@@ -1,0 +1,200 @@
+"""AppTest of the country profile on real data: UCDP GED 24.1 for Myanmar (admin1, actors,
+headlines). The expected numbers were checked by hand with pandas on the raw CSV:
+
+    g = pd.read_csv("ucdp_ged_v24_1_myanmar.csv.gz"); d = pd.to_datetime(g.date_start)
+    newest day 2023-12-31: ids 509060 (Mandalay region) and 508214 (Sagaing region)
+    Oct–Dec 2023 vs Jul–Sep 2023 by adm_1: Shan state 80 events / 286 deaths vs 25 / 39,
+        Sagaing region 143 / 211 vs 189 / 271
+    2023, side_a or side_b: Government of Myanmar (Burma) 2,072 events, 3,109 deaths; NUG 1,263;
+        dyads: Government – NUG 1,251 events (1,413 deaths), Government – Civilians 269 (596)
+    December 2023: 121 events; Sep–Nov 168, 192, 184 (mean 181.3): −33%; Shan state 23 events
+        and 114 deaths, the most of any admin1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import loaders
+from risk.forecast import risk_forecast
+from risk.selection import Selection
+from tests.conftest import REPO, ged_rows, shared_data_dir, write_ged
+
+MYANMAR = "ucdp_ged_v24_1_myanmar.csv.gz"
+PAGE = str(REPO / "pages" / "country.py")
+NEWEST_HEADLINE = "Myanmar Junta Loses Town, Dozens of Troops in Five Days of Resistance Attacks"
+
+
+@pytest.fixture(scope="module")
+def myanmar_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = shared_data_dir() / MYANMAR
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    store = tmp_path_factory.mktemp("myanmar") / "store"
+    loaders.import_file(path, data_dir=store)
+    # Fit once here (the store caches the model), so the page's run stays within its timeout
+    # on a busy machine; the page then forecasts from the cached fit.
+    risk_forecast(store)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        yield store
+
+
+def _page(iso3: str | None = None, selection: Selection | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    if iso3 is not None:
+        at.query_params["iso3"] = iso3
+    if selection is not None:
+        at.session_state["selection"] = selection
+    return at.run()
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [
+        {"spec": json.loads(c.proto.spec), "config": json.loads(c.proto.config or "{}")}
+        for c in at.get("plotly_chart")
+    ]
+
+
+def _table(at: AppTest, column: str):
+    """The first dataframe with this column (tables are found by what they show)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a column {column!r}")
+
+
+def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
+    at = _page("MMR")
+    assert not at.exception
+    assert at.header[0].value == "Myanmar"
+    assert at.selectbox[0].value == "MMR"
+    assert at.query_params["iso3"] == "MMR"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Risk, next 3 months"] == "100%"
+    assert metrics["Surge flags"] == "none"  # December 2023 fell from November (checked above)
+    assert "in at least one month of Jan–Mar 2024" in at.caption[0].value
+    assert "90% interval" in at.caption[0].value
+    assert "Status: ok; forecast from 2023-12." in at.caption[0].value
+
+    latest = _table(at, "Headline (source)")
+    assert len(latest) == 20
+    first = latest.iloc[0]
+    assert str(first["Date"]) == "2023-12-31"
+    assert first["Admin1"] == "Mandalay region"
+    assert first["Headline (source)"] == NEWEST_HEADLINE
+
+    admin1 = _table(at, "Trend").set_index("Admin1")
+    assert list(admin1.index[:2]) == ["Shan state", "Sagaing region"]
+    assert admin1.loc["Shan state"].iloc[1:5].tolist() == [80, 286, 25, 39]
+    assert admin1.loc["Sagaing region"].iloc[1:5].tolist() == [143, 211, 189, 271]
+    assert admin1.loc["Shan state", "Trend"] == "▲"
+    assert "(not recorded)" in admin1.index  # 453 events without adm_1 are kept, not dropped
+
+    actors = _table(at, "Actor")
+    assert actors.iloc[0].tolist() == ["Government of Myanmar (Burma)", 2072, 3109]
+    assert actors.iloc[1].tolist() == ["NUG", 1263, 1428]
+    assert "Civilians" not in set(actors["Actor"])
+    dyads = _table(at, "Dyad").set_index("Dyad")
+    assert dyads.loc["Government of Myanmar (Burma) – NUG", "Events"] == 1251
+    assert dyads.loc["Government of Myanmar (Burma) – Civilians"].tolist()[:2] == [269, 596]
+
+    signals = _table(at, "Signal")
+    values = signals.set_index("Signal")["Value"]
+    assert values["Events in the month"] == "121 (-33% on the 3-month mean)"
+    by_unit = _table(at, "Newly violent").set_index("Admin1")
+    assert by_unit.index[0] == "Shan state"  # December 2023: 23 events, 114 deaths
+    assert by_unit.loc["Shan state", ["Events", "Deaths"]].tolist() == [23, 114]
+
+    fan, hotspots = _charts(at)
+    assert fan["spec"]["layout"]["title"]["text"].startswith(
+        "Myanmar: deaths per month by violence type and forecast, Jan 2021–"
+    )
+    names = [trace["name"] for trace in fan["spec"]["data"]]
+    assert {"State-based deaths", "Forecast 90% interval", "Forecast median (state-based)"} <= set(
+        names
+    )
+    assert hotspots["config"]["topojsonURL"] == "/app/static/topojson/"  # offline outlines
+    assert hotspots["spec"]["layout"]["geo"]["fitbounds"] == "locations"
+
+    assert any("Sundberg" in t.value for t in at.text)
+    assert at.caption[-1].value == r"Data: UCDP GED 24\.1, events to Dec 2023"
+
+
+def test_violence_filter_narrows_the_event_tables(myanmar_store: Path) -> None:
+    at = _page("MMR", Selection(violence=("one-sided",)))
+    assert not at.exception
+    dyads = _table(at, "Dyad")
+    assert dyads.iloc[0].tolist() == [
+        "Government of Myanmar (Burma) – Civilians",
+        269,
+        596,
+        "one-sided",
+    ]
+    assert set(_table(at, "Headline (source)")["Violence type"]) == {"one-sided"}
+    assert any("show only one-sided violence" in c.value for c in at.caption)
+
+
+def test_choosing_a_country_writes_it_to_the_link(myanmar_store: Path) -> None:
+    at = _page("MMR")
+    at.selectbox[0].set_value("ISL").run()
+    assert not at.exception
+    assert at.header[0].value == "Iceland"
+    assert at.query_params["iso3"] == "ISL"
+
+
+def test_country_without_data_says_so(myanmar_store: Path) -> None:
+    at = _page("ISL")
+    assert not at.exception
+    assert at.header[0].value == "Iceland"
+    infos = [i.value for i in at.info]
+    assert infos[0] == "Insufficient data: no source in the store covers Iceland in Dec 2023."
+    assert infos[1].startswith("No events of the chosen violence types are recorded for Iceland")
+    assert not at.dataframe
+    assert not at.get("plotly_chart")
+    assert any("Sundberg" in t.value for t in at.text)  # the footer still cites the data
+
+
+def test_unknown_country_in_the_link_warns_and_offers_the_choice(myanmar_store: Path) -> None:
+    at = _page("XYZ")
+    assert not at.exception
+    assert "unknown country code (XYZ)" in at.warning[0].value
+    # Falls back to the highest-risk country, the only one with a forecast in this store.
+    assert at.selectbox[0].value == "MMR"
+    assert at.query_params["iso3"] == "MMR"
+    assert at.header[0].value == "Myanmar"
+
+
+def test_source_without_admin1_and_without_forecast(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [row for row in ged_rows() if row["country"] == "Mali"]
+    for row in rows:
+        row["adm_1"] = ""
+    rows[0]["source_headline"] = "[click](http://evil) **bold** <b>x</b>"
+    loaders.import_file(write_ged(tmp_path / "GEDEvent_v25_1.csv", rows), data_dir=store_dir)
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    at = _page("MLI")
+    assert not at.exception
+    infos = [i.value for i in at.info]
+    assert infos[0].startswith("There is no forecast yet: not enough history to train")
+    assert "Admin1 not recorded in this source: no table of admin1 units." in infos
+    latest = _table(at, "Headline (source)")
+    # Data text stays text: shown as typed, never rendered as a link or bold.
+    assert latest.iloc[-1]["Headline (source)"] == "[click](http://evil) **bold** <b>x</b>"
+    assert latest["Admin1"].tolist() == ["(not recorded)"] * 3
+
+
+def test_empty_store_points_to_the_data_page(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    at = _page("MMR")
+    assert not at.exception
+    assert at.info[0].value == "The store is empty: load data on the Data page first."
+    assert not at.selectbox

@@ -1,0 +1,95 @@
+"""AppTest of the Model skill page: a real recorded evaluation (window 2019), and an empty store.
+
+The module records window 2019 once: risk.model trained on UCDP GED 21.1 (precisely located
+events) up to October 2018, scored on the VIEWS challenge's files, ~20 s. The figures are those
+of docs/methodology.md, section 7 (model CRPS 7.36, conflictology 9.24).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import loaders
+from risk.evaluate import evaluate_window
+from risk.skill import record_evaluation
+from tests.conftest import REPO, shared_data_dir
+
+PAGE = str(REPO / "pages" / "skill.py")
+GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def recorded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    challenge = shared_data_dir() / "views_challenge"
+    features = challenge / "cm_features_to_oct2018.parquet"
+    if not (shared_data_dir() / GLOBAL_GED).exists() or not features.exists():
+        pytest.skip("shared data (GED 21.1 and the VIEWS challenge files) not found")
+    store = tmp_path_factory.mktemp("skill") / "store"
+    loaders.import_file(shared_data_dir() / GLOBAL_GED, data_dir=store)
+    result = evaluate_window(features, challenge / "cm_actuals_2019.parquet", data_dir=store)
+    record_evaluation(result, store, window=2019, features_name=features.name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        yield store
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_a_recorded_window_shows_its_table_chart_and_reading(recorded_store: Path) -> None:
+    page = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not page.exception
+    assert [tab.label for tab in page.tabs] == ["Window 2019"]
+    scores = page.dataframe[0].value.set_index("Method")
+    assert scores.index.tolist() == [
+        "Article 99 model",
+        "Zero (benchmark)",
+        "Conflictology (benchmark)",
+        "Last historical (benchmark)",
+        "Global bootstrap (benchmark)",
+    ]
+    assert scores.loc["Article 99 model", "CRPS"] == 7.36
+    assert scores.loc["Conflictology (benchmark)", "CRPS"] == 9.24
+    assert scores.loc["Article 99 model", "AP ≥25"] == 0.870
+    assert scores.loc["Conflictology (benchmark)", "MIS 90%"] == 81.3
+    assert page.caption[0].value.startswith("2,292 country-months, 180 with ≥25 state-based deaths")
+    assert "Lower is better for CRPS" in page.caption[1].value
+
+    calibration = page.dataframe[1].value
+    assert calibration["Country-months"].sum() == 2292
+    assert calibration["Forecast probability"].iloc[0] == "0–5%"
+    [chart] = page.get("plotly_chart")
+    title = json.loads(chart.proto.spec)["layout"]["title"]
+    assert title["text"] == "P(≥25 deaths) forecast against outcome, window 2019"
+    assert title["subtitle"]["text"].startswith("Source: VIEWS 2023/24 prediction challenge")
+
+    text = "\n".join(m.value for m in page.markdown)
+    assert "**CRPS** measures" in text and "**AP**" in text and "**Brier**" in text
+    assert "beats all 4 benchmarks on every score" in text
+    assert "Outbreaks in quiet countries" in text
+    assert r"MIS 78\.5 against 81\.3" in text
+    assert "precisely located events only" in text
+    assert "[Methodology](./methodology)" in text
+    assert page.text[-1].value.startswith(
+        "Source: VIEWS 2023/24 prediction challenge, country-month, window 2019\n"
+        "Files: cm_features_to_oct2018.parquet, cm_actuals_2019.parquet\n"
+        "Model trained on UCDP GED 21.1 (events to 2020-12) up to 2018-10"
+    )
+
+
+def test_an_empty_store_says_no_evaluation_is_recorded_and_how(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
+        page = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not page.exception
+    assert page.info[0].value.startswith("No evaluation is recorded in this store")
+    assert "VIEWS 2023/24 prediction challenge" in page.info[0].value
+    command = page.code[0].value
+    assert command.startswith("python -m risk evaluate views")
+    assert "--actuals cm_actuals_2019.parquet" in command
+    assert f"--data-dir {(tmp_path / 'store').resolve()}" in command
+    assert not page.dataframe
