@@ -10,20 +10,22 @@ navigation = st.navigation(
     {
         "Analysis": [
             st.Page(
-                "pages/at_risk.py",
+                "app_pages/at_risk.py",
                 title="Countries at risk",
                 icon=":material/warning:",
                 default=True,
             ),
-            st.Page("pages/country.py", title="Country profile", icon=":material/flag:"),
+            st.Page("app_pages/country.py", title="Country profile", icon=":material/flag:"),
             st.Page(
-                "pages/compare.py", title="Compare and trends", icon=":material/stacked_line_chart:"
+                "app_pages/compare.py",
+                title="Compare and trends",
+                icon=":material/stacked_line_chart:",
             ),
         ],
         "About the numbers": [
-            st.Page("pages/skill.py", title="Model skill", icon=":material/verified:"),
-            st.Page("pages/data.py", title="Data", icon=":material/database:"),
-            st.Page("pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
+            st.Page("app_pages/skill.py", title="Model skill", icon=":material/verified:"),
+            st.Page("app_pages/data.py", title="Data", icon=":material/database:"),
+            st.Page("app_pages/methodology.py", title="Methodology", icon=":material/menu_book:"),
         ],
     }
 )

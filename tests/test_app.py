@@ -22,7 +22,7 @@ def test_empty_store_explains_what_to_do(app: AppTest) -> None:
     assert not app.exception
     assert app.sidebar.caption[0].value == "No data loaded yet."
     # AppTest drops the sidebar after switch_page, so the sidebar is checked on the first run.
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     assert "The local store is empty" in app.info[0].value
     assert "python -m loaders fetch ucdp" in app.info[0].value
@@ -32,7 +32,7 @@ def test_loaded_store_lists_sources_with_vintage(app: AppTest, store_dir: Path) 
     loaders.import_file(SMALL_GED, data_dir=store_dir)
     app.run()
     assert app.sidebar.caption[0].value == "UCDP GED 25.1, events to Mar 2024"
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     table = app.dataframe[0].value
     assert table["Source"].tolist() == ["UCDP GED 25.1"]

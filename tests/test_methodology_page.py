@@ -19,7 +19,7 @@ def app(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 def test_methodology_page_renders_the_note(app: AppTest) -> None:
     # The first run registers the pages; switch_page then refuses a page st.navigation lacks.
     app.run()
-    app.switch_page("pages/methodology.py").run()
+    app.switch_page("app_pages/methodology.py").run()
     assert not app.exception
     text = "\n".join(element.value for element in app.markdown)
     assert "# Article 99 forecasting methodology" in text

@@ -127,7 +127,7 @@ def test_world_view_counts_every_country(global_store: Path) -> None:
 
 
 def test_filter_without_countries_says_so(global_store: Path) -> None:
-    at = AppTest.from_file(str(REPO / "pages" / "at_risk.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(REPO / "app_pages" / "at_risk.py"), default_timeout=TIMEOUT)
     at.session_state["selection"] = Selection(countries=("XXX",))
     at.run()
     assert not at.exception

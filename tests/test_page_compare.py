@@ -22,7 +22,7 @@ from tests.conftest import REPO, shared_data_dir
 from ui.text import escape_markdown
 
 GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
-PAGE = str(REPO / "pages" / "compare.py")
+PAGE = str(REPO / "app_pages" / "compare.py")
 
 
 @pytest.fixture(scope="module")

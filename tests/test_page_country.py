@@ -26,7 +26,7 @@ from risk.selection import Selection
 from tests.conftest import REPO, ged_rows, shared_data_dir, write_ged
 
 MYANMAR = "ucdp_ged_v24_1_myanmar.csv.gz"
-PAGE = str(REPO / "pages" / "country.py")
+PAGE = str(REPO / "app_pages" / "country.py")
 NEWEST_HEADLINE = "Myanmar Junta Loses Town, Dozens of Troops in Five Days of Resistance Attacks"
 
 

@@ -25,7 +25,7 @@ def _ged_zip() -> bytes:
 @pytest.fixture
 def page(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
-    return AppTest.from_file(str(REPO / "pages" / "data.py"), default_timeout=60)
+    return AppTest.from_file(str(REPO / "app_pages" / "data.py"), default_timeout=60)
 
 
 def test_refresh_downloads_and_imports_from_the_mirror(

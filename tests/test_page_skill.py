@@ -19,7 +19,7 @@ from risk.evaluate import evaluate_window
 from risk.skill import record_evaluation
 from tests.conftest import REPO, shared_data_dir
 
-PAGE = str(REPO / "pages" / "skill.py")
+PAGE = str(REPO / "app_pages" / "skill.py")
 GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 
 

@@ -7,8 +7,7 @@ import streamlit as st
 
 from loaders import load_events
 from loaders.store import Store
-from risk.forecast import RiskForecast, risk_forecast
-from risk.model import InsufficientData
+from risk.forecast import InsufficientData, RiskForecast, risk_forecast
 from risk.panel import country_month_panel
 from risk.signals import signals_from_store
 

@@ -10,7 +10,7 @@ from risk.selection import Selection, apply, to_query
 from ui import cache
 from ui.text import escape_markdown
 
-PROFILE_PAGE = "pages/country.py"
+PROFILE_PAGE = "app_pages/country.py"
 NEW_RISK_SHOWN = 10
 
 
@@ -30,7 +30,7 @@ if forecast is None:
         f"Nothing to forecast yet: {escape_markdown(problem)}. Import or fetch UCDP GED data "
         "on the Data page (or `python -m loaders fetch ucdp`); the forecast appears here at once."
     )
-    st.page_link("pages/data.py", label="Load data", icon=":material/database:")
+    st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
 
 table = apply(forecast.table, selection)
@@ -50,7 +50,7 @@ for column, number in zip(st.columns(4), tables.headline(table), strict=True):
     column.metric(number.label, number.value, help=number.help)
 st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
 st.page_link(
-    "pages/skill.py",
+    "app_pages/skill.py",
     label="How well this model forecast past years, beside the benchmarks",
     icon=":material/verified:",
 )
