@@ -72,8 +72,15 @@ def _settled(page) -> None:
 
 def _countries(page) -> list[str]:
     """The Country column of the ranked table (column 2 of the grid's accessible table)."""
-    grid = page.locator(RISK_TABLE).first
-    return grid.locator("[data-testid^='glide-cell-2-']").all_inner_texts()
+    cells = page.locator(RISK_TABLE).first.locator("[data-testid^='glide-cell-2-']")
+    # The grid fills its accessible cells a moment after the run settles: poll, bounded.
+    texts: list[str] = []
+    for _ in range(100):
+        texts = cells.all_inner_texts()
+        if texts and all(texts):
+            break
+        page.wait_for_timeout(200)
+    return texts
 
 
 def _screenshot(page, name: str) -> None:
