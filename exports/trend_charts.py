@@ -88,17 +88,7 @@ def trend_figure(frame: pd.DataFrame, *, title: str, y_label: str, source: str) 
     """
     fig = go.Figure()
     for position, (name, part) in enumerate(frame.groupby("name", sort=False)):
-        fig.add_trace(
-            go.Scatter(
-                x=part["month"],
-                y=_values(part["value"]),
-                name=html.escape(str(name), quote=False),
-                mode="lines",
-                line=line_style(position),
-                connectgaps=False,
-                hovertemplate=_hover(y_label),
-            )
-        )
+        fig.add_trace(_line(part, name, position, y_label))
     fig.update_yaxes(title_text=html.escape(y_label), tickformat=",~f", rangemode="tozero")
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
     return _layout(fig, title, _source_line(source, has_gaps))
@@ -133,16 +123,7 @@ def small_multiples_figure(
     for position, name in enumerate(names):
         part = frame[frame["name"] == name]
         fig.add_trace(
-            go.Scatter(
-                x=part["month"],
-                y=_values(part["value"]),
-                name=html.escape(str(name), quote=False),
-                mode="lines",
-                line=line_style(position),
-                connectgaps=False,
-                showlegend=False,
-                hovertemplate=_hover(y_label),
-            ),
+            _line(part, name, position, y_label, showlegend=False),
             row=position // columns + 1,
             col=position % columns + 1,
         )
@@ -202,3 +183,19 @@ def calibration_figure(calibration: pd.DataFrame, *, title: str, source: str) ->
     fig = _layout(fig, title, source)
     fig.update_layout(height=560)
     return fig
+
+
+def _line(
+    part: pd.DataFrame, name: object, position: int, y_label: str, **extra: object
+) -> go.Scatter:
+    """One series as a line; gaps in coverage stay gaps, the name is escaped for hover HTML."""
+    return go.Scatter(
+        x=part["month"],
+        y=_values(part["value"]),
+        name=html.escape(str(name), quote=False),
+        mode="lines",
+        line=line_style(position),
+        connectgaps=False,
+        hovertemplate=_hover(y_label),
+        **extra,
+    )
