@@ -44,7 +44,7 @@ def start_app(data_dir: Path, script: Path = REPO / "app.py") -> tuple[subproces
             "-m",
             "streamlit",
             "run",
-            str(REPO / "app.py"),
+            str(script),
             "--server.headless=true",
             f"--server.port={port}",
             "--server.address=127.0.0.1",

@@ -1,0 +1,305 @@
+"""Risk snapshots: the ranked view as data that others can check, reuse and regenerate.
+
+A `Snapshot` is what a page shows for a selection (the ranked countries, their monthly
+forecasts and drivers) with everything needed to trust it later: the filters, each source
+with its version, file checksum and access date, the model and its settings, and the
+citations. Its JSON form is machine-readable and carries `inputs_sha256` (what the numbers
+were computed from) and `table_sha256` (the numbers themselves), so `regenerate()` on a store
+holding the same files gives the same table, and `compare()` says where two snapshots differ.
+
+Nothing here names a local path or a credential: sources keep the file's name, and a URL
+only without its query string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+
+from exports.charts import risk_definition
+from loaders.store import Store
+from risk import forecast as forecasting
+from risk.forecast import RiskForecast, risk_forecast
+from risk.model import THRESHOLD
+from risk.selection import Selection, apply, from_query, to_query
+
+FORMAT = "article99-snapshot/1"
+DECIMALS = 6  # numbers are rounded in the JSON, so a regeneration compares exactly
+# ACLED's terms ask every use of its data to credit it in this form.
+ATTRIBUTION = {
+    "acled": "Armed Conflict Location & Event Data (ACLED); www.acleddata.com",
+}
+COUNTRY_FIELDS = (
+    "rank", "iso3", "name", "un_region", "un_subregion", "ucdp_region", "status", "reason",
+    "risk", "risk_last_month", "risk_change", "trend", "p_ge25_next_month",
+    "expected_fatalities", "fatalities_low", "fatalities_high", "fatalities_last_month",
+    "surge_events", "surge_fatalities", "new_admin1_count", "new_risk", "drivers",
+)  # fmt: skip
+MONTHLY_FIELDS = ("iso3", "month", "horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95")
+DRIVER_FIELDS = ("iso3", "driver", "effect", "direction", "text")
+
+
+class SnapshotError(ValueError):
+    """A snapshot file that cannot be read, or a store that cannot regenerate it."""
+
+
+@dataclass
+class Snapshot:
+    """A ranked risk view with its provenance. `forecast` is kept for charts, not serialised."""
+
+    countries: pd.DataFrame  # COUNTRY_FIELDS, ranked, one row per country in the selection
+    monthly: pd.DataFrame  # MONTHLY_FIELDS for the same countries
+    drivers: pd.DataFrame  # DRIVER_FIELDS for the same countries
+    selection: Selection
+    as_of: str
+    sources: list[dict]
+    model: dict
+    generated_at: str
+    inputs_sha256: str
+    forecast: RiskForecast | None = field(default=None, repr=False)
+    data_dir: Path | None = field(default=None, repr=False)
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        """Countries with a forecast, highest risk first."""
+        return self.countries[self.countries["status"] == "ok"]
+
+    @property
+    def vintage(self) -> str:
+        """'UCDP GED 21.1 (events to 2020-12)', as the pages show it."""
+        return "; ".join(f"{s['label']} (events to {s['last_date'][:7]})" for s in self.sources)
+
+    @property
+    def citations(self) -> list[str]:
+        """Each source's citation once, then the attributions its terms require."""
+        cited = dict.fromkeys(s["citation"] for s in self.sources if s.get("citation"))
+        required = dict.fromkeys(
+            ATTRIBUTION[s["source"]] for s in self.sources if s["source"] in ATTRIBUTION
+        )
+        return [*cited, *required]
+
+    @property
+    def footer(self) -> str:
+        """One line for the foot of every exported page and slide."""
+        return (
+            f"Source: {self.vintage}. Article 99 forecast from data to {self.as_of}; "
+            f"generated {self.generated_at[:10]}."
+        )
+
+    @property
+    def table_sha256(self) -> str:
+        return _sha256(_records(self.countries, COUNTRY_FIELDS))
+
+    def to_json(self) -> dict:
+        """The machine-readable snapshot (see FORMAT)."""
+        return {
+            "format": FORMAT,
+            "generated_at": self.generated_at,
+            "as_of": self.as_of,
+            "risk_definition": risk_definition(self.as_of),
+            "filters": {
+                "query": to_query(self.selection),
+                "description": self.selection.describe(),
+            },
+            "sources": self.sources,
+            "citations": self.citations,
+            "model": self.model,
+            "inputs_sha256": self.inputs_sha256,
+            "table_sha256": self.table_sha256,
+            "countries": _records(self.countries, COUNTRY_FIELDS),
+            "monthly": _records(self.monthly, MONTHLY_FIELDS),
+            "drivers": _records(self.drivers, DRIVER_FIELDS),
+        }
+
+    def write_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        return path
+
+
+def _plain(value: object) -> object:
+    """A JSON value: NA → null, numpy scalars → Python, floats rounded, timestamps → YYYY-MM."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m}"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, DECIMALS)
+    return value
+
+
+def _records(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[dict]:
+    columns = [c for c in fields if c in frame.columns]
+    return [
+        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame[columns].itertuples(index=False, name=None)
+    ]
+
+
+def _sha256(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def public_url(origin: str) -> str | None:
+    """A download URL without its query or credentials; None for anything local."""
+    parts = urlsplit(origin or "")
+    if parts.scheme not in ("http", "https"):
+        return None
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def source_records(store: Store) -> list[dict]:
+    """The live imports' provenance, keeping what a reader needs and nothing local."""
+    records = []
+    for record in store.records():
+        p = record.provenance
+        records.append(
+            {
+                "source": p["source"],
+                "dataset": p["dataset"],
+                "version": p["version"],
+                "label": p["label"],
+                "file": os.path.basename(p.get("file") or ""),
+                "url": public_url(p.get("origin", "")),
+                "fetched_at": p["fetched_at"],
+                "sha256": p["sha256"],
+                "rows": p["rows"],
+                "first_date": p["first_date"],
+                "last_date": p["last_date"],
+                "coverage": {k: p["coverage"][k] for k in ("first_month", "last_month")},
+                "licence": p["licence"],
+                "citation": p["citation"],
+            }
+        )
+    return sorted(records, key=lambda r: (r["source"], r["dataset"], r["version"], r["sha256"]))
+
+
+def inputs_sha256(sources: list[dict], selection: Selection, as_of: str, model: dict) -> str:
+    """What the numbers depend on: the source files' checksums, the filters, month and model."""
+    return _sha256(
+        {
+            "sources": sorted(s["sha256"] for s in sources),
+            "filters": to_query(selection),
+            "as_of": as_of,
+            "model": {k: model[k] for k in ("format", "seed")},
+        }
+    )
+
+
+def build_snapshot(
+    data_dir: str | Path | None = None,
+    selection: Selection | None = None,
+    as_of: str | None = None,
+    *,
+    forecast: RiskForecast | None = None,
+    seed: int = 0,
+) -> Snapshot:
+    """The snapshot of `selection` from the store (forecast computed unless one is given)."""
+    store = Store(data_dir)
+    selection = selection or Selection()
+    if forecast is None:
+        forecast = risk_forecast(data_dir, as_of, seed=seed)
+    chosen = apply(forecast.table, selection).reset_index(drop=True)
+    if chosen.empty:
+        raise SnapshotError(f"no country matches the filters ({selection.describe()})")
+    ranked = chosen["status"] == "ok"
+    chosen["rank"] = ranked.cumsum().astype("Int64").where(ranked)
+    inside = set(chosen["iso3"])
+    model = {
+        **{k: v for k, v in forecast.info.items() if k != "store_version"},
+        "format": forecasting.MODEL_FORMAT,
+        "risk_months": forecasting.RISK_MONTHS,
+        "threshold": THRESHOLD,
+    }
+    sources = source_records(store)
+    return Snapshot(
+        countries=chosen,
+        monthly=forecast.monthly[forecast.monthly["iso3"].isin(inside)].reset_index(drop=True),
+        drivers=forecast.drivers[forecast.drivers["iso3"].isin(inside)].reset_index(drop=True),
+        selection=selection,
+        as_of=forecast.as_of,
+        sources=sources,
+        model=model,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        inputs_sha256=inputs_sha256(sources, selection, forecast.as_of, model),
+        forecast=forecast,
+        data_dir=store.root,
+    )
+
+
+def read_json(source: str | Path | bytes) -> dict:
+    """A snapshot's JSON, checked enough that the code reading it can rely on its keys."""
+    where = "the uploaded file" if isinstance(source, bytes) else str(source)
+    try:
+        text = source if isinstance(source, bytes) else Path(source).read_bytes()
+        payload = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{where}: not a readable JSON snapshot ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise SnapshotError(f"{where}: not an Article 99 snapshot (expected format {FORMAT})")
+    missing = [k for k in ("as_of", "filters", "sources", "model", "countries") if k not in payload]
+    if missing:
+        raise SnapshotError(f"{where}: the snapshot lacks {', '.join(missing)}")
+    return payload
+
+
+def selection_of(payload: dict) -> Selection:
+    """The filters a snapshot was made with."""
+    selection = from_query(payload["filters"].get("query", {}))
+    if selection.problems:
+        problems = "; ".join(selection.problems)
+        raise SnapshotError(f"the snapshot's filters are not understood: {problems}")
+    return selection
+
+
+def regenerate(payload: dict, data_dir: str | Path | None = None) -> Snapshot:
+    """Build the snapshot again from the store with the same filters, month and model seed.
+
+    Refused, with the reason, when the store does not hold the very files the snapshot used.
+    """
+    sources = source_records(Store(data_dir))
+    wanted = {s["sha256"]: s["label"] for s in payload["sources"]}
+    have = {s["sha256"] for s in sources}
+    missing = [f"{label} (sha256 {sha[:12]}…)" for sha, label in wanted.items() if sha not in have]
+    if missing or len(have) != len(wanted):
+        extra = len(have - set(wanted))
+        raise SnapshotError(
+            "the store does not hold the snapshot's data: "
+            + (f"missing {', '.join(missing)}" if missing else "")
+            + (f"{'; ' if missing else ''}{extra} other import(s) present" if extra else "")
+        )
+    return build_snapshot(
+        data_dir, selection_of(payload), payload["as_of"], seed=int(payload["model"].get("seed", 0))
+    )
+
+
+def compare(earlier: dict, later: dict) -> list[str]:
+    """Where two snapshots' inputs or numbers differ, in words; empty when they agree."""
+    differences = []
+    if earlier.get("inputs_sha256") != later.get("inputs_sha256"):
+        differences.append("the inputs differ (sources, filters, month or model)")
+    before = {row["iso3"]: row for row in earlier["countries"]}
+    after = {row["iso3"]: row for row in later["countries"]}
+    for iso3 in sorted(before.keys() ^ after.keys()):
+        differences.append(f"{iso3} is in only one snapshot")
+    for iso3 in sorted(before.keys() & after.keys()):
+        changed = [
+            k for k in before[iso3] if k in after[iso3] and before[iso3][k] != after[iso3][k]
+        ]
+        if changed:
+            differences.append(f"{iso3}: {', '.join(changed)} differ")
+    return differences
