@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_GED = FIXTURES / "GEDEvent_v25_1_small.csv"
+GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 
 
 def shared_data_dir() -> Path:
@@ -49,6 +50,21 @@ def write_ged(path: Path, rows: list[dict[str, str]], *, header: bool = True) ->
             writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture(scope="session")
+def global_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with UCDP GED 21.1 (precisely located events, 1989–2020), imported once a run."""
+    path = shared_data_dir() / GLOBAL_GED
+    if not path.exists():
+        if os.environ.get("ARTICLE99_REQUIRE_SHARED_DATA"):
+            pytest.fail(f"shared data missing at {path}")
+        pytest.skip(f"shared data not found at {path}")
+    import loaders
+
+    store = tmp_path_factory.mktemp("global") / "store"
+    loaders.import_file(path, data_dir=store)
+    return store
 
 
 def tree_digest(root: Path) -> dict[str, str]:
