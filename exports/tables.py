@@ -43,7 +43,7 @@ def _flagged(value: object) -> bool:
     return bool(pd.notna(value) and value)
 
 
-def _flags(row: pd.Series) -> str:
+def flag_badges(row: pd.Series) -> str:
     """Surge and spread flags as short badges ('Events surge · Deaths surge')."""
     badges = []
     if _flagged(row["surge_events"]):
@@ -102,7 +102,7 @@ def risk_table(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.D
                     ranked["fatalities_low"], ranked["fatalities_high"], ok, strict=True
                 )
             ],
-            FLAGS: ranked.apply(_flags, axis=1) if len(ranked) else pd.Series(dtype="str"),
+            FLAGS: ranked.apply(flag_badges, axis=1) if len(ranked) else pd.Series(dtype="str"),
             DRIVER: top_driver(ranked, drivers).to_numpy(),
             STATUS: status,
             VINTAGE: ranked["data_vintage"],
