@@ -71,10 +71,12 @@ def export_files(
     if "pdf" in formats:
         say("Writing the PDF briefing pack")
         from exports import pdf  # imported when wanted: fpdf2 loads slowly
+
         files[f"{name}.pdf"] = pdf.briefing_pdf(snapshot, changes=changes, images=pngs)
     if "pptx" in formats:
         say("Writing the slides")
         from exports import slides
+
         files[f"{name}.pptx"] = slides.briefing_pptx(snapshot, images=pngs)
     return files
 

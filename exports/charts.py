@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -51,9 +52,15 @@ TOPOJSON_URL = "/app/static/topojson/"
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def plain(text: object) -> str:
-    """Data text for plotly, which renders a subset of HTML tags in titles and hover text."""
-    return html.escape(str(text), quote=False)
+    """Data text for plotly, which renders a subset of HTML tags in titles and hover text.
+
+    Control characters are dropped: plotly.js fails to draw a figure that holds one.
+    """
+    return html.escape(CONTROL.sub("", str(text)), quote=False)
 
 
 def _missing(value: object) -> bool:

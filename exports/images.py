@@ -21,7 +21,10 @@ from risk.panel import country_month_panel
 
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"
 FORMATS = ("png", "svg")
-WIDTH, HEIGHT = 1400, 800  # 16:9-ish, the size of a slide's chart area at scale 1
+# The layout size: a slide's chart box (7.9 × 4.25 in) with the charts' 14 px text readable
+# there; PNGs are drawn at twice the pixels so they stay sharp on a projector and in print.
+WIDTH, HEIGHT = 1000, 540
+PNG_SCALE = 2
 NO_BROWSER = (
     "PNG and SVG export needs Chromium, and none was found: install Debian's `chromium` "
     "(./run.sh does) or set BROWSER_PATH to a Chrome or Chromium binary."
@@ -46,11 +49,17 @@ def _start() -> None:
 
 
 def render(
-    figure: go.Figure, fmt: str = "png", *, width: int = WIDTH, height: int = HEIGHT
+    figure: go.Figure,
+    fmt: str = "png",
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    scale: float = 1,
 ) -> bytes:
-    """One figure as PNG or SVG bytes."""
+    """One figure as PNG or SVG bytes; `scale` > 1 gives sharper PNGs at the same layout."""
     import kaleido
     from choreographer.errors import BrowserFailedError, ChromeNotFoundError
+    from kaleido.errors import KaleidoError
 
     if fmt not in FORMATS:
         raise ValueError(f"image format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -59,13 +68,14 @@ def render(
         try:
             data = kaleido.calc_fig_sync(
                 figure,
-                opts={"format": fmt, "width": width, "height": height, "scale": 1},
+                opts={"format": fmt, "width": width, "height": height, "scale": scale},
                 topojson=TOPOJSON_DIR.as_uri() + "/",
             )
         except ChromeNotFoundError:
             raise ImageExportError(NO_BROWSER) from None
-        except BrowserFailedError as exc:
-            raise ImageExportError(f"Chromium failed while drawing a chart: {exc}") from None
+        except (BrowserFailedError, KaleidoError) as exc:
+            title = figure.layout.title.text or "a chart"
+            raise ImageExportError(f"Chromium failed while drawing {title}: {exc}") from None
     return data if isinstance(data, bytes) else bytes(data)
 
 
@@ -102,4 +112,5 @@ def snapshot_figures(snapshot: Snapshot, iso3s: list[str] | None = None) -> dict
 
 def render_all(figures: dict[str, go.Figure], fmt: str = "png") -> dict[str, bytes]:
     """Every figure in one format, keyed by file name (`risk_map.png`, …)."""
-    return {f"{stem}.{fmt}": render(figure, fmt) for stem, figure in figures.items()}
+    scale = PNG_SCALE if fmt == "png" else 1
+    return {f"{stem}.{fmt}": render(figure, fmt, scale=scale) for stem, figure in figures.items()}

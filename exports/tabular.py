@@ -65,9 +65,9 @@ def export_table(snapshot: Snapshot) -> pd.DataFrame:
 
 
 def to_csv(snapshot: Snapshot) -> bytes:
-    """UTF-8 CSV of the ranked table; the last column carries the citations of the sources."""
+    """UTF-8 CSV (RFC 4180 line ends, so a stray CR in data is quoted) with the citations last."""
     frame = export_table(snapshot).assign(Citation=" ".join(snapshot.citations))
-    return frame.map(neutralise).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return frame.map(neutralise).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def metadata_rows(snapshot: Snapshot, changes: Changes | None = None) -> list[tuple[str, str]]:

@@ -76,6 +76,13 @@ def driver_effects(model: forecaster.Model, rows: np.ndarray) -> np.ndarray:
     return (level[0] - level[1:]).T
 
 
+def _latest(months_ago: int) -> str:
+    """When the latest serious month was: 'including the latest month', 'the latest 1 month ago'."""
+    if months_ago == 0:
+        return "including the latest month"
+    return f"the latest {months_ago} month{'s' if months_ago > 1 else ''} ago"
+
+
 def _percent_change(now: float, before: float) -> str:
     if before == 0:
         return f"{now:,.0f} deaths in the last 3 months, none in the 3 before"
@@ -110,7 +117,7 @@ def sentences(
             "neighbours": _neighbour_text(arrays, origin, country, borders, names, index),
             "serious_months": (
                 f"{len(serious)} of the last 12 months with ≥ {forecaster.THRESHOLD} deaths, "
-                f"the latest {len(sb) - 1 - serious[-1]} months ago"
+                f"{_latest(len(sb) - 1 - serious[-1])}"
                 if len(serious)
                 else f"no month with ≥ {forecaster.THRESHOLD} deaths in the last 12"
             ),
