@@ -1,0 +1,426 @@
+"""Briefing slides: one content model for the app's briefing page and the PowerPoint deck.
+
+`briefing_slides()` turns a snapshot into plain words, slide by slide: a title slide (the
+selection, what "risk" means, the top countries), then one slide per country with its risk, the
+expected deaths and their 90% interval, the chart to show and up to three drivers. A country
+the data cannot speak for gets a slide that says so and why; it is never left out. Nothing
+here renders, so the page and the deck cannot drift apart.
+
+`briefing_pptx()` lays those slides out on a 16:9 deck (python-pptx) with the charts as PNG,
+the snapshot's source line at the foot of every slide and a closing slide of citations.
+Text from the data goes in as plain text runs (python-pptx escapes XML) after
+`plain_text()` has removed the control characters XML cannot hold. The deck's metadata says
+"Article 99" and the snapshot's date; python-pptx's template leftovers (its author, a
+thumbnail, printer settings) are removed, and nothing names a local path.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import pandas as pd
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.parts.image import Image
+from pptx.util import Emu, Inches, Pt
+
+from exports import images as chart_images
+from exports.charts import count, interval, percent, risk_definition, risk_period
+from exports.snapshot import Snapshot
+from risk import profile
+
+MAX_COUNTRIES = 20  # country slides in a deck by default: a briefing, not the whole table
+TOP_COUNTRIES = 5  # ranked countries listed on the title slide
+MAX_DRIVERS = 3
+RAISES = "▲ Raises risk: "
+LOWERS = "▼ Lowers risk: "
+NOT_ENOUGH_DATA = "Not enough data to forecast"
+NO_STRONG_DRIVER = "No single driver moves this forecast noticeably"
+AUTHOR = "Article 99"
+KINDS = ("title", "country", "insufficient")
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One briefing slide in words. Every text is plain (no markup, no control characters).
+
+    On the title slide `interval` holds what "risk" means and `points` the top-ranked countries;
+    on an "insufficient" slide (a country the data cannot speak for) `points` holds the reason.
+    """
+
+    kind: str  # "title" | "country" | "insufficient"
+    iso3: str | None
+    title: str  # "Mali"
+    risk: str  # "77% risk"; empty on title and insufficient slides
+    interval: str  # "Expected state-based deaths Jan–Mar 2021: 198 (90% interval 11–517)"
+    chart: str | None  # key in images.snapshot_figures: "forecast_MLI" or "risk_map"
+    points: tuple[str, ...]  # drivers "▲ Raises risk: …" / "▼ Lowers risk: …", or the reason
+    footer: str  # snapshot.footer
+
+
+# --- text -------------------------------------------------------------------------------------
+
+_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+# C0 and C1 controls, DEL, lone surrogates and the two non-characters XML 1.0 rejects.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def plain_text(value: object) -> str:
+    """Data text safe for a slide: line breaks and tabs become a space, other controls go.
+
+    lxml refuses control characters and python-pptx would write them as "_x0007_"; missing
+    values become "".
+    """
+    return _clean(value).strip()
+
+
+def _clean(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return _CONTROLS.sub("", _BREAKS.sub(" ", str(value)))
+
+
+# --- the content model ------------------------------------------------------------------------
+
+
+def _chosen(snapshot: Snapshot, iso3s: Sequence[str] | None) -> list[str]:
+    """The countries to give a slide: ranked first, then those without a forecast."""
+    countries = snapshot.countries
+    if iso3s is None:
+        ranked = countries[countries["status"] == "ok"].sort_values("rank", kind="stable")
+        rest = countries[countries["status"] != "ok"]
+        return [*ranked["iso3"], *rest["iso3"]][:MAX_COUNTRIES]
+    chosen = list(dict.fromkeys(iso3s))
+    unknown = [c for c in chosen if c not in set(countries["iso3"])]
+    if unknown:
+        raise ValueError(f"not in the snapshot's selection: {', '.join(map(str, unknown))}")
+    if len(chosen) > MAX_COUNTRIES:
+        raise ValueError(f"a briefing has at most {MAX_COUNTRIES} countries, not {len(chosen)}")
+    return chosen
+
+
+def _title_slide(snapshot: Snapshot, shown: int) -> Slide:
+    countries = snapshot.countries
+    ranked = snapshot.ranked.sort_values("rank", kind="stable").head(TOP_COUNTRIES)
+    points = [
+        f"{int(row.rank)}. {plain_text(row.name)}: {percent(row.risk)} risk"
+        for row in ranked.itertuples(index=False)
+    ]
+    if ranked.empty:
+        points.append("No country in the selection has enough data to forecast")
+    else:
+        missing = int((countries["status"] != "ok").sum())
+        if missing:
+            points.append(f"{missing} of {len(countries)} countries: {NOT_ENOUGH_DATA.lower()}")
+    if shown < len(countries):
+        points.append(f"Slides follow for {shown} of the {len(countries)} countries")
+    return Slide(
+        kind="title",
+        iso3=None,
+        title=plain_text(f"Risk briefing: {snapshot.selection.describe()}"),
+        risk="",
+        interval=plain_text(f"Risk: {risk_definition(snapshot.as_of)}"),
+        chart="risk_map",
+        points=tuple(points),
+        footer=plain_text(snapshot.footer),
+    )
+
+
+def driver_points(drivers: pd.DataFrame, iso3: str, n: int = MAX_DRIVERS) -> tuple[str, ...]:
+    """The country's `n` strongest drivers in words, marked as raising or lowering the risk.
+
+    Drivers too small to have a direction (profile.driver_table's "negligible") are left out.
+    """
+    table = profile.driver_table(drivers, iso3)
+    strong = table[~table["marker"].str.contains("negligible")].head(n)
+    return tuple(
+        f"{RAISES if effect > 0 else LOWERS}{plain_text(text)}"
+        for text, effect in zip(strong["text"], strong["effect"], strict=True)
+    )
+
+
+def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
+    iso3 = str(row["iso3"])
+    footer = plain_text(snapshot.footer)
+    if row["status"] != "ok":
+        reason = plain_text(row.get("reason"))
+        return Slide(
+            kind="insufficient",
+            iso3=iso3,
+            title=plain_text(row["name"]),
+            risk="",
+            interval="",
+            chart=None,
+            points=(f"{NOT_ENOUGH_DATA}: {reason}" if reason else NOT_ENOUGH_DATA,),
+            footer=footer,
+        )
+    expected = (
+        f"Expected state-based deaths {risk_period(snapshot.as_of)}: "
+        f"{count(row['expected_fatalities'])} "
+        f"(90% interval {interval(row['fatalities_low'], row['fatalities_high'])})"
+    )
+    return Slide(
+        kind="country",
+        iso3=iso3,
+        title=plain_text(row["name"]),
+        risk=f"{percent(row['risk'])} risk",
+        interval=expected,
+        chart=f"forecast_{iso3}",
+        points=driver_points(snapshot.drivers, iso3) or (NO_STRONG_DRIVER,),
+        footer=footer,
+    )
+
+
+def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> list[Slide]:
+    """The briefing in words: the title slide, then one slide per country in `iso3s` order.
+
+    `iso3s` defaults to the snapshot's countries, ranked ones first, up to `MAX_COUNTRIES`
+    (the title slide says when some are left out). Countries without a forecast get an
+    "insufficient" slide with the reason. Raises ValueError for a code outside the snapshot
+    or more than `MAX_COUNTRIES` codes.
+    """
+    chosen = _chosen(snapshot, iso3s)
+    rows = snapshot.countries.set_index("iso3", drop=False)
+    return [_title_slide(snapshot, len(chosen))] + [
+        _country_slide(snapshot, rows.loc[iso3]) for iso3 in chosen
+    ]
+
+
+# --- the deck ---------------------------------------------------------------------------------
+
+WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in, PowerPoint's 16:9
+MARGIN = Inches(0.5)
+CONTENT_WIDTH = WIDTH - 2 * MARGIN
+BODY_BOTTOM = Inches(6.85)
+CHART_WIDTH = Inches(7.9)
+GAP = Inches(0.3)
+CHART_SIZE = (1000, 540)  # px: the chart box's shape (7.9 × 4.25 in), text ≈ 8 pt on the slide
+TITLE_SIZE, RISK_SIZE, LEAD_SIZE, BODY_SIZE, FOOTER_SIZE = Pt(36), Pt(40), Pt(20), Pt(18), Pt(12)
+INK = RGBColor(0x1A, 0x1A, 0x1A)
+GREY = RGBColor(0x44, 0x44, 0x44)  # 9.7:1 on white
+# Okabe-Ito vermillion and blue, always with an arrow and words, never colour alone.
+MARKS = {RAISES: RGBColor(0xD5, 0x5E, 0x00), LOWERS: RGBColor(0x00, 0x72, 0xB2)}
+TITLE_ONLY_LAYOUT = 5  # python-pptx's default template: Title Only
+APP_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<PresentationFormat>Widescreen</PresentationFormat><Slides>{slides}</Slides>"
+    "<Application>Article 99</Application></Properties>"
+)
+
+
+def slide_images(snapshot: Snapshot, slides: Sequence[Slide]) -> dict[str, bytes]:
+    """The PNG of every chart the slides show, keyed `<chart>.png`, drawn for the slide.
+
+    Drawn at `CHART_SIZE` rather than the export's 1400 × 800 so that the charts' 14 px text
+    is not shrunk to unreadable on the slide. Needs Chromium (`images.ImageExportError`).
+    """
+    wanted = list(dict.fromkeys(s.chart for s in slides if s.chart))
+    if not wanted:
+        return {}
+    iso3s = [c.removeprefix("forecast_") for c in wanted if c.startswith("forecast_")]
+    # plotly.js fails on a control character in a title: the charts get the cleaned names.
+    countries = snapshot.countries.assign(name=snapshot.countries["name"].map(plain_text))
+    figures = chart_images.snapshot_figures(replace(snapshot, countries=countries), iso3s)
+    width, height = CHART_SIZE
+    return {
+        f"{chart}.png": chart_images.render(figures[chart], "png", width=width, height=height)
+        for chart in wanted
+    }
+
+
+def _pictures(
+    snapshot: Snapshot, slides: list[Slide], given: Mapping[str, bytes] | None
+) -> dict[str, bytes]:
+    """PNG bytes by chart key: from `given` (`<chart>.png`), the others drawn."""
+    given = dict(given or {})
+    missing = [s for s in slides if s.chart and f"{s.chart}.png" not in given]
+    given.update(slide_images(snapshot, missing))
+    return {s.chart: given[f"{s.chart}.png"] for s in slides if s.chart}
+
+
+def _text_box(slide, left, top, width, height, *, anchor=MSO_ANCHOR.TOP):
+    box = slide.shapes.add_textbox(left, top, width, height)
+    frame = box.text_frame
+    frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # PowerPoint shrinks an overlong text
+    frame.vertical_anchor = anchor
+    for side in ("margin_left", "margin_right"):
+        setattr(frame, side, 0)
+    return box
+
+
+def _write(paragraph, text: str, size: Pt, *, bold=False, color=INK) -> None:
+    run = paragraph.add_run()
+    run.text = _clean(text)  # not stripped: "▲ Raises risk: " keeps its space
+    run.font.size = size
+    run.font.bold = bold
+    run.font.color.rgb = color
+
+
+def _lines(frame, lines: Sequence[str], size: Pt, *, bold=False, color=INK, space=None) -> None:
+    """Each line a paragraph; a driver's "▲ Raises risk:" label bold and in its colour."""
+    for k, line in enumerate(lines):
+        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+        paragraph.alignment = PP_ALIGN.LEFT
+        paragraph.space_after = space or Pt(0)
+        mark = next((m for m in MARKS if line.startswith(m)), None)
+        if mark:
+            _write(paragraph, mark, size, bold=True, color=MARKS[mark])
+            line = line[len(mark) :]
+        _write(paragraph, line, size, bold=bold, color=color)
+
+
+def _title(slide, text: str) -> None:
+    """The layout's title placeholder (so outline view and screen readers find it), restyled."""
+    shape = slide.shapes.title
+    shape.left, shape.top = MARGIN, Inches(0.3)
+    shape.width, shape.height = CONTENT_WIDTH, Inches(0.85)
+    frame = shape.text_frame
+    frame.clear()
+    frame.word_wrap = True
+    frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+    _lines(frame, [text], TITLE_SIZE, bold=True)
+
+
+def _footer(slide, text: str) -> None:
+    box = _text_box(
+        slide, MARGIN, Inches(6.95), CONTENT_WIDTH, Inches(0.4), anchor=MSO_ANCHOR.BOTTOM
+    )
+    box.name = "Footer"
+    _lines(box.text_frame, [text], FOOTER_SIZE, color=GREY)
+
+
+def _picture(slide, png: bytes, left, top, width, height, alt: str) -> None:
+    """The image as large as fits the box, aspect kept, with alt text."""
+    px_width, px_height = Image.from_blob(png).size
+    scale = min(width / px_width, height / px_height)
+    picture = slide.shapes.add_picture(
+        io.BytesIO(png), left, top, Emu(round(px_width * scale)), Emu(round(px_height * scale))
+    )
+    picture.name = "Chart"
+    picture._element.nvPicPr.cNvPr.set("descr", plain_text(alt))
+
+
+def _alt_text(slide: Slide) -> str:
+    if slide.kind == "title":
+        return f"Map of the selection's countries coloured by risk. {slide.interval}"
+    return f"Chart: {slide.title}, deaths per month by violence type and the forecast fan"
+
+
+def _add_slide(prs, slide: Slide, png: bytes | None) -> None:
+    page = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
+    _title(page, slide.title)
+    top = Inches(1.2)
+    if slide.risk:
+        box = _text_box(page, MARGIN, top, CONTENT_WIDTH, Inches(0.75))
+        box.name = "Risk"
+        _lines(box.text_frame, [slide.risk], RISK_SIZE, bold=True)
+        top += Inches(0.75)
+    if slide.interval:
+        box = _text_box(page, MARGIN, top, CONTENT_WIDTH, Inches(0.5))
+        box.name = "Interval"
+        _lines(box.text_frame, [slide.interval], LEAD_SIZE)
+        top += Inches(0.5)
+    top += Inches(0.15)
+    height = BODY_BOTTOM - top
+    left, width, size = MARGIN, CONTENT_WIDTH, BODY_SIZE
+    if png is not None:
+        _picture(page, png, MARGIN, top, CHART_WIDTH, height, _alt_text(slide))
+        left, width = MARGIN + CHART_WIDTH + GAP, CONTENT_WIDTH - CHART_WIDTH - GAP
+    elif slide.kind == "insufficient":
+        size = Pt(24)
+    if slide.points:
+        box = _text_box(page, left, top, width, height)
+        box.name = "Points"
+        _lines(box.text_frame, slide.points, size, space=Pt(10))
+    _footer(page, slide.footer)
+
+
+def _add_citations(prs, snapshot: Snapshot) -> None:
+    page = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
+    _title(page, "Sources and citations")
+    citations = snapshot.citations or [f"No citation recorded for {snapshot.vintage}"]
+    box = _text_box(page, MARGIN, Inches(1.35), CONTENT_WIDTH, BODY_BOTTOM - Inches(1.35))
+    box.name = "Citations"
+    _lines(box.text_frame, citations, BODY_SIZE, space=Pt(14))
+    _footer(page, snapshot.footer)
+
+
+def _generated(snapshot: Snapshot) -> datetime:
+    """The snapshot's generation time as naive UTC (what core properties store)."""
+    try:
+        when = datetime.fromisoformat(snapshot.generated_at)
+    except (TypeError, ValueError):
+        when = datetime.now(UTC)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
+
+
+def _widen_template(prs) -> None:
+    """Stretch the 4:3 master's and layouts' placeholders to 16:9, for slides added later."""
+    ratio = WIDTH / prs.slide_width
+    masters = [prs.slide_master, *prs.slide_layouts]
+    for shape in (s for m in masters for s in m.placeholders):
+        if shape._element.xfrm is not None:  # its own position, not the master's
+            shape.left, shape.width = (
+                Emu(round(shape.left * ratio)),
+                Emu(round(shape.width * ratio)),
+            )
+    prs.slide_width, prs.slide_height = WIDTH, HEIGHT
+    prs._element.sldSz.attrib.pop("type", None)  # "screen4x3" otherwise; absent means custom
+
+
+def _scrub(prs, snapshot: Snapshot, title: str, slides: int) -> None:
+    """Metadata of our own: no python-pptx author, thumbnail, printer settings or Mac app."""
+    package = prs.part.package
+    for rId, rel in list(package._rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.drop_rel(rId)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part.blob = APP_XML.format(slides=slides).encode()
+    for rId, rel in list(prs.part.rels.items()):
+        if rel.reltype == RT.PRINTER_SETTINGS:
+            prs.part.drop_rel(rId)
+    when = _generated(snapshot)
+    core = prs.core_properties
+    core.title = plain_text(title)
+    core.subject = plain_text(f"Conflict risk forecast from data to {snapshot.as_of}")
+    core.author = core.last_modified_by = AUTHOR
+    core.comments = plain_text(snapshot.footer)
+    core.keywords = core.category = ""
+    core.revision = 1
+    core.created = core.modified = when
+
+
+def briefing_pptx(
+    snapshot: Snapshot,
+    *,
+    iso3s: Sequence[str] | None = None,
+    images: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """The briefing as a 16:9 PowerPoint deck: `briefing_slides()` then a citations slide.
+
+    `images` are PNG bytes keyed `<chart>.png` (as `images.render_all` names them); charts not
+    given are drawn with kaleido, which needs Chromium (`images.ImageExportError` otherwise).
+    """
+    slides = briefing_slides(snapshot, iso3s)
+    pictures = _pictures(snapshot, slides, images)
+    prs = Presentation()
+    _widen_template(prs)
+    for slide in slides:
+        _add_slide(prs, slide, pictures.get(slide.chart) if slide.chart else None)
+    _add_citations(prs, snapshot)
+    _scrub(prs, snapshot, slides[0].title, len(slides) + 1)
+    buffer = io.BytesIO()
+    prs.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,280 @@
+"""Briefing slides: the words on each slide, and the PowerPoint deck built from them.
+
+The Sahel snapshot (GED 21.1, Dec 2020) gives real numbers; an insufficient-data country and
+a name with a control character are made by editing a copy of it. The charts are drawn once
+for the module and handed to the deck, so only one test waits for Chromium.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from pptx import Presentation
+from pptx.parts.image import Image
+from pptx.util import Pt
+
+from exports import images, slides
+from exports.slides import LOWERS, RAISES, Slide, briefing_pptx, briefing_slides, plain_text
+from risk.drivers import MIN_EFFECT
+
+SAHEL_ORDER = ["NGA", "MLI", "CMR", "BFA", "NER", "TCD", "GIN", "SEN", "MRT", "GMB"]
+GAMBIA_REASON = "fewer than 12 months of data up to 2020-12"
+WIDESCREEN = (12192000, 6858000)
+
+
+@pytest.fixture(scope="module")
+def sahel_slides(sahel_snapshot) -> list[Slide]:
+    return briefing_slides(sahel_snapshot)
+
+
+@pytest.fixture(scope="module")
+def chart_pngs(sahel_snapshot, sahel_slides) -> dict[str, bytes]:
+    """Every chart of the Sahel briefing, drawn once (Chromium needed)."""
+    try:
+        return slides.slide_images(sahel_snapshot, sahel_slides)
+    except images.ImageExportError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def sahel_deck(sahel_snapshot, chart_pngs) -> bytes:
+    return briefing_pptx(sahel_snapshot, images=chart_pngs)
+
+
+def _gambia_without_data(snapshot):
+    """The Sahel snapshot with Gambia (ranked last) turned into an insufficient-data country."""
+    countries = snapshot.countries.copy()
+    gambia = countries["iso3"] == "GMB"
+    countries.loc[gambia, ["status", "reason"]] = ["insufficient data", GAMBIA_REASON]
+    countries.loc[gambia, ["risk", "expected_fatalities", "fatalities_low"]] = np.nan
+    countries["rank"] = countries["rank"].where(~gambia)
+    return dataclasses.replace(snapshot, countries=countries)
+
+
+def _texts(slide) -> dict[str, str]:
+    return {shape.name: shape.text_frame.text for shape in slide.shapes if shape.has_text_frame}
+
+
+def _pictures(slide) -> list:
+    return [shape for shape in slide.shapes if shape.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+
+
+# --- the content model ------------------------------------------------------------------------
+
+
+def test_plain_text_drops_control_characters_and_keeps_the_rest() -> None:
+    assert plain_text("Côte d'Ivoire\x07") == "Côte d'Ivoire"
+    assert plain_text("one\ntwo\r\nthree\tfour\x0b") == "one two three four"
+    assert plain_text("\x00\x1b[31mred\x7f\x9b") == "[31mred"
+    assert plain_text("a\ud800b\ufffe") == "ab"
+    assert plain_text("São Tomé & Príncipe <b>") == "São Tomé & Príncipe <b>"
+    assert plain_text(None) == plain_text(np.nan) == ""
+
+
+def test_the_title_slide_says_what_risk_means_and_lists_the_top_countries(
+    sahel_snapshot, sahel_slides
+) -> None:
+    title = sahel_slides[0]
+    assert (title.kind, title.iso3, title.chart, title.risk) == ("title", None, "risk_map", "")
+    assert title.title == "Risk briefing: Sahel (Group)"
+    assert title.interval == (
+        "Risk: chance of at least one month with ≥ 25 state-based deaths, Jan–Mar 2021"
+    )
+    top = sahel_snapshot.countries.head(slides.TOP_COUNTRIES)
+    assert title.points == tuple(
+        f"{k}. {row.name}: {row.risk:.0%} risk" for k, row in enumerate(top.itertuples(), 1)
+    )
+    assert title.points[:2] == ("1. Nigeria: 98% risk", "2. Mali: 77% risk")
+
+
+def test_one_slide_per_country_in_rank_order_with_the_snapshots_numbers(
+    sahel_snapshot, sahel_slides
+) -> None:
+    countries = sahel_slides[1:]
+    assert [s.iso3 for s in countries] == SAHEL_ORDER == list(sahel_snapshot.countries["iso3"])
+    assert {s.kind for s in countries} == {"country"}
+    nigeria = sahel_snapshot.countries.set_index("iso3").loc["NGA"]
+    first = countries[0]
+    assert (first.title, first.chart) == ("Nigeria", "forecast_NGA")
+    assert first.risk == f"{nigeria['risk']:.0%} risk" == "98% risk"
+    assert first.interval == (
+        f"Expected state-based deaths Jan–Mar 2021: {nigeria['expected_fatalities']:,.0f} "
+        f"(90% interval {nigeria['fatalities_low']:,.0f}–{nigeria['fatalities_high']:,.0f})"
+    )
+    assert first.interval == "Expected state-based deaths Jan–Mar 2021: 451 (90% interval 98–1,048)"
+    assert countries[1].title == "Mali" and countries[1].risk == "77% risk"
+    for slide in sahel_slides:
+        assert slide.footer == sahel_snapshot.footer
+        assert "UCDP GED 21.1" in slide.footer and "2020-12" in slide.footer
+
+
+def test_drivers_are_the_three_strongest_in_words_with_their_direction(
+    sahel_snapshot, sahel_slides
+) -> None:
+    drivers = sahel_snapshot.drivers
+    for slide in sahel_slides[1:]:
+        rows = drivers[(drivers["iso3"] == slide.iso3) & (drivers["effect"].abs() >= MIN_EFFECT)]
+        rows = rows.iloc[np.argsort(-rows["effect"].abs().to_numpy(), kind="stable")].head(3)
+        expected = tuple(
+            (RAISES if effect > 0 else LOWERS) + text
+            for text, effect in zip(rows["text"], rows["effect"], strict=True)
+        )
+        assert slide.points == (expected or (slides.NO_STRONG_DRIVER,)), slide.iso3
+        assert len(slide.points) <= 3
+    nigeria, mali = sahel_slides[1], sahel_slides[2]
+    assert nigeria.points[0] == (
+        "▲ Raises risk: one-sided violence 34% and non-state 10% of deaths in the last 3 months"
+    )
+    assert len(mali.points) == 3
+    assert sahel_slides[8].iso3 == "SEN" and sahel_slides[8].points == (slides.NO_STRONG_DRIVER,)
+
+
+def test_a_country_without_a_forecast_gets_a_slide_with_the_reason(sahel_snapshot) -> None:
+    briefing = briefing_slides(_gambia_without_data(sahel_snapshot))
+    assert [s.iso3 for s in briefing[1:]] == SAHEL_ORDER  # ranked ones first, Gambia kept
+    gambia = briefing[-1]
+    assert gambia == Slide(
+        kind="insufficient",
+        iso3="GMB",
+        title="Gambia",
+        risk="",
+        interval="",
+        chart=None,
+        points=(f"Not enough data to forecast: {GAMBIA_REASON}",),
+        footer=sahel_snapshot.footer,
+    )
+    assert briefing[0].points[-1] == "1 of 10 countries: not enough data to forecast"
+    assert not any("Gambia" in point for point in briefing[0].points)
+
+
+def test_chosen_countries_keep_their_order_and_the_deck_is_capped(
+    sahel_snapshot, monkeypatch
+) -> None:
+    chosen = briefing_slides(sahel_snapshot, ["MLI", "NGA", "MLI"])
+    assert [s.title for s in chosen] == ["Risk briefing: Sahel (Group)", "Mali", "Nigeria"]
+    assert chosen[0].points[-1] == "Slides follow for 2 of the 10 countries"
+    assert len(briefing_slides(sahel_snapshot, [])) == 1
+    with pytest.raises(ValueError, match="FRA"):
+        briefing_slides(sahel_snapshot, ["MLI", "FRA"])
+    monkeypatch.setattr(slides, "MAX_COUNTRIES", 3)
+    capped = briefing_slides(sahel_snapshot)
+    assert [s.iso3 for s in capped[1:]] == SAHEL_ORDER[:3]
+    assert capped[0].points[-1] == "Slides follow for 3 of the 10 countries"
+    with pytest.raises(ValueError, match="at most 3"):
+        briefing_slides(sahel_snapshot, SAHEL_ORDER[:4])
+
+
+# --- the deck ---------------------------------------------------------------------------------
+
+
+def test_charts_are_drawn_at_the_slide_size(chart_pngs) -> None:
+    assert sorted(chart_pngs) == sorted(
+        ["risk_map.png", *(f"forecast_{iso3}.png" for iso3 in SAHEL_ORDER)]
+    )
+    assert Image.from_blob(chart_pngs["forecast_NGA.png"]).size == slides.CHART_SIZE
+
+
+def test_the_deck_has_a_slide_per_briefing_slide_and_a_citations_slide(
+    sahel_snapshot, sahel_slides, sahel_deck
+) -> None:
+    prs = Presentation(io.BytesIO(sahel_deck))
+    assert (prs.slide_width, prs.slide_height) == WIDESCREEN
+    pages = list(prs.slides)
+    assert len(pages) == len(sahel_slides) + 1 == 12
+    assert [page.shapes.title.text for page in pages] == [
+        *(s.title for s in sahel_slides),
+        "Sources and citations",
+    ]
+    for page in pages:
+        assert _texts(page)["Footer"] == sahel_snapshot.footer
+    assert len(_pictures(pages[0])) == 1  # the map
+    for page, slide in zip(pages[1:-1], sahel_slides[1:], strict=True):
+        assert len(_pictures(page)) == 1, slide.iso3
+        texts = _texts(page)
+        assert texts["Risk"] == slide.risk
+        assert texts["Interval"] == slide.interval
+        assert texts["Points"].split("\n") == list(slide.points)
+    nigeria = _texts(pages[1])
+    assert nigeria["Risk"] == "98% risk"
+    assert nigeria["Points"].startswith("▲ Raises risk: one-sided violence 34%")
+    citations = _texts(pages[-1])["Citations"]
+    assert sahel_snapshot.citations and all(c in citations for c in sahel_snapshot.citations)
+    assert "Sundberg, Ralph and Erik Melander (2013)" in citations
+    assert not _pictures(pages[-1])
+
+
+def test_the_deck_uses_large_type_and_alt_text(sahel_deck) -> None:
+    prs = Presentation(io.BytesIO(sahel_deck))
+    for page in prs.slides:
+        for shape in page.shapes:
+            if shape.shape_type == 13:
+                assert shape._element.nvPicPr.cNvPr.get("descr")
+                continue
+            runs = [r for p in shape.text_frame.paragraphs for r in p.runs]
+            smallest = min(r.font.size for r in runs)
+            if shape == page.shapes.title:
+                assert smallest >= Pt(32)
+            elif shape.name != "Footer":
+                assert smallest >= Pt(18), shape.name
+
+
+def test_the_deck_metadata_is_ours_and_names_no_local_path(
+    sahel_snapshot, sahel_deck, global_store
+) -> None:
+    prs = Presentation(io.BytesIO(sahel_deck))
+    core = prs.core_properties
+    assert core.title == "Risk briefing: Sahel (Group)"
+    assert core.author == core.last_modified_by == "Article 99"
+    generated = datetime.fromisoformat(sahel_snapshot.generated_at)
+    assert core.created == core.modified == generated.astimezone(UTC).replace(tzinfo=None)
+    with zipfile.ZipFile(io.BytesIO(sahel_deck)) as archive:
+        names = archive.namelist()
+        parts = {name: archive.read(name) for name in names}
+    assert not [n for n in names if "thumbnail" in n or "printerSettings" in n]
+    assert b"<Application>Article 99</Application>" in parts["docProps/app.xml"]
+    for needle in (str(global_store), "/tmp", "/home", "/work", "python-pptx", "Steve Canny"):
+        leaks = [name for name, blob in parts.items() if needle.encode() in blob]
+        assert not leaks, f"{needle!r} in {leaks}"
+
+
+def test_control_characters_are_dropped_and_accents_kept(sahel_snapshot, chart_pngs) -> None:
+    countries = sahel_snapshot.countries.copy()
+    countries.loc[countries["iso3"] == "MLI", "name"] = "Côte d'Ivoire\x07"
+    drivers = sahel_snapshot.drivers.copy()
+    mix = (drivers["iso3"] == "MLI") & (drivers["driver"] == "violence_mix")
+    drivers.loc[mix, "text"] = "one-sided\x1b violence\nmostly"
+    edited = dataclasses.replace(sahel_snapshot, countries=countries, drivers=drivers)
+    slide = briefing_slides(edited, ["MLI"])[1]
+    assert slide.title == "Côte d'Ivoire"
+    assert slide.points[0] == "▲ Raises risk: one-sided violence mostly"
+    deck = briefing_pptx(edited, iso3s=["MLI"], images=chart_pngs)
+    page = Presentation(io.BytesIO(deck)).slides[1]
+    assert page.shapes.title.text == "Côte d'Ivoire"
+    assert _texts(page)["Points"].split("\n")[0] == "▲ Raises risk: one-sided violence mostly"
+    with zipfile.ZipFile(io.BytesIO(deck)) as archive:
+        xml = archive.read("ppt/slides/slide2.xml").decode()
+    assert "Côte d'Ivoire" in xml and "_x00" not in xml
+
+
+def test_the_insufficient_slide_has_no_chart_and_the_reason(sahel_snapshot, chart_pngs) -> None:
+    deck = briefing_pptx(_gambia_without_data(sahel_snapshot), iso3s=["GMB"], images=chart_pngs)
+    page = Presentation(io.BytesIO(deck)).slides[1]
+    assert page.shapes.title.text == "Gambia"
+    assert not _pictures(page)
+    texts = _texts(page)
+    assert texts["Points"] == f"Not enough data to forecast: {GAMBIA_REASON}"
+    assert "Risk" not in texts and "Interval" not in texts
+
+
+def test_a_chart_not_given_is_drawn(sahel_snapshot, chart_pngs) -> None:
+    given = {k: v for k, v in chart_pngs.items() if k != "forecast_MLI.png"}
+    deck = briefing_pptx(sahel_snapshot, iso3s=["MLI"], images=given)
+    page = Presentation(io.BytesIO(deck)).slides[1]
+    (picture,) = _pictures(page)
+    assert picture.image.content_type == "image/png"
+    assert Image.from_blob(picture.image.blob).size == slides.CHART_SIZE
