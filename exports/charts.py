@@ -92,10 +92,10 @@ def percent(share: object) -> str:
     """A probability as a whole percentage; below 1% it says '<1%' rather than a false 0%."""
     if _missing(share):
         return NO_DATA
-    share = float(share)
-    if 0 < share < 0.005:
+    whole = round(float(share) * 100)
+    if whole == 0 and float(share) > 0:
         return "<1%"
-    return f"{share * 100:.0f}%"
+    return f"{whole}%"
 
 
 def points(change: object) -> str:

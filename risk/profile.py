@@ -378,11 +378,17 @@ def months_label(as_of: str, months: int, *, ahead: bool = False) -> str:
     return f"{first:%b %Y}–{last:%b %Y}"
 
 
+def _share(probability: float) -> str:
+    """A probability as a whole percentage, '<1%' rather than a false '0%'."""
+    whole = round(probability * 100)
+    return "<1%" if whole == 0 and probability > 0 else f"{whole}%"
+
+
 def risk_sentence(row: dict, as_of: str) -> str:
     """The headline in words: probability, expected deaths and their 90% interval."""
     window = months_label(as_of, RISK_MONTHS, ahead=True)
     return (
-        f"{row['risk']:.0%} chance of at least {THRESHOLD} state-based deaths in at least one "
+        f"{_share(row['risk'])} chance of at least {THRESHOLD} state-based deaths in at least one "
         f"month of {window}. Expected deaths over those {RISK_MONTHS} months: "
         f"{row['expected_fatalities']:,.0f} (90% interval {row['fatalities_low']:,.0f}–"
         f"{row['fatalities_high']:,.0f})."
