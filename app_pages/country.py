@@ -72,8 +72,8 @@ profile = profiles.build_profile(
     events=cache.country_events(iso3),
     panel=cache.panel(),
     forecast=forecast,
-    signals=cache.signals(as_of),
-    admin1_signals=cache.signals(as_of, "admin1"),
+    signals=cache.signals(as_of, iso3=iso3),
+    admin1_signals=cache.signals(as_of, "admin1", iso3),
     violence=selection.violence,
     no_forecast_reason=no_forecast_reason,
 )

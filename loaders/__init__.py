@@ -21,6 +21,7 @@ def load_events(
     data_dir: str | Path | None = None,
     sources: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
+    countries: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The canonical event table of the store (columns as in `loaders.schema`)."""
-    return Store(data_dir).load_events(sources=sources, columns=columns)
+    return Store(data_dir).load_events(sources=sources, columns=columns, countries=countries)

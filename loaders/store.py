@@ -45,6 +45,7 @@ KEEP_MANIFESTS = 3
 # Nullable integers stay integers in pandas (not floats with NaN).
 PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype()}
 LOCK_WAIT_SECONDS = 10.0
+ISO3 = re.compile(r"[A-Z]{3}")
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -152,8 +153,12 @@ class Store:
         con: duckdb.DuckDBPyConnection,
         sources: Sequence[str] | None = None,
         columns: Sequence[str] | None = None,
+        countries: Sequence[str] | None = None,
     ) -> duckdb.DuckDBPyRelation | None:
         """The live events as a DuckDB relation, with overlaps resolved.
+
+        `countries` (ISO3) keeps only their events, read from Parquet with the filter pushed
+        down: a country profile reads its few thousand events, not the whole store.
 
         Where a yearly GED release covers a country-month, Candidate events for that
         country-month are left out; an event id present in several imports is kept once, from
@@ -167,9 +172,13 @@ class Store:
         if unknown:
             raise ValueError(f"not canonical event columns: {sorted(unknown)}")
         needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
-        con.read_parquet([str(r.events_path) for r in records]).select(*needed).create_view(
-            "live_events"
-        )
+        events = con.read_parquet([str(r.events_path) for r in records]).select(*needed)
+        if countries is not None:
+            codes = [c for c in countries if ISO3.fullmatch(c)]
+            if len(codes) != len(countries):
+                raise ValueError(f"not ISO3 codes: {sorted(set(countries) - set(codes))}")
+            events = events.filter(f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})")
+        events.create_view("live_events")
         # Column names are checked against the schema above, so formatting them in is safe.
         select = ", ".join(f'e."{c}"' for c in wanted)
         joins, where, qualify = "", "", ""
@@ -196,12 +205,15 @@ class Store:
         return con.sql(sql)
 
     def load_events(
-        self, sources: Sequence[str] | None = None, columns: Sequence[str] | None = None
+        self,
+        sources: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+        countries: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """The canonical event table (see `loaders.schema`); empty when nothing is imported."""
         con = duckdb.connect()
         try:
-            relation = self.events_relation(con, sources, columns)
+            relation = self.events_relation(con, sources, columns, countries)
             if relation is None:
                 table = _schema_of(columns).empty_table()
             else:

@@ -55,21 +55,7 @@ def _cache_path(store: Store, as_of: str, seed: int) -> Path:
 
 def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -> model.Model:
     """The model trained up to `as_of`, from the cache when the store has not changed."""
-    path = _cache_path(store, as_of, seed)
-    if path.exists():
-        with path.open("rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - our own file, written below
-    fitted = model.fit(panel, as_of, seed=seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(fitted, handle)
-    os.replace(tmp, path)
-    for old in sorted(path.parent.glob("model-*.pkl"), key=lambda p: p.stat().st_mtime)[
-        :-KEEP_MODELS
-    ]:
-        old.unlink(missing_ok=True)
-    return fitted
+    return _pickled(_cache_path(store, as_of, seed), lambda: model.fit(panel, as_of, seed=seed))
 
 
 def _vintage(store: Store) -> str:
@@ -145,11 +131,45 @@ def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return (~serious).where(complete)
 
 
+def _pickled(path: Path, make):
+    """The object pickled at `path`, made (and written atomically) when absent."""
+    if path.exists():
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - our own file, written below
+    made = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+    with tmp.open("wb") as handle:
+        pickle.dump(made, handle)
+    os.replace(tmp, path)
+    for old in sorted(path.parent.glob(f"{path.name.split('-')[0]}-*.pkl"), key=_mtime)[
+        :-KEEP_MODELS
+    ]:
+        old.unlink(missing_ok=True)
+    return made
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
 def risk_forecast(
     data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
 ) -> RiskForecast:
-    """Forecast every country from `as_of` (default: the last complete month of the data)."""
+    """Forecast every country from `as_of` (default: the last complete month of the data).
+
+    The result is kept in the store beside the model, keyed on the store's version: it is
+    computed once per data version, so a fresh server or a scheduled export reads it at once.
+    """
     store = Store(data_dir)
+    key = f"{store.version()}|{as_of or 'latest'}|{seed}|{MODEL_FORMAT}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    path = store.root / "models" / f"forecast-{digest}.pkl"
+    return _pickled(path, lambda: _risk_forecast(store, as_of, seed))
+
+
+def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
+    data_dir = store.root
     panel = country_month_panel(data_dir)
     if panel.empty:
         raise InsufficientData("the store is empty: import or fetch UCDP data first")

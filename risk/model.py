@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from loaders import countries
 
@@ -195,7 +196,9 @@ class Model:
         for a few hundred countries.
         """
         x = np.concatenate([np.c_[rows, np.full(len(rows), h)] for h in horizons])
-        mean = np.mean([member.predict(x) for member in self.members], axis=0)
+        # A few thousand rows: OpenMP threads cost more than they save, most on a busy server.
+        with threadpool_limits(1):
+            mean = np.mean([member.predict(x) for member in self.members], axis=0)
         return (_baseline(x) + mean).reshape(len(horizons), len(rows)).T
 
     def errors(self, point: np.ndarray, horizon: int) -> np.ndarray:

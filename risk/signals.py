@@ -154,7 +154,7 @@ def signals_from_store(
     """`escalation_signals` of the store's live events, with the store's coverage."""
     store = Store(data_dir)
     coverage = [record.provenance["coverage"] for record in store.records(sources)]
-    events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS)
+    events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS, countries=countries)
     return escalation_signals(events, as_of, level=level, countries=countries, coverage=coverage)
 
 
