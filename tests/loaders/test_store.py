@@ -90,6 +90,19 @@ def test_the_same_event_in_two_files_is_kept_once(store_dir: Path, tmp_path: Pat
     assert set(events["source_version"]) == {"25.1"}
 
 
+def test_events_of_chosen_countries_only(store_dir: Path, tmp_path: Path) -> None:
+    loaders.import_file(SMALL_GED, data_dir=store_dir)
+    subset = write_ged(tmp_path / "GEDEvent_v24_1_mali.csv", ged_rows()[:2])
+    loaders.import_file(subset, data_dir=store_dir)  # overlapping ids are still kept once
+    mali = loaders.load_events(store_dir, countries=["MLI"])
+    assert sorted(mali["event_id"]) == ["ucdp:1001", "ucdp:1002", "ucdp:1003"]
+    both = loaders.load_events(store_dir, countries=["YEM", "SRB"], columns=["iso3"])
+    assert sorted(both["iso3"]) == ["SRB", "YEM"]
+    assert loaders.load_events(store_dir, countries=[]).empty
+    with pytest.raises(ValueError, match="not ISO3 codes"):
+        loaders.load_events(store_dir, countries=["MLI' OR 1=1 --"])
+
+
 def test_empty_store_reads_as_an_empty_table(store_dir: Path) -> None:
     events = loaders.load_events(store_dir, columns=["iso3", "fatalities_best"])
     assert list(events.columns) == ["iso3", "fatalities_best"]

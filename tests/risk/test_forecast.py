@@ -68,11 +68,17 @@ def test_drivers_are_measured_on_the_model_and_quoted_from_the_data(result) -> N
     assert trend["text"].iloc[0].startswith("fatalities ")
 
 
-def test_model_is_cached_by_store_version(global_store: Path, result) -> None:
-    cached = list((global_store / "models").glob("model-*.pkl"))
-    assert cached
+def test_model_and_forecast_are_cached_by_store_version(global_store: Path, result) -> None:
+    assert list((global_store / "models").glob("model-*.pkl"))
+    (forecast_file,) = [
+        path
+        for path in (global_store / "models").glob("forecast-*.pkl")
+        if pd.read_pickle(path).as_of == "2020-06"
+    ]
     again = risk_forecast(global_store, "2020-06")
     pd.testing.assert_frame_equal(again.table, result.table)
+    pd.testing.assert_frame_equal(again.monthly, result.monthly)
+    assert again is not result and forecast_file.exists()
 
 
 def test_subset_store_says_insufficient_data_for_uncovered_countries(
