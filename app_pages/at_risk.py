@@ -59,7 +59,12 @@ source = f"Source: {forecast.vintage}; Article 99 forecast from data to {forecas
 zoom = bool(selection.regions or selection.countries)
 figure = charts.risk_choropleth(table, as_of=forecast.as_of, source=source, zoom=zoom)
 clicked = st.plotly_chart(
-    figure, config=charts.PLOTLY_CONFIG, on_select="rerun", selection_mode="points", key="map"
+    figure,
+    config=charts.PLOTLY_CONFIG,
+    on_select="rerun",
+    selection_mode="points",
+    key="map",
+    theme=None,  # the figure's own colours and fonts, the same in light and dark themes
 )
 points = clicked.selection.points if clicked else []
 if points and points[0].get("location"):

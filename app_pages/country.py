@@ -129,7 +129,7 @@ if set(selection.violence) != set(VIOLENCE_TYPES):
 # --- forecast fan chart ----------------------------------------------------------------------
 st.subheader("Deaths per month and forecast")
 figure = country_charts.fan_chart(profile.series, country=name, as_of=as_of, source=source_note)
-st.plotly_chart(figure, width="stretch")
+st.plotly_chart(figure, width="stretch", theme=None)
 st.caption(
     f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
     "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)
@@ -177,7 +177,7 @@ else:
     hotspots = country_charts.hotspot_map(
         profile.map_events, country=name, period=period, source=source_note
     )
-    st.plotly_chart(hotspots, width="stretch", config=country_charts.MAP_CONFIG)
+    st.plotly_chart(hotspots, width="stretch", config=country_charts.MAP_CONFIG, theme=None)
 if not profile.admin1_recorded:
     st.info("Admin1 not recorded in this source: no table of admin1 units.")
 elif profile.admin1.empty:

@@ -219,6 +219,7 @@ def risk_choropleth(
             "subtitle": {"text": plain(source), "font": {"size": FONT_SIZE, "color": "#444444"}},
         },
         font={"size": FONT_SIZE},
+        template="plotly_white",
         separators=".,",
         height=520,
         margin={"t": 90, "b": 40, "l": 10, "r": 10},
