@@ -7,7 +7,8 @@ the model is trained once beforehand (it is cached in the store, as in daily use
 measurement starts a fresh `streamlit run` and a fresh headless Chromium page; times are from
 the navigation or the click until Streamlit has finished its run and the expected content is
 on screen: the map's country shapes, the region in the URL, the profile's heading and chart
-(opened from the landing page as an analyst does, for a country of the filtered region). The same steps on a one-widget app give the floor that Streamlit itself costs.
+(opened from the landing page as an analyst does, for a country of the filtered region).
+The same steps on a one-widget app give the floor that Streamlit itself costs.
 Figures are printed, never asserted.
 """
 
