@@ -21,6 +21,12 @@ navigation = st.navigation(
                 title="Compare and trends",
                 icon=":material/stacked_line_chart:",
             ),
+            st.Page("app_pages/briefing.py", title="Briefing", icon=":material/slideshow:"),
+            st.Page(
+                "app_pages/export.py",
+                title="Export and compare",
+                icon=":material/download:",
+            ),
         ],
         "About the numbers": [
             st.Page("app_pages/skill.py", title="Model skill", icon=":material/verified:"),

@@ -14,14 +14,13 @@ Exit codes: 0 success, 1 bad input or a snapshot that does not verify (one line 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from exports import bundle, changes
 from exports.charts import percent
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, build_snapshot, compare, read_json, regenerate
-from loaders.errors import LoaderError
+from loaders.errors import LoaderError, run_command
 from risk.model import InsufficientData
 from risk.selection import MONTH, from_query, region_options
 
@@ -137,19 +136,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     moved.set_defaults(run=_changes)
     args = parser.parse_args(argv)
-    try:
-        args.run(args)
-    except (
-        LoaderError,
-        SnapshotError,
-        InsufficientData,
-        ImageExportError,
-        ValueError,
-        OSError,
-    ) as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    errors = (LoaderError, SnapshotError, InsufficientData, ImageExportError, ValueError, OSError)
+    return run_command(lambda: args.run(args), errors)

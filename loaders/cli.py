@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from collections.abc import Sequence
 
 from loaders import ucdp_remote
-from loaders.errors import LoaderError, redact
+from loaders.errors import run_command
 from loaders.pipeline import import_file
 from loaders.store import Store
 
@@ -80,7 +78,8 @@ def _status(store: Store, as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data_dir = getattr(args, "data_dir_sub", None) or args.data_dir
-    try:
+
+    def run() -> None:
         if args.command == "import":
             record = import_file(
                 args.path, source=args.source, version=args.version, data_dir=data_dir
@@ -99,13 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _report(record.provenance)
         else:
             _status(Store(data_dir), args.json)
-    except LoaderError as exc:
-        print(f"error: {redact(str(exc), [os.environ.get('UCDP_API_TOKEN')])}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: the store is unchanged", file=sys.stderr)
-        return 130
-    return 0
+
+    return run_command(run, interrupted="interrupted: the store is unchanged")
 
 
 def _report(provenance: dict) -> None:

@@ -6,6 +6,12 @@ and the app can show it as a single line without a traceback.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
+
+SECRET_VARIABLES = ("UCDP_API_TOKEN", "ACLED_USERNAME", "ACLED_PASSWORD", "ACLED_API_KEY")
+
 
 class LoaderError(Exception):
     """A user-facing problem: `where` is a file, row/column or URL; `problem` says what is wrong."""
@@ -22,3 +28,21 @@ def redact(text: str, secrets: list[str | None]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def run_command(
+    run: Callable[[], None],
+    errors: tuple[type[BaseException], ...] = (LoaderError,),
+    interrupted: str = "interrupted",
+) -> int:
+    """A CLI's exit code: 0, or 1 with one line on stderr (credentials removed), 130 on Ctrl-C."""
+    try:
+        run()
+    except errors as exc:
+        message = redact(" ".join(str(exc).split()), [os.environ.get(v) for v in SECRET_VARIABLES])
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130
+    return 0

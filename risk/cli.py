@@ -12,13 +12,12 @@ parser and sets `run`, the function that does the work.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from loaders.errors import LoaderError
+from loaders.errors import LoaderError, run_command
 from risk import views
 from risk.evaluate import (
     FORECASTERS,
@@ -180,12 +179,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     for add in COMMANDS:
         add(commands)
     args = parser.parse_args(argv)
-    try:
-        args.run(args)
-    except (LoaderError, ValueError, OSError) as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_command(lambda: args.run(args), (LoaderError, ValueError, OSError))

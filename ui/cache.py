@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from exports import images
+from exports.snapshot import Snapshot, build_snapshot
 from loaders import load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
 from risk.panel import country_month_panel
+from risk.selection import Selection, to_query
 from risk.signals import signals_from_store
 
 
@@ -87,8 +91,8 @@ def panel() -> pd.DataFrame:
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _events(root: str, version: str, iso3: str) -> pd.DataFrame:
-    events = load_events(root)
-    return events[events["iso3"] == iso3].sort_values("date_start", ascending=False)
+    events = load_events(root, countries=[iso3])
+    return events.sort_values("date_start", ascending=False)
 
 
 def country_events(iso3: str) -> pd.DataFrame:
@@ -98,11 +102,64 @@ def country_events(iso3: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _signals(root: str, version: str, as_of: str | None, level: str) -> pd.DataFrame:
-    return signals_from_store(root, as_of, level=level)
+def _signals(
+    root: str, version: str, as_of: str | None, level: str, iso3: str | None
+) -> pd.DataFrame:
+    return signals_from_store(root, as_of, level=level, countries=[iso3] if iso3 else None)
 
 
-def signals(as_of: str | None = None, level: str = "country") -> pd.DataFrame:
-    """Escalation signals of the live store at country or admin1 level."""
+def signals(
+    as_of: str | None = None, level: str = "country", iso3: str | None = None
+) -> pd.DataFrame:
+    """Escalation signals of the live store at country or admin1 level (of one country)."""
     current = store()
-    return _signals(str(current.root), current.version(), as_of, level)
+    return _signals(str(current.root), current.version(), as_of, level, iso3)
+
+
+def _query(selection: Selection) -> tuple[tuple[str, str], ...]:
+    """The selection as a hashable cache key: its URL parameters, which say all it holds."""
+    return tuple(sorted(to_query(selection).items()))
+
+
+@st.cache_data(ttl=600, show_spinner="Building the snapshot…")
+def _snapshot(
+    root: str,
+    version: str,
+    query: tuple[tuple[str, str], ...],
+    as_of: str | None,
+    _selection: Selection,
+) -> Snapshot | None:
+    forecast = _risk(root, version, as_of)
+    if forecast is None:
+        return None
+    return build_snapshot(root, _selection, as_of, forecast=forecast)
+
+
+def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
+    """The risk snapshot of the selection (None when there is nothing to forecast).
+
+    Raises `exports.snapshot.SnapshotError` when no country matches the filters.
+    """
+    current = store()
+    return _snapshot(str(current.root), current.version(), _query(selection), as_of, selection)
+
+
+@st.cache_data(ttl=600, show_spinner="Drawing the chart…")
+def _snapshot_figure(
+    root: str,
+    version: str,
+    query: tuple[tuple[str, str], ...],
+    as_of: str | None,
+    chart: str,
+    _shown: Snapshot,
+) -> go.Figure:
+    iso3s = [chart.removeprefix("forecast_")] if chart.startswith("forecast_") else []
+    return images.snapshot_figures(_shown, iso3s)[chart]
+
+
+def snapshot_figure(shown: Snapshot, chart: str) -> go.Figure:
+    """One chart of a snapshot from `cache.snapshot()`, by its key ("risk_map", "forecast_MLI")."""
+    current = store()
+    return _snapshot_figure(
+        str(current.root), current.version(), _query(shown.selection), shown.as_of, chart, shown
+    )

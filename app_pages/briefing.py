@@ -1,0 +1,134 @@
+"""Briefing: the selection's countries one slide at a time, for a meeting room or a call.
+
+The slides are `exports.slides.briefing_slides()`, the same words as the PowerPoint deck. The
+slide number (1-based) and a chosen list of countries live in the URL (`slide`, `brief`), so a
+link reopens the same slide; a number out of range is clamped.
+"""
+
+import streamlit as st
+
+from exports import charts, slides
+from exports.snapshot import SnapshotError
+from risk.model import InsufficientData
+from risk.selection import Selection
+from ui import cache
+from ui.text import escape_markdown
+
+MORE_DATA = ". Load more data on the Data page"
+WIDEN = ". Widen the regions or countries in the sidebar"
+COUNTRIES_KEY = "briefing_countries"
+CHART_HEIGHT = 600
+# Hides the sidebar, its toggle and the app's header; the page's own controls stay visible.
+FULL_SCREEN_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100%; }
+</style>"""
+
+
+def slide_number(text: str | None, count: int) -> int:
+    """The URL's slide number clamped to 1…count; anything not a number means the first."""
+    try:
+        number = int(str(text).strip())
+    except ValueError:
+        number = 1
+    return min(max(number, 1), count)
+
+
+def go_to(number: int) -> None:
+    st.query_params["slide"] = str(number)
+
+
+def remember_countries() -> None:
+    """Write the chosen countries to the URL before the rerun, so the link reproduces them."""
+    chosen = st.session_state[COUNTRIES_KEY]
+    if chosen:
+        st.query_params["brief"] = ",".join(chosen)
+    else:
+        st.query_params.pop("brief", None)
+
+
+selection = st.session_state.get("selection", Selection())
+if cache.sources().empty:
+    st.title("Briefing")
+    st.info("The store is empty: load data on the Data page first, then brief from here.")
+    st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
+    st.stop()
+try:
+    snapshot, problem = cache.snapshot(selection), f"too little history to forecast{MORE_DATA}"
+except InsufficientData as exc:  # events, but too little history to train the model
+    snapshot, problem = None, f"{exc}{MORE_DATA}"
+except SnapshotError as exc:  # no country matches the filters
+    snapshot, problem = None, f"{exc}{WIDEN}"
+if snapshot is None or snapshot.ranked.empty:
+    st.title("Briefing")
+    reason = problem if snapshot is None else f"no country in the selection has a forecast{WIDEN}"
+    st.info(f"Nothing to brief on: {escape_markdown(reason)}.")
+    st.stop()
+
+names = snapshot.countries.set_index("iso3")["name"].to_dict()
+ordered = [*snapshot.ranked.sort_values("rank")["iso3"], *snapshot.countries["iso3"]]
+options = list(dict.fromkeys(ordered))
+wanted = [c for c in (st.query_params.get("brief") or "").split(",") if c in names]
+st.session_state[COUNTRIES_KEY] = list(dict.fromkeys(wanted))[: slides.MAX_COUNTRIES]
+
+controls = st.columns([3, 1], vertical_alignment="bottom")
+chosen = controls[0].multiselect(
+    "Countries, in the order to present them",
+    options,
+    format_func=lambda iso3: names.get(iso3, iso3),
+    key=COUNTRIES_KEY,
+    on_change=remember_countries,
+    max_selections=slides.MAX_COUNTRIES,
+    placeholder="The selection's countries, riskiest first",
+    help=f"Empty: the selection's countries ranked by risk (up to {slides.MAX_COUNTRIES}).",
+)
+if controls[1].toggle("Fill the screen", key="briefing_full_screen", help="Hide the sidebar."):
+    st.html(FULL_SCREEN_CSS)
+
+deck = slides.briefing_slides(snapshot, chosen or None)
+number = slide_number(st.query_params.get("slide"), len(deck))
+st.query_params["slide"] = str(number)
+slide = deck[number - 1]
+
+previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
+previous.button(
+    "Previous",
+    icon=":material/arrow_back:",
+    on_click=go_to,
+    args=(number - 1,),
+    disabled=number == 1,
+    shortcut="PageUp",
+    width="stretch",
+)
+position.markdown(f"Slide {number} of {len(deck)}", text_alignment="center")
+following.button(
+    "Next",
+    icon=":material/arrow_forward:",
+    icon_position="right",
+    on_click=go_to,
+    args=(number + 1,),
+    disabled=number == len(deck),
+    shortcut="PageDown",
+    width="stretch",
+)
+
+with st.container(border=True):
+    st.title(escape_markdown(slide.title), anchor=False)
+    if slide.kind == "insufficient":
+        for point in slide.points:
+            st.info(escape_markdown(point), icon=":material/info:")
+    else:
+        numbers, points = st.columns([3, 2], gap="large")
+        if slide.risk:
+            numbers.header(escape_markdown(slide.risk), anchor=False)
+        if slide.interval:
+            numbers.subheader(escape_markdown(slide.interval), anchor=False)
+        points.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
+    if slide.chart:
+        figure = cache.snapshot_figure(snapshot, slide.chart)
+        figure.update_layout(height=CHART_HEIGHT)
+        st.plotly_chart(
+            figure, config=charts.PLOTLY_CONFIG, theme=None, key=f"slide_chart_{slide.chart}"
+        )
+    st.caption(escape_markdown(slide.footer))

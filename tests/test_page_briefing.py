@@ -1,0 +1,199 @@
+"""AppTest of the briefing page with the global GED 21.1 store: the Sahel, one slide at a time.
+
+The page runs inside `app.py` (its links need the app's navigation), opened as from a shared
+link: the filters and the slide number come from the URL. What each slide must say is what
+`exports.slides.briefing_slides()` says for the same snapshot: the page adds no numbers.
+The model is trained in the fixture, outside the AppTest timeout; the fit is cached in the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from exports.slides import NOT_ENOUGH_DATA, Slide, briefing_slides
+from exports.snapshot import Snapshot, build_snapshot
+from risk.forecast import risk_forecast
+from risk.selection import Selection
+from tests.conftest import REPO
+
+SAHEL = Selection(regions=("group:Sahel",))
+PAGE = "app_pages/briefing.py"
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def store(global_store: Path) -> Iterator[Path]:
+    """The session's global store, named by ARTICLE99_DATA_DIR for the module."""
+    risk_forecast(global_store)  # trains the model once, cached in the store
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(global_store))
+        yield global_store
+
+
+@pytest.fixture(scope="module")
+def sahel_deck(store: Path) -> list[Slide]:
+    """The slides the page must show for the Sahel: the title slide, then Nigeria, Mali, …"""
+    return briefing_slides(build_snapshot(store, SAHEL))
+
+
+def _briefing(**query: str) -> AppTest:
+    """app.py opened on the briefing page with these URL parameters."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _plain(text: str) -> str:
+    """Shown text without the backslashes that escape markdown."""
+    return text.replace("\\", "")
+
+
+def _shown(at: AppTest) -> dict:
+    """The slide as the page shows it."""
+    main = at.main
+    return {
+        "title": _plain(main.title[0].value),
+        "risk": [_plain(h.value) for h in main.header],
+        "interval": [_plain(h.value) for h in main.subheader],
+        "position": next(m.value for m in main.markdown if m.value.startswith("Slide ")),
+        "charts": [json.loads(c.proto.spec) for c in at.get("plotly_chart")],
+        "footer": _plain(main.caption[-1].value),
+    }
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_sahel_opens_on_the_title_slide_with_the_map(store: Path, sahel_deck) -> None:
+    at = _briefing(region="group:Sahel")
+    shown = _shown(at)
+    assert shown["title"] == "Risk briefing: Sahel (Group)" == sahel_deck[0].title
+    assert shown["position"] == f"Slide 1 of {len(sahel_deck)}" == "Slide 1 of 11"
+    assert shown["interval"] == [sahel_deck[0].interval]
+    assert "1. Nigeria: 98% risk" in _plain(at.main.markdown[1].value)
+    assert at.query_params["slide"] == "1"
+    assert _button(at, "Previous").disabled
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["data"][0]["type"] == "choropleth"
+    assert json.loads(chart.proto.config)["topojsonURL"] == "/app/static/topojson/"
+    assert chart.proto.theme == ""  # theme=None: the chart's own colours in every theme
+    assert shown["footer"] == sahel_deck[0].footer
+    assert "UCDP GED 21.1" in shown["footer"]
+
+
+def test_next_goes_to_nigeria_then_mali_and_back(store: Path, sahel_deck) -> None:
+    at = _briefing(region="group:Sahel")
+    _button(at, "Next").click().run()
+    shown = _shown(at)
+    nigeria = sahel_deck[1]
+    assert shown["title"] == nigeria.title == "Nigeria"
+    assert shown["risk"][0] == nigeria.risk == "98% risk"
+    assert shown["interval"] == [nigeria.interval]
+    assert nigeria.interval.startswith("Expected state-based deaths Jan–Mar 2021: ")
+    assert shown["position"] == "Slide 2 of 11"
+    assert at.query_params == {"region": "group:Sahel", "slide": "2"}
+    (spec,) = shown["charts"]
+    assert "Nigeria" in spec["layout"]["title"]["text"]
+    assert spec["layout"]["height"] >= 560
+    drivers = _plain(at.main.markdown[1].value).splitlines()
+    assert drivers == [f"- {point}" for point in nigeria.points]
+
+    _button(at, "Next").click().run()
+    assert _shown(at)["title"] == sahel_deck[2].title == "Mali"
+    assert _shown(at)["risk"][0] == sahel_deck[2].risk
+    assert at.query_params["slide"] == "3"
+    _button(at, "Previous").click().run()
+    assert _shown(at)["title"] == "Nigeria"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "number"), [("3", 3), ("99", 11), ("0", 1), ("-4", 1), ("two", 1), ("", 1)]
+)
+def test_the_link_reopens_the_slide_and_clamps_the_number(
+    store: Path, sahel_deck, wanted: str, number: int
+) -> None:
+    at = _briefing(region="group:Sahel", slide=wanted)
+    shown = _shown(at)
+    assert shown["title"] == sahel_deck[number - 1].title
+    assert shown["position"] == f"Slide {number} of 11"
+    assert at.query_params["slide"] == str(number)
+    assert _button(at, "Next").disabled == (number == 11)
+
+
+def test_chosen_countries_come_in_the_chosen_order(store: Path) -> None:
+    at = _briefing(region="group:Sahel")
+    at.multiselect(key="briefing_countries").set_value(["TCD", "NGA"]).run()
+    assert at.query_params["brief"] == "TCD,NGA"
+    assert _shown(at)["position"] == "Slide 1 of 3"
+    _button(at, "Next").click().run()
+    assert _shown(at)["title"] == "Chad"
+    _button(at, "Next").click().run()
+    assert _shown(at)["title"] == "Nigeria"
+    assert _button(at, "Next").disabled
+    # A shared link with the list and the slide opens the same slide.
+    again = _briefing(region="group:Sahel", brief="TCD,NGA", slide="2")
+    assert _shown(again)["title"] == "Chad"
+    assert again.multiselect(key="briefing_countries").value == ["TCD", "NGA"]
+
+
+def test_sidebar_filter_changes_the_slides(store: Path, sahel_deck) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["slide"] = "2"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert _shown(at)["title"] == "Afghanistan"  # the world's riskiest country
+    at.sidebar.multiselect(key="filter_regions").set_value(["group:Sahel"]).run()
+    assert not at.exception
+    assert _shown(at)["title"] == "Nigeria"
+    assert at.query_params == {"region": "group:Sahel", "slide": "2"}
+
+
+def test_a_country_without_enough_data_gets_a_slide_saying_so(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every GED 21.1 country has a forecast, so Mali's is taken away in the snapshot."""
+    snapshot = build_snapshot(store, SAHEL)
+    countries = snapshot.countries.copy()
+    mali = countries["iso3"] == "MLI"
+    countries.loc[mali, ["status", "reason"]] = ["insufficient data", "too few months of data"]
+    countries.loc[mali, "risk"] = float("nan")
+    thin = replace(snapshot, countries=countries)
+
+    def only_thin(selection: Selection, as_of: str | None = None) -> Snapshot:
+        return thin
+
+    monkeypatch.setattr("ui.cache.snapshot", only_thin)
+    at = _briefing(region="group:Sahel", slide="11")
+    assert _shown(at)["title"] == "Mali"
+    assert _plain(at.main.info[0].value) == f"{NOT_ENOUGH_DATA}: too few months of data"
+    assert not at.get("plotly_chart")
+    assert not at.main.header  # no risk number
+
+
+def test_selection_without_countries_says_so(store: Path) -> None:
+    at = AppTest.from_file(str(REPO / PAGE), default_timeout=TIMEOUT)
+    at.session_state["selection"] = Selection(countries=("XXX",))
+    at.run()
+    assert not at.exception
+    assert "Nothing to brief on: no country matches the filters" in _plain(at.info[0].value)
+    assert not at.get("plotly_chart")
+
+
+def test_empty_store_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert "The store is empty" in at.info[0].value
+    assert [e.proto.label for e in at.get("page_link")] == ["Load data"]
