@@ -38,7 +38,8 @@ st.title("Floor")
 choice = st.selectbox("Region", ["Africa", "Asia", "Europe"])
 st.write(f"Chosen: {choice}")
 """
-TARGETS = {"first render": 4.0, "region filter": 0.6, "country profile": 1.0}
+# "warm render": the same page for a second visitor (no target; shows the cold start's cost).
+TARGETS = {"first render": 4.0, "warm render": 4.0, "region filter": 0.6, "country profile": 1.0}
 MEMORY_TARGET_MIB = 1024
 
 
@@ -99,6 +100,16 @@ def measure_article99(browser, url: str) -> dict[str, float]:
             settle(page, timeout=120_000),
         )
     )
+    # A second visitor to the same server: Python modules and caches are warm.
+    again = browser.new_page(viewport={"width": 1600, "height": 1000})
+    warm = timed(
+        lambda: (
+            again.goto(url),
+            again.wait_for_function(shapes, timeout=120_000),
+            settle(again, timeout=120_000),
+        )
+    )
+    again.close()
     box = page.get_by_label("Regions")  # the sidebar multiselect
     region = after_rerun(
         page,
@@ -116,18 +127,30 @@ def measure_article99(browser, url: str) -> dict[str, float]:
         page,
         lambda: page.get_by_role("button", name="Open profile").click(),
         """() => location.pathname.endsWith('/country')
-            && document.querySelector("[data-testid='stHeading'] h2")?.innerText === 'Niger'
+            && [...document.querySelectorAll('h2')].some(h => h.innerText === 'Niger')
             && document.querySelectorAll('.js-plotly-plot .main-svg').length > 0""",
     )
     page.close()
-    return {"first render": first, "region filter": region, "country profile": profile}
+    return {
+        "first render": first,
+        "warm render": warm,
+        "region filter": region,
+        "country profile": profile,
+    }
 
 
 def measure_floor(browser, url: str) -> dict[str, float]:
     page = browser.new_page()
-    first = timed(
-        lambda: (page.goto(url), page.get_by_text("Chosen: Africa").wait_for(), settle(page))
-    )
+
+    def load(tab) -> None:
+        tab.goto(url)
+        tab.get_by_text("Chosen: Africa").wait_for()
+        settle(tab)
+
+    first = timed(lambda: load(page))
+    again = browser.new_page()
+    warm = timed(lambda: load(again))
+    again.close()
     select = page.get_by_label("Region")
 
     def choose() -> None:
@@ -137,7 +160,12 @@ def measure_floor(browser, url: str) -> dict[str, float]:
     region = after_rerun(page, choose, "() => document.body.innerText.includes('Chosen: Asia')")
     profile = timed(lambda: (page.reload(), page.get_by_text("Chosen:").wait_for(), settle(page)))
     page.close()
-    return {"first render": first, "region filter": region, "country profile": profile}
+    return {
+        "first render": first,
+        "warm render": warm,
+        "region filter": region,
+        "country profile": profile,
+    }
 
 
 def memory_with_sessions(browser, url: str, pid: int, sessions: int = 3) -> float:
