@@ -24,13 +24,16 @@ neither the comonotone minimum nor the independent maximum).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from loaders import countries
+
+if TYPE_CHECKING:  # scikit-learn (with SciPy) takes a second to import: only when training
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 WINDOW = 12
 HORIZONS = tuple(range(1, 16))
@@ -235,6 +238,8 @@ def _training_set(
 
 
 def _regressor(seed: int) -> HistGradientBoostingRegressor:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return HistGradientBoostingRegressor(
         max_iter=200, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40, random_state=seed
     )
