@@ -127,8 +127,8 @@ if found is not None:
         before = earlier["filters"].get("description") or "other filters"
         st.warning(
             f"The earlier snapshot was made with other filters ({escape_markdown(before)}), "
-            "so its ranks and top countries count other countries. Only countries of the "
-            "current selection are listed.",
+            "so both are ranked among the countries both forecast, and only countries of "
+            "the current selection are listed.",
             icon=":material/filter_alt:",
         )
     moves = moves_table(found, inside)

@@ -2,8 +2,10 @@
 
 In the manner of monthly conflict trackers, a country "deteriorated" when its risk rose by at
 least `threshold` (10 points by default) and "improved" when it fell as much; the top of the
-list is the `top` riskiest countries. Countries are matched by ISO3; one missing from either
-snapshot (other filters, no forecast then) is listed as such, never counted as a move.
+list is the `top` riskiest countries. Countries are matched by ISO3 and ranked among those both
+snapshots forecast, so snapshots made with other filters still compare like with like; a
+country missing from either (other filters, no forecast then) is listed as such, never counted
+as a move.
 """
 
 from __future__ import annotations
@@ -50,11 +52,15 @@ class Changes:
         )
 
 
-def _ranked(rows: list[dict]) -> pd.DataFrame:
+def _forecast(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["iso3", "name", "status", "risk"])
-    frame = frame[frame["status"] == "ok"].sort_values("risk", ascending=False, kind="stable")
-    frame["rank"] = range(1, len(frame) + 1)
-    return frame.set_index("iso3")
+    return frame[frame["status"] == "ok"].set_index("iso3")
+
+
+def _ranks(frame: pd.DataFrame, among: pd.Index) -> pd.Series:
+    """Rank by risk among the countries both snapshots forecast, so 'the top' is comparable."""
+    ranked = frame.loc[among, "risk"].sort_values(ascending=False, kind="stable")
+    return pd.Series(range(1, len(ranked) + 1), index=ranked.index)
 
 
 def what_changed(
@@ -62,21 +68,22 @@ def what_changed(
 ) -> Changes:
     """Compare an earlier snapshot's JSON with the current snapshot (or its JSON)."""
     now_json = current.to_json() if isinstance(current, Snapshot) else current
-    before, now = _ranked(earlier["countries"]), _ranked(now_json["countries"])
+    before, now = _forecast(earlier["countries"]), _forecast(now_json["countries"])
+    both = before.index.intersection(now.index)
     names = {r["iso3"]: r["name"] for r in [*earlier["countries"], *now_json["countries"]]}
     iso3s = sorted(before.index.union(now.index), key=lambda c: names.get(c, c))
     table = pd.DataFrame({"iso3": iso3s})
     table["name"] = table["iso3"].map(names)
-    table["rank_before"] = table["iso3"].map(before["rank"]).astype("Int64")
-    table["rank_now"] = table["iso3"].map(now["rank"]).astype("Int64")
+    table["rank_before"] = table["iso3"].map(_ranks(before, both)).astype("Int64")
+    table["rank_now"] = table["iso3"].map(_ranks(now, both)).astype("Int64")
     table["risk_before"] = table["iso3"].map(before["risk"]).astype("Float64")
     table["risk_now"] = table["iso3"].map(now["risk"]).astype("Float64")
     table["change"] = table["risk_now"] - table["risk_before"]
 
     def movements(row: pd.Series) -> str:
-        if pd.isna(row["rank_before"]):
+        if row["iso3"] not in before.index:
             return "only in the current snapshot"
-        if pd.isna(row["rank_now"]):
+        if row["iso3"] not in now.index:
             return "only in the earlier snapshot"
         found = []
         was_top, is_top = row["rank_before"] <= top, row["rank_now"] <= top

@@ -46,7 +46,9 @@ def test_a_country_without_a_forecast_is_not_a_move() -> None:
     changes = what_changed(earlier, later, top=1)
     rows = changes.table.set_index("iso3")
     assert rows.loc["BBB", "movement"] == "only in the current snapshot"
-    assert rows.loc["AAA", "movement"] == f"{LEFT}; {IMPROVED}"
+    # Ranked among the countries both forecast, AAA stays first: it did not leave the top.
+    assert rows.loc["AAA", "movement"] == IMPROVED
+    assert (rows.loc["AAA", "rank_before"], rows.loc["AAA", "rank_now"]) == (1, 1)
     assert not changes.same_filters
 
 
