@@ -30,6 +30,7 @@ from loaders.store import Store
 from risk import forecast as forecasting
 from risk.forecast import RiskForecast, risk_forecast
 from risk.model import THRESHOLD
+from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, apply, from_query, to_query
 
 FORMAT = "article99-snapshot/1"
@@ -163,9 +164,9 @@ def public_url(origin: str) -> str | None:
 
 
 def source_records(store: Store) -> list[dict]:
-    """The live imports' provenance, keeping what a reader needs and nothing local."""
+    """The provenance of the imports the forecast reads, keeping nothing local."""
     records = []
-    for record in store.records():
+    for record in store.records(FORECAST_SOURCES):
         p = record.provenance
         records.append(
             {

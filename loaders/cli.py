@@ -25,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import an export file (CSV, CSV.gz, zip)")
     imp.add_argument("path")
-    imp.add_argument("--source", default="ucdp", help="ucdp (default)")
-    imp.add_argument("--version", help="the release, when the file name does not say it")
+    imp.add_argument("--source", default="ucdp", help="ucdp (default) or acled")
+    imp.add_argument(
+        "--version", help="the release (UCDP) or export date (ACLED), when the file does not say it"
+    )
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
     fetch = commands.add_parser("fetch", help="download from the public service")

@@ -146,15 +146,28 @@ def _iso3_from_names(names: pd.Series) -> pd.Series:
     return mapped
 
 
+def _iso3_from_iso_numeric(codes: pd.Series) -> pd.Series:
+    """ISO 3166 numeric codes (ACLED's `iso`) to ISO3 through country_converter's table."""
+    data = country_table()
+    known = data[data["ISOnumeric"].notna()]
+    by_code = pd.Series(known["ISO3"].astype(str).values, index=known["ISOnumeric"].astype("int64"))
+    by_code = by_code[~by_code.index.duplicated()]
+    return codes.map(by_code)
+
+
 def resolve(countries: pd.DataFrame, where: str) -> pd.DataFrame:
     """Map (`country`, `gwno`) rows to iso3, gwno, un_region, un_subregion, row for row.
 
-    `gwno` may be missing (files without UCDP codes): the name decides then. Raises a
+    `gwno` may be missing (files without UCDP codes): the name decides then. An optional
+    `iso_numeric` column (ISO 3166 numeric, as ACLED's `iso`) is used before the name. Raises a
     `LoaderError` that names every country that could not be matched.
     """
     pairs = countries[["country", "gwno"]].reset_index(drop=True)
     gw = pd.to_numeric(pairs["gwno"], errors="coerce").astype("Int64")
     iso3 = _iso3_from_gwno(gw)
+    if "iso_numeric" in countries:
+        numeric = pd.to_numeric(countries["iso_numeric"].reset_index(drop=True), errors="coerce")
+        iso3 = iso3.fillna(_iso3_from_iso_numeric(numeric.astype("Int64")))
     by_name = _iso3_from_names(pairs["country"].where(iso3.isna()))
     iso3 = iso3.fillna(by_name)
     missing = pairs[iso3.isna()]

@@ -13,15 +13,20 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from loaders import ucdp
+from loaders import acled, ucdp
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord, Store, copy_with_sha256, sha256_of
 
+Parsed = ucdp.Parsed | acled.Parsed
+
 # One reader per source: path and optional version in, parsed events out.
-READERS: dict[str, Callable[[Path, str | None], ucdp.Parsed]] = {"ucdp": ucdp.read_file}
+READERS: dict[str, Callable[[Path, str | None], Parsed]] = {
+    "ucdp": ucdp.read_file,
+    "acled": acled.read_file,
+}
 
 
-def reader_for(source: str) -> Callable[[Path, str | None], ucdp.Parsed]:
+def reader_for(source: str) -> Callable[[Path, str | None], Parsed]:
     try:
         return READERS[source]
     except KeyError:

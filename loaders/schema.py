@@ -111,8 +111,10 @@ CHECKS = (
     Check(
         "violence_type",
         True,
-        lambda t: pc.fill_null(
-            pc.invert(pc.is_in(t["violence_type"], pa.array(VIOLENCE_TYPES))), False
+        # Null is allowed (ACLED protests, riots, …); is_in would call it "not in the list".
+        lambda t: pc.and_(
+            pc.is_valid(t["violence_type"]),
+            pc.invert(pc.is_in(t["violence_type"], pa.array(VIOLENCE_TYPES))),
         ),
         f"violence_type is not one of {', '.join(VIOLENCE_TYPES)}",
     ),

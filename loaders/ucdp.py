@@ -221,6 +221,19 @@ NOT_EVENT_DATA = {
 }
 
 
+# Files of other sources given to this reader: what they are, what to do instead.
+OTHER_SOURCES = {
+    "an ACLED events file; import it with --source acled": ("event_date", "event_type"),
+    "an HDX HAPI conflict-event aggregate of ACLED data (events per location and month), not "
+    "UCDP events; aggregates cannot be imported yet": (
+        "location_code",
+        "event_type",
+        "events",
+        "reference_period_start",
+    ),
+}
+
+
 def _include(columns: list[str]) -> list[str]:
     wanted = set(GED_NEEDED) | set(REDUCED_COLUMNS)
     return [c for c in columns if c in wanted]
@@ -228,7 +241,7 @@ def _include(columns: list[str]) -> list[str]:
 
 def read_file(path: Path, version: str | None = None) -> Parsed:
     """Read a GED or Candidate CSV (plain, `.gz` or `.zip`) into canonical events."""
-    signatures = [c for cols in NOT_EVENT_DATA.values() for c in cols]
+    signatures = [c for d in (NOT_EVENT_DATA, OTHER_SOURCES) for cols in d.values() for c in cols]
     raw = read_delimited(
         path,
         known_columns=[*GED_COLUMNS, *REDUCED_COLUMNS, *signatures],
@@ -241,6 +254,9 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
             raise LoaderError(
                 where, f"is {what}, not event data; import a GED or Candidate events file"
             )
+    for what, signature in OTHER_SOURCES.items():
+        if set(signature) <= set(raw.columns):
+            raise LoaderError(where, f"looks like {what}")
     release = parse_release(version) if version else release_from_name(raw.member or path.name)
     if release is None:
         raise LoaderError(

@@ -21,7 +21,7 @@ import pandas as pd
 from loaders import countries
 from loaders.store import Store
 from risk import drivers, model
-from risk.panel import country_month_panel
+from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.signals import signals_from_store
 
 RISK_MONTHS = 3  # headline risk: P(≥ 25 deaths in at least one of the next 3 months)
@@ -61,7 +61,7 @@ def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -
 def _vintage(store: Store) -> str:
     return "; ".join(
         f"{r.provenance['label']} (events to {r.provenance['last_date'][:7]})"
-        for r in store.records()
+        for r in store.records(FORECAST_SOURCES)
     )
 
 

@@ -32,8 +32,13 @@ PANEL_COLUMNS = [
 ]
 
 
+# The sources the panel, signals and forecast read. UCDP only until sources sit side by side:
+# adding ACLED's deaths to UCDP's would count an incident both record twice.
+FORECAST_SOURCES = ("ucdp",)
+
+
 def monthly_counts(
-    data_dir: str | Path | None = None, sources: Sequence[str] | None = None
+    data_dir: str | Path | None = None, sources: Sequence[str] | None = FORECAST_SOURCES
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Sums per (iso3, month, violence_type) straight from the store, and the coverage list."""
     store = Store(data_dir)
@@ -87,9 +92,9 @@ def country_month_panel(
     *,
     start: str | None = None,
     end: str | None = None,
-    sources: Sequence[str] | None = None,
+    sources: Sequence[str] | None = FORECAST_SOURCES,
 ) -> pd.DataFrame:
-    """The panel of the store's live data; see `build_panel`."""
+    """The panel of the store's live data (`sources`; None for all); see `build_panel`."""
     counts, coverage = monthly_counts(data_dir, sources)
     return build_panel(counts, coverage, start=start, end=end)
 

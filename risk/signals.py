@@ -50,6 +50,7 @@ import pandas as pd
 
 from loaders.schema import VIOLENCE_TYPES
 from loaders.store import Store
+from risk.panel import FORECAST_SOURCES
 
 LEVELS = ("country", "admin1")
 REQUIRED_COLUMNS = (
@@ -149,7 +150,7 @@ def signals_from_store(
     *,
     level: str = "country",
     countries: Sequence[str] | None = None,
-    sources: Sequence[str] | None = None,
+    sources: Sequence[str] | None = FORECAST_SOURCES,
 ) -> pd.DataFrame:
     """`escalation_signals` of the store's live events, with the store's coverage."""
     store = Store(data_dir)

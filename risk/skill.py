@@ -28,6 +28,7 @@ from risk import views
 from risk.evaluate import DECIMALS, HEADERS, METRICS, THRESHOLD, WindowEvaluation
 from risk.forecast import MODEL_FORMAT
 from risk.metrics import exceedance_probability
+from risk.panel import FORECAST_SOURCES
 
 FOLDER = "skill"
 RECORD_FORMAT = 1
@@ -109,7 +110,7 @@ def _training_data(store: Store) -> list[dict]:
             "last_date": r.provenance["last_date"],
             "notes": list(r.provenance.get("notes", [])),
         }
-        for r in store.records()
+        for r in store.records(FORECAST_SOURCES)
     ]
 
 

@@ -11,7 +11,7 @@ from exports.snapshot import Snapshot, build_snapshot
 from loaders import load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
-from risk.panel import country_month_panel
+from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
 from risk.signals import signals_from_store
 
@@ -91,7 +91,7 @@ def panel() -> pd.DataFrame:
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _events(root: str, version: str, iso3: str) -> pd.DataFrame:
-    events = load_events(root, countries=[iso3])
+    events = load_events(root, sources=FORECAST_SOURCES, countries=[iso3])
     return events.sort_values("date_start", ascending=False)
 
 
