@@ -8,14 +8,10 @@ link reopens the same slide; a number out of range is clamped.
 import streamlit as st
 
 from exports import charts, slides
-from exports.snapshot import SnapshotError
-from risk.model import InsufficientData
 from risk.selection import Selection
 from ui import cache
 from ui.text import escape_markdown
 
-MORE_DATA = ". Load more data on the Data page"
-WIDEN = ". Widen the regions or countries in the sidebar"
 COUNTRIES_KEY = "briefing_countries"
 CHART_HEIGHT = 600
 # Hides the sidebar, its toggle and the app's header; the page's own controls stay visible.
@@ -54,15 +50,10 @@ if cache.sources().empty:
     st.info("The store is empty: load data on the Data page first, then brief from here.")
     st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
-try:
-    snapshot, problem = cache.snapshot(selection), f"too little history to forecast{MORE_DATA}"
-except InsufficientData as exc:  # events, but too little history to train the model
-    snapshot, problem = None, f"{exc}{MORE_DATA}"
-except SnapshotError as exc:  # no country matches the filters
-    snapshot, problem = None, f"{exc}{WIDEN}"
+snapshot, problem = cache.snapshot_or_problem(selection)
 if snapshot is None or snapshot.ranked.empty:
     st.title("Briefing")
-    reason = problem if snapshot is None else f"no country in the selection has a forecast{WIDEN}"
+    reason = problem or f"no country in the selection has a forecast{cache.WIDEN}"
     st.info(f"Nothing to brief on: {escape_markdown(reason)}.")
     st.stop()
 

@@ -13,13 +13,10 @@ import streamlit as st
 from exports import bundle, changes, charts
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, read_json
-from risk.model import InsufficientData
 from risk.selection import Selection, to_query
 from ui import cache
 from ui.text import escape_markdown
 
-MORE_DATA = ". Load more data on the Data page"
-WIDEN = ". Widen the regions or countries in the sidebar"
 PREPARED_KEY = "export_prepared"
 LABELS = {
     "csv": "CSV table",
@@ -73,12 +70,7 @@ if cache.sources().empty:
     st.info("The store is empty: load data on the Data page first, then export from here.")
     st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
-try:
-    snapshot, problem = cache.snapshot(selection), f"too little history to forecast{MORE_DATA}"
-except InsufficientData as exc:  # events, but too little history to train the model
-    snapshot, problem = None, f"{exc}{MORE_DATA}"
-except SnapshotError as exc:  # no country matches the filters
-    snapshot, problem = None, f"{exc}{WIDEN}"
+snapshot, problem = cache.snapshot_or_problem(selection)
 if snapshot is None:
     st.info(f"Nothing to export: {escape_markdown(problem)}.")
     st.stop()

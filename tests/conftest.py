@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,17 @@ def global_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("global") / "store"
     loaders.import_file(path, data_dir=store)
     return store
+
+
+@pytest.fixture(scope="module")
+def global_app_store(global_store: Path) -> Iterator[Path]:
+    """The global store named by ARTICLE99_DATA_DIR for a module, its forecast computed."""
+    from risk.forecast import risk_forecast
+
+    risk_forecast(global_store)  # trains the model once; it is kept in the store
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(global_store))
+        yield global_store
 
 
 def tree_digest(root: Path) -> dict[str, str]:

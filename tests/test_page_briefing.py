@@ -9,7 +9,6 @@ The model is trained in the fixture, outside the AppTest timeout; the fit is cac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 
 from exports.slides import NOT_ENOUGH_DATA, Slide, briefing_slides
 from exports.snapshot import Snapshot, build_snapshot
-from risk.forecast import risk_forecast
 from risk.selection import Selection
 from tests.conftest import REPO
 
@@ -28,12 +26,8 @@ TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
-def store(global_store: Path) -> Iterator[Path]:
-    """The session's global store, named by ARTICLE99_DATA_DIR for the module."""
-    risk_forecast(global_store)  # trains the model once, cached in the store
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ARTICLE99_DATA_DIR", str(global_store))
-        yield global_store
+def store(global_app_store: Path) -> Path:
+    return global_app_store
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,12 +31,8 @@ EARLIER = "2020-06"
 
 
 @pytest.fixture(scope="module")
-def store(global_store: Path) -> Iterator[Path]:
-    """The session's global store, named by ARTICLE99_DATA_DIR for the module."""
-    risk_forecast(global_store)  # trains the model once, cached in the store
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ARTICLE99_DATA_DIR", str(global_store))
-        yield global_store
+def store(global_app_store: Path) -> Path:
+    return global_app_store
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from exports import images
-from exports.snapshot import Snapshot, build_snapshot
+from exports.snapshot import Snapshot, SnapshotError, build_snapshot
 from loaders import load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
@@ -142,6 +142,21 @@ def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
     """
     current = store()
     return _snapshot(str(current.root), current.version(), _query(selection), as_of, selection)
+
+
+MORE_DATA = ". Load more data on the Data page"
+WIDEN = ". Widen the regions or countries in the sidebar"
+
+
+def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
+    """The selection's snapshot, or None and what to do about it, in words for the page."""
+    try:
+        found = snapshot(selection)
+    except InsufficientData as exc:  # events, but too little history to train the model
+        return None, f"{exc}{MORE_DATA}"
+    except SnapshotError as exc:  # no country matches the filters
+        return None, f"{exc}{WIDEN}"
+    return found, "" if found is not None else f"too little history to forecast{MORE_DATA}"
 
 
 @st.cache_data(ttl=600, show_spinner="Drawing the chart…")
