@@ -35,7 +35,7 @@ navigation = st.navigation(
         ],
     }
 )
-st.session_state["selection"] = filters.sidebar(cache.panel())
+st.session_state["selection"] = filters.sidebar(cache.month_span())
 with st.sidebar:
     st.caption(cache.vintage())
 navigation.run()

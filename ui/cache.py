@@ -52,6 +52,15 @@ def sources() -> pd.DataFrame:
     return _sources(str(current.root), current.version())
 
 
+def month_span() -> tuple[str, str] | None:
+    """The first and last month the forecast's sources cover, from the provenance records
+    (the panel's range, without building the panel: the landing page does not need it)."""
+    coverage = [r.provenance["coverage"] for r in store().records(FORECAST_SOURCES)]
+    if not coverage:
+        return None
+    return min(c["first_month"] for c in coverage), max(c["last_month"] for c in coverage)
+
+
 def vintage() -> str:
     """A short line saying which data the page shows, e.g. 'UCDP GED 21.1, events to Dec 2020'."""
     table = sources()

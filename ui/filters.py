@@ -13,16 +13,17 @@ SOURCE_LABELS = {"ucdp": "UCDP GED"}
 FILTER_KEYS = ("region", "country", "from", "to", "violence", "source")
 
 
-def _months(panel: pd.DataFrame) -> list[str]:
-    if panel.empty:
+def _months(span: tuple[str, str] | None) -> list[str]:
+    if span is None:
         return []
-    return [
-        f"{m:%Y-%m}" for m in pd.date_range(panel["month"].min(), panel["month"].max(), freq="MS")
-    ]
+    return [f"{m:%Y-%m}" for m in pd.period_range(span[0], span[1], freq="M")]
 
 
-def sidebar(panel: pd.DataFrame) -> Selection:
-    """Draw the filters; start from the URL's parameters and write the choice back to it."""
+def sidebar(span: tuple[str, str] | None) -> Selection:
+    """Draw the filters; start from the URL's parameters and write the choice back to it.
+
+    `span` is the first and last month the data cover (None for an empty store).
+    """
     wanted = from_query(st.query_params.to_dict())
     for problem in wanted.problems:
         st.sidebar.warning(f"Ignored in the link: {problem}", icon=":material/link_off:")
@@ -46,7 +47,7 @@ def sidebar(panel: pd.DataFrame) -> Selection:
         key="filter_countries",
         placeholder="All countries",
     )
-    months = _months(panel)
+    months = _months(span)
     start, end = wanted.start, wanted.end
     if months:
         first = start if start in months else months[0]
