@@ -10,7 +10,7 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from loaders import ucdp_remote
+from loaders import acled_remote, ucdp_remote
 from loaders.errors import run_command
 from loaders.pipeline import import_file
 from loaders.store import Store
@@ -32,12 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
     fetch = commands.add_parser("fetch", help="download from the public service")
-    fetch.add_argument("source", choices=["ucdp"])
+    fetch.add_argument("source", choices=["ucdp", "acled"])
     fetch.add_argument("--version", default=ucdp_remote.LATEST_GED, help="yearly GED release")
     fetch.add_argument("--candidate", help="a monthly Candidate release, e.g. 25.0.6")
     fetch.add_argument("--api", action="store_true", help="use the UCDP API (needs a token)")
-    fetch.add_argument("--base-url", default=ucdp_remote.BASE_URL, help="replaces ucdp.uu.se")
+    fetch.add_argument("--base-url", help="replaces ucdp.uu.se or acleddata.com")
     fetch.add_argument("--api-url", default=ucdp_remote.API_URL, help="replaces the API root")
+    fetch.add_argument("--country", action="append", help="ACLED: a country (repeatable)")
+    fetch.add_argument("--region", help="ACLED: a region (number or name)")
+    fetch.add_argument("--start", help="ACLED: first event date, YYYY-MM-DD")
+    fetch.add_argument("--end", help="ACLED: last event date, YYYY-MM-DD")
+    fetch.add_argument("--event-type", action="append", help="ACLED: an event type (repeatable)")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
@@ -87,12 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.path, source=args.source, version=args.version, data_dir=data_dir
             )
             _report(record.provenance)
+        elif args.command == "fetch" and args.source == "acled":
+            record = acled_remote.fetch(
+                countries=args.country,
+                region=args.region,
+                start=args.start,
+                end=args.end,
+                event_types=args.event_type,
+                base_url=args.base_url,
+                data_dir=data_dir,
+                progress=not args.no_progress,
+            )
+            _report(record.provenance)
+            if record.provenance["api_skipped_years"]:
+                skipped = ", ".join(record.provenance["api_skipped_years"])
+                print(f"  skipped (already pulled with the same filters, pages reused): {skipped}")
         elif args.command == "fetch":
             record = ucdp_remote.fetch(
                 version=args.version,
                 candidate=args.candidate,
                 use_api=args.api,
-                base_url=args.base_url,
+                base_url=args.base_url or ucdp_remote.BASE_URL,
                 api_url=args.api_url,
                 data_dir=data_dir,
                 progress=not args.no_progress,

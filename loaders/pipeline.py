@@ -47,11 +47,15 @@ def import_file(
     data_dir: str | Path | None = None,
     origin: str | None = None,
     move: bool = False,
+    details: dict | None = None,
+    also_keep: Sequence[Path] = (),
 ) -> ImportRecord:
     """Import one file into the store atomically and return the live import's record.
 
     `origin` is the URL a download came from (default: the local path); `move` takes a file
-    that was downloaded into the store's staging area instead of copying it.
+    that was downloaded into the store's staging area instead of copying it. `details` are
+    added to the provenance; `also_keep` files (e.g. the API pages a file was built from) are
+    moved into the import's `raw/` folder beside it.
     """
     path = Path(path)
     read = reader_for(source)
@@ -68,6 +72,8 @@ def import_file(
                 digest, size = sha256_of(raw), raw.stat().st_size
             else:
                 digest, size = copy_with_sha256(path, raw)
+            for extra in also_keep:
+                shutil.move(extra, raw.parent / extra.name)
             parsed = read(raw, version)
             provenance = {
                 **parsed.provenance(),
@@ -76,6 +82,7 @@ def import_file(
                 "fetched_at": now_utc(),
                 "sha256": digest,
                 "bytes": size,
+                **(details or {}),
             }
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
