@@ -38,7 +38,7 @@ from loaders import acled, http
 from loaders.errors import LoaderError, redact
 from loaders.pipeline import import_file
 from loaders.store import ImportRecord, Store
-from loaders.ucdp_remote import _scratch_folder
+from loaders.ucdp_remote import scratch_folder
 
 BASE_URL = "https://acleddata.com"
 BASE_URL_ENV = "ACLED_BASE_URL"  # a mirror of acleddata.com (tests point it at a loopback server)
@@ -269,7 +269,7 @@ def _pull(
     store = Store(data_dir)
     current_year = dt.datetime.now(dt.UTC).year
     earlier = _earlier_years(store)
-    with _scratch_folder(store) as folder:
+    with scratch_folder(store) as folder:
         pages: list[Path] = []
         rows: list[dict] = []
         years: dict[str, dict] = {}
@@ -403,7 +403,7 @@ def _get(url: str, auth: _Auth) -> bytes:
             )
             content = response.content
         except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as exc:
-            failure = "timeout" if http._is_timeout(exc) else "cut"
+            failure = "timeout" if http.is_timeout(exc) else "cut"
             continue
         except requests.RequestException as exc:
             raise LoaderError(where, http.request_failure(exc, policy)) from None
@@ -419,7 +419,7 @@ def _get(url: str, auth: _Auth) -> bytes:
     if failure == "renewed":
         raise LoaderError(where, READ_EXPLAIN[401])
     what = "timed out" if failure == "timeout" else "connection cut mid-page"
-    raise LoaderError(where, f"{what} ({http._tries(policy.tries)})")
+    raise LoaderError(where, f"{what} ({http.tries_text(policy.tries)})")
 
 
 def _json_or_none(content: bytes) -> object:

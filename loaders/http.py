@@ -190,7 +190,7 @@ def download(
                     requests.exceptions.ChunkedEncodingError,
                     urllib3.exceptions.HTTPError,
                 ) as exc:
-                    failure = "timeout" if _is_timeout(exc) else "cut"
+                    failure = "timeout" if is_timeout(exc) else "cut"
                     continue
                 finally:
                     received = part.stat().st_size if part.exists() else 0
@@ -223,16 +223,16 @@ def status_problem(response: requests.Response, explain: Mapping[int, str] | Non
         return hint or f"HTTP {status} {_reason(response)}".rstrip()
     retries = getattr(response.raw, "retries", None)
     tries = 1 + (len(retries.history) if retries is not None else 0)
-    gave_up = f"gave up after {_tries(tries)}: HTTP {status} {_reason(response)}".rstrip()
+    gave_up = f"gave up after {tries_text(tries)}: HTTP {status} {_reason(response)}".rstrip()
     return f"{gave_up}; {hint}" if hint else gave_up
 
 
 def request_failure(exc: requests.RequestException, policy: Policy) -> str:
     """One sentence for a request that never got an answer, after its retries."""
-    tries = _tries(policy.tries)
+    tries = tries_text(policy.tries)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"timed out connecting after {tries} (no answer within {policy.connect_timeout:g} s)"
-    if _is_timeout(exc):
+    if is_timeout(exc):
         return f"timed out after {tries} (no answer within {policy.read_timeout:g} s)"
     if isinstance(exc, requests.exceptions.SSLError):
         return f"secure connection failed (TLS/SSL): {_root_cause(exc)}"
@@ -243,7 +243,7 @@ def request_failure(exc: requests.RequestException, policy: Policy) -> str:
     return f"request failed: {_root_cause(exc)}"
 
 
-def _tries(n: int) -> str:
+def tries_text(n: int) -> str:
     return "1 try" if n == 1 else f"{n} tries"
 
 
@@ -275,7 +275,7 @@ def _root_cause(exc: BaseException) -> str:
     return text.split(": ", 1)[-1][:200] or type(reason).__name__
 
 
-def _is_timeout(exc: BaseException) -> bool:
+def is_timeout(exc: BaseException) -> bool:
     """Whether a timeout is at the root of an error (not a refused or unresolved connection)."""
     seen: BaseException | None = exc
     while seen is not None:
@@ -353,7 +353,7 @@ def _stream_body(
 
 
 def _gave_up(failure: str, received: int, total: int | None, policy: Policy) -> str:
-    tries = _tries(policy.tries)
+    tries = tries_text(policy.tries)
     if failure == "timeout":
         return f"timed out after {tries} (no data for {policy.read_timeout:g} s)"
     size = f"{total:,} bytes" if total is not None else "an unknown size"

@@ -152,7 +152,7 @@ def api_token() -> str:
 
 
 @contextmanager
-def _scratch_folder(store: Store) -> Iterator[Path]:
+def scratch_folder(store: Store) -> Iterator[Path]:
     """A fresh folder under the store root for a download, removed whatever happens.
 
     Folders left by a run that was killed are cleared once they are a day old (a younger one
@@ -183,7 +183,7 @@ def _fetch_bulk(
 ) -> ImportRecord:
     url = download_url(release, base_url)
     store = Store(data_dir)
-    with http.make_session(policy) as session, _scratch_folder(store) as folder:
+    with http.make_session(policy) as session, scratch_folder(store) as folder:
         name = Path(urlsplit(url).path).name
         path = http.download(
             url, folder / name, session=session, progress=progress, explain=BULK_EXPLAIN
@@ -209,7 +209,7 @@ def _fetch_api(
     store = Store(data_dir)
     session = http.make_session(policy, secret_headers=(TOKEN_HEADER,))
     session.headers.update({TOKEN_HEADER: token, "Accept": "application/json"})
-    with session, _scratch_folder(store) as folder:
+    with session, scratch_folder(store) as folder:
         pages = _download_pages(session, endpoint, folder, page_size, daily_budget, progress)
         return import_api_pages(
             pages,
