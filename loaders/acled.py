@@ -430,12 +430,14 @@ def _version(version: str | None, table: pa.Table, where: str, off: int) -> str:
 
 
 def _headlines(notes: pa.ChunkedArray) -> pa.ChunkedArray:
-    def cut(note: str | None) -> str | None:
-        if note is None or len(note) <= HEADLINE_CHARS:
-            return note
-        return note[: HEADLINE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-    return pa.chunked_array([pa.array([cut(v) for v in notes.to_pylist()], pa.string())])
+    """Notes longer than HEADLINE_CHARS cut at the last whole word, with "…" (in Arrow: a
+    Python loop over millions of notes cost seconds and a gigabyte)."""
+    long = pc.greater(pc.utf8_length(notes), HEADLINE_CHARS)
+    cut = pc.utf8_slice_codeunits(notes, 0, HEADLINE_CHARS - 1)
+    cut = pc.replace_substring_regex(cut, pattern=" [^ ]*$", replacement="")
+    cut = pc.replace_substring_regex(cut, pattern="[,;:]+$", replacement="")
+    cut = pc.binary_join_element_wise(cut, pa.scalar("…"), "")
+    return pc.if_else(long, cut, notes)
 
 
 def _countries(
