@@ -79,6 +79,26 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def app_url(global_store: Path) -> Iterator[str]:
+    """`streamlit run app.py` on the session's global store (GED 21.1), forecast beforehand."""
+    from risk.forecast import risk_forecast
+
+    risk_forecast(global_store)  # kept in the store: the server reads it
+    process, url = start_app(global_store)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def screenshot(page: object, name: str) -> None:
+    """A full-page screenshot under tests/screenshots/ (git-ignored)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
 def settle(page: object, timeout: float = 20_000) -> None:
     """Wait until Streamlit has finished a run (no stale elements, no running indicator)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)

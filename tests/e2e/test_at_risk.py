@@ -13,12 +13,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-import loaders
-from risk.forecast import risk_forecast
-from tests.conftest import shared_data_dir
-from tests.e2e.conftest import SCREENSHOTS, settle, start_app
+from tests.e2e.conftest import screenshot, settle
 
-GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 SAHEL = {
     "Burkina Faso", "Cameroon", "Chad", "Gambia", "Guinea",
     "Mali", "Mauritania", "Niger", "Nigeria", "Senegal",
@@ -26,23 +22,6 @@ SAHEL = {
 LOAD_MS = 180_000  # a cold server forecasts every country before it draws the page
 RISK_TABLE = "[data-testid='stDataFrame']"
 SHAPES = "path.choroplethlocation"
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a store with the global file; the model is trained beforehand."""
-    path = shared_data_dir() / GLOBAL_GED
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
-    store = tmp_path_factory.mktemp("at_risk_e2e") / "store"
-    loaders.import_file(path, data_dir=store)
-    risk_forecast(store)  # the fit is cached in the store; the server only forecasts from it
-    process, url = start_app(store)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture
@@ -83,11 +62,6 @@ def _countries(page) -> list[str]:
     return texts
 
 
-def _screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-
 def test_world_map_draws_offline_with_headline_numbers(page, app_url: str) -> None:
     _open(page, app_url)
     assert page.locator(SHAPES).count() == 195  # every reference country has a shape
@@ -97,7 +71,7 @@ def test_world_map_draws_offline_with_headline_numbers(page, app_url: str) -> No
     assert "," in metrics[2]  # expected deaths: thousands
     assert _countries(page)[0] == "Afghanistan"
     assert page.locator("[data-testid='stException']").count() == 0
-    _screenshot(page, "at_risk_world.png")
+    screenshot(page, "at_risk_world.png")
 
 
 def test_link_with_a_region_shows_only_its_countries(page, app_url: str) -> None:
@@ -105,7 +79,7 @@ def test_link_with_a_region_shows_only_its_countries(page, app_url: str) -> None
     assert set(_countries(page)) == SAHEL
     assert page.locator(SHAPES).count() == len(SAHEL)
     assert "Sahel (Group)" in page.inner_text("[data-testid='stSidebar']")
-    _screenshot(page, "at_risk_sahel.png")
+    screenshot(page, "at_risk_sahel.png")
 
 
 def test_sidebar_region_filter_narrows_the_table_and_the_link(page, app_url: str) -> None:
@@ -141,7 +115,7 @@ def test_selecting_a_row_opens_the_profile(page, app_url: str) -> None:
     assert url.path == "/country"
     assert parse_qs(url.query) == {"iso3": ["MLI"], "region": ["group:Sahel"]}
     assert page.locator("[data-testid='stException']").count() == 0
-    _screenshot(page, "at_risk_to_profile.png")
+    screenshot(page, "at_risk_to_profile.png")
 
 
 def test_clicking_a_country_on_the_map_opens_its_profile(page, app_url: str) -> None:

@@ -17,8 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from risk.forecast import risk_forecast
-from tests.e2e.conftest import SCREENSHOTS, settle, start_app
+from tests.e2e.conftest import screenshot, settle
 
 LOAD_MS = 180_000  # a cold server forecasts every country before it draws the page
 PREPARE_MS = 180_000
@@ -26,28 +25,11 @@ CHART_SVG = "[data-testid='stPlotlyChart'] .main-svg"
 SIDEBAR = "[data-testid='stSidebar']"
 
 
-@pytest.fixture(scope="module")
-def app_url(global_store: Path) -> Iterator[str]:
-    """`streamlit run app.py` on the session's global store; the model is trained beforehand."""
-    risk_forecast(global_store)  # the fit is cached in the store; the server only forecasts
-    process, url = start_app(global_store)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.fixture
 def page(browser, app_url: str) -> Iterator[object]:
     tab = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     yield tab
     tab.close()
-
-
-def _screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def _no_exception(page) -> None:
@@ -74,7 +56,7 @@ def test_export_csv_downloads_the_ranked_table(page, app_url: str, tmp_path: Pat
     assert [label.split(" (")[0] for label in labels] == [
         "CSV table", "JSON snapshot", "Download everything"
     ]  # fmt: skip
-    _screenshot(page, "export_prepared.png")
+    screenshot(page, "export_prepared.png")
 
     with page.expect_download(timeout=LOAD_MS) as download:
         downloads.get_by_role("button", name="CSV table").click()
@@ -109,7 +91,7 @@ def test_briefing_shows_slides_with_charts(page, app_url: str) -> None:
     assert chart.locator(".main-svg .scatterlayer .trace").count() > 0  # lines drawn
     assert "98% risk" in page.inner_text("[data-testid='stMain']")
     assert parse_qs(urlparse(page.url).query) == {"region": ["group:Sahel"], "slide": ["2"]}
-    _screenshot(page, "briefing_nigeria.png")
+    screenshot(page, "briefing_nigeria.png")
 
     page.get_by_role("button", name="Next").click()
     page.get_by_role("heading", name="Mali", level=1).wait_for(timeout=LOAD_MS)
@@ -130,7 +112,7 @@ def test_briefing_link_reopens_the_slide_and_fills_the_screen(page, app_url: str
     page.wait_for_selector(SIDEBAR, state="hidden", timeout=LOAD_MS)
     settle(page, LOAD_MS)
     page.get_by_role("heading", name="Mali", level=1).wait_for()
-    _screenshot(page, "briefing_full_screen.png")
+    screenshot(page, "briefing_full_screen.png")
 
     # PageUp is the Previous button's shortcut (a presenter's clicker sends it); a shortcut
     # is ignored while a form control such as the toggle has the focus.
