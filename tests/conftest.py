@@ -79,6 +79,19 @@ def global_app_store(global_store: Path) -> Iterator[Path]:
         yield global_store
 
 
+def open_page(page: str, timeout: float = 300, **query: str):
+    """`app.py` in an AppTest, opened on `page` with these URL parameters, without an error."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every file under `root`, to prove a failed import changed nothing."""
     if not root.exists():

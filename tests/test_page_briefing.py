@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from exports.slides import NOT_ENOUGH_DATA, Slide, briefing_slides
 from exports.snapshot import Snapshot, build_snapshot
 from risk.selection import Selection
-from tests.conftest import REPO
+from tests.conftest import REPO, open_page
 
 SAHEL = Selection(regions=("group:Sahel",))
 PAGE = "app_pages/briefing.py"
@@ -38,13 +38,7 @@ def sahel_deck(store: Path) -> list[Slide]:
 
 def _briefing(**query: str) -> AppTest:
     """app.py opened on the briefing page with these URL parameters."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, TIMEOUT, **query)
 
 
 def _plain(text: str) -> str:

@@ -21,7 +21,7 @@ from exports.changes import IMPROVED, what_changed
 from exports.snapshot import Snapshot, build_snapshot
 from risk.forecast import risk_forecast
 from risk.selection import Selection
-from tests.conftest import REPO
+from tests.conftest import REPO, open_page
 
 SAHEL = Selection(regions=("group:Sahel",))
 SAHEL_ISO3 = {"BFA", "CMR", "GIN", "GMB", "MLI", "MRT", "NER", "NGA", "SEN", "TCD"}
@@ -52,13 +52,7 @@ def now(store: Path) -> Snapshot:
 
 def _export(**query: str) -> AppTest:
     """app.py opened on the export page with these URL parameters."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, TIMEOUT, **query)
 
 
 def _upload(at: AppTest, snapshot: Snapshot) -> AppTest:
