@@ -101,3 +101,14 @@ def tree_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.name != ".lock"
     }
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the reliability and security tests tried (issue: faults, hostile input)."""
+    from tests.reliability.ledger import LEDGER
+
+    if LEDGER.empty():
+        return
+    terminalreporter.section("reliability and security")
+    for line in LEDGER.lines():
+        terminalreporter.write_line(line)
