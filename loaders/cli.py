@@ -25,7 +25,11 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import an export file (CSV, CSV.gz, zip)")
     imp.add_argument("path")
-    imp.add_argument("--source", default="ucdp", help="ucdp (default) or acled")
+    imp.add_argument(
+        "--source",
+        default="ucdp",
+        help="ucdp (default), acled, or hapi (ACLED's HDX HAPI aggregates; also found by acled)",
+    )
     imp.add_argument(
         "--version", help="the release (UCDP) or export date (ACLED), when the file does not say it"
     )
@@ -54,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _status(store: Store, as_json: bool) -> None:
     records = store.records()
+    aggregates = store.records(kinds=("aggregates",))
     manifest = store.manifest()
     if as_json:
         payload = {
@@ -61,10 +66,11 @@ def _status(store: Store, as_json: bool) -> None:
             "version": manifest["version"],
             "updated_at": manifest.get("updated_at"),
             "imports": [r.provenance for r in records],
+            "aggregates": [r.provenance for r in aggregates],
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    if not records:
+    if not records and not aggregates:
         print(f"The store at {store.root} is empty.")
         print("Import a file, or download UCDP data: python -m loaders fetch ucdp")
         return
@@ -79,6 +85,10 @@ def _status(store: Store, as_json: bool) -> None:
             f"{p['file']}, fetched {p['fetched_at']}, sha256 {p['sha256'][:12]}…"
         )
         for note in p.get("notes", []) + p.get("warnings", []):
+            print(f"    note: {note}")
+    for record in aggregates:
+        print(f"- {_aggregate_line(record.provenance)}")
+        for note in record.provenance.get("notes", []):
             print(f"    note: {note}")
 
 
@@ -124,8 +134,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(run, interrupted="interrupted: the store is unchanged")
 
 
+def _aggregate_line(p: dict) -> str:
+    """An aggregate import in one line: its counts per event type (they overlap; see hapi)."""
+    totals = ", ".join(
+        f"{kind} {t['events']:,} events"
+        + (f" / {t['fatalities']:,} deaths" if t["fatalities"] else "")
+        for kind, t in p["totals"].items()
+    )
+    cover = p["coverage"]
+    return (
+        f"{p['label']}: {p['rows']:,} rows (counts, not events), {p['countries']} location codes, "
+        f"{cover['first_month']} … {cover['last_month']}; {totals}; {p['file']}, fetched "
+        f"{p['fetched_at']}, sha256 {p['sha256'][:12]}…"
+    )
+
+
 def _report(provenance: dict) -> None:
     p = provenance
+    if p.get("kind") == "aggregates":
+        print(f"Imported {_aggregate_line(p)}")
+        for note in p.get("notes", []) + p.get("warnings", []):
+            print(f"  note: {note}")
+        return
     print(
         f"Imported {p['label']} from {p['file']}: {p['rows']:,} events, "
         f"{p['fatalities_best']:,} deaths (best), {p['first_date']} … {p['last_date']}."

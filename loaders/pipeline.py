@@ -13,16 +13,17 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from loaders import acled, ucdp
+from loaders import acled, hapi, ucdp
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord, Store, copy_with_sha256, sha256_of
 
-Parsed = ucdp.Parsed | acled.Parsed
+Parsed = ucdp.Parsed | acled.Parsed | hapi.Parsed
 
 # One reader per source: path and optional version in, parsed events out.
 READERS: dict[str, Callable[[Path, str | None], Parsed]] = {
     "ucdp": ucdp.read_file,
     "acled": acled.read_file,
+    "hapi": hapi.read_file,  # ACLED's HDX HAPI aggregates: stored as aggregates, not events
 }
 
 
@@ -61,6 +62,15 @@ def import_file(
     read = reader_for(source)
     if not path.is_file():
         raise LoaderError(str(path), "no such file")
+    if source != "hapi" and hapi.is_hapi(path):
+        # ACLED's aggregates come as "ACLED files"; they are imported, as aggregates.
+        if source != "acled":
+            raise LoaderError(
+                path.name,
+                f"is an HDX HAPI conflict-event aggregate of ACLED data, not "
+                f"{source.upper()} events; import it with --source acled",
+            )
+        read = hapi.read_file
     store = Store(data_dir)
     with store.lock():
         staging = store.staging_dir()
@@ -87,6 +97,10 @@ def import_file(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        if isinstance(parsed, hapi.Parsed):
+            return store.commit_aggregates(
+                staging, parsed.aggregates, provenance, parsed.row_offset
+            )
         return store.commit(staging, parsed.events, provenance, parsed.row_offset)
 
 

@@ -23,6 +23,25 @@
 | civilian_deaths | int32 | civilian deaths where the source records them, else null |
 | headline | string | the source's headline or notes |
 | import_id | string | the store import the row came from (for provenance) |
+
+The aggregate table (`AGGREGATE_SCHEMA`): counts a source published per area and month, kept
+apart from events because they cannot be turned back into events (ACLED via HDX HAPI):
+
+| column | type | meaning |
+|---|---|---|
+| iso3 | string | ISO 3166-1 alpha-3 as the source writes it (territories included) |
+| month | date32 | first day of the calendar month counted |
+| admin_level | int8 | 0 (whole country) … 2: the level the row counts |
+| admin1_code, admin1_name | string | first administrative level (p-code, name); null at level 0 |
+| admin2_code, admin2_name | string | second administrative level; null above level 2 |
+| event_type | string | the source's own category, e.g. HAPI `political_violence`, |
+| | | `civilian_targeting` (a subset of political_violence), `demonstration` |
+| events | int32 | events counted (never null) |
+| fatalities | int32 | fatalities counted; null where the source gives none (demonstrations) |
+| import_id | string | the store import the row came from |
+
+Rows of different event types overlap (civilian targeting is counted again inside political
+violence), so a consumer picks one type; it never adds them up.
 """
 
 from __future__ import annotations
@@ -178,3 +197,47 @@ def validate_events(table: pa.Table, where: str, row_offset: int = 2) -> list[st
 
 def _first_true(mask: pa.Array | pa.ChunkedArray) -> int:
     return pc.index(mask, True).as_py()
+
+
+AGGREGATE_SCHEMA = pa.schema(
+    [
+        ("iso3", pa.string()),
+        ("month", pa.date32()),
+        ("admin_level", pa.int8()),
+        ("admin1_code", pa.string()),
+        ("admin1_name", pa.string()),
+        ("admin2_code", pa.string()),
+        ("admin2_name", pa.string()),
+        ("event_type", pa.string()),
+        ("events", pa.int32()),
+        ("fatalities", pa.int32()),
+        ("import_id", pa.string()),
+    ]
+)
+AGGREGATE_REQUIRED = ("iso3", "month", "admin_level", "event_type", "events")
+
+
+def validate_aggregates(table: pa.Table, where: str, row_offset: int = 2) -> list[str]:
+    """Check an aggregate table before it is stored; raise `LoaderError` on the first problem.
+
+    The readers check the file's values with messages of their own; this is the store's last
+    line, so that no reader can make negative or missing counts live. Returns no warnings.
+    """
+    if table.schema != AGGREGATE_SCHEMA:
+        raise LoaderError(
+            where, f"internal: aggregates do not match the aggregate schema ({table.schema})"
+        )
+    for column in AGGREGATE_REQUIRED:
+        if table[column].null_count:
+            row = _first_true(pc.is_null(table[column]))
+            raise LoaderError(f"{where}, row {row + row_offset}", f"{column} is missing")
+    for column in ("events", "fatalities"):
+        negative = pc.fill_null(pc.less(table[column], 0), False)
+        if pc.any(negative).as_py():
+            row = _first_true(negative)
+            raise LoaderError(f"{where}, row {row + row_offset}", f"{column} is negative")
+    not_first = pc.not_equal(pc.day(table["month"]), 1)
+    if pc.any(not_first).as_py():
+        row = _first_true(not_first)
+        raise LoaderError(f"{where}, row {row + row_offset}", "month is not a month's first day")
+    return []

@@ -6,7 +6,9 @@ Layout under the data directory:
     manifests/<n>.json            earlier versions, so readers of the previous one finish safely
     imports/<dir>/raw/<file>      the untouched raw download or file
     imports/<dir>/provenance.json source, version, origin, fetched_at, sha256, rows, licence, …
-    imports/<dir>/events.parquet  the normalised canonical events
+    imports/<dir>/events.parquet  the normalised canonical events (an events import)
+    imports/<dir>/aggregates.parquet  counts per area and month (an aggregates import, e.g. ACLED
+                                  via HDX HAPI; provenance "kind": "aggregates")
     staging/                      work in progress; never read
 
 An import is written to `staging/`, moved into `imports/` and only then made live by replacing
@@ -25,7 +27,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loaders.errors import LoaderError
-from loaders.schema import EVENT_SCHEMA, validate_events
+from loaders.schema import AGGREGATE_SCHEMA, EVENT_SCHEMA, validate_aggregates, validate_events
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
 KEEP_MANIFESTS = 3
@@ -46,6 +48,21 @@ KEEP_MANIFESTS = 3
 PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype()}
 LOCK_WAIT_SECONDS = 10.0
 ISO3 = re.compile(r"[A-Z]{3}")
+# What an import holds, and the file that holds it. Imports from before aggregates existed
+# have no "kind" in their provenance: they are events.
+TABLE_FILES = {"events": "events.parquet", "aggregates": "aggregates.parquet"}
+# What `Store.load_aggregates` returns: one row per country, month and event type.
+AGGREGATE_SUMS_SCHEMA = pa.schema(
+    [
+        AGGREGATE_SCHEMA.field("iso3"),
+        AGGREGATE_SCHEMA.field("month"),
+        AGGREGATE_SCHEMA.field("event_type"),
+        AGGREGATE_SCHEMA.field("events"),
+        AGGREGATE_SCHEMA.field("fatalities"),
+        ("source", pa.string()),
+        AGGREGATE_SCHEMA.field("import_id"),
+    ]
+)
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -63,8 +80,17 @@ class ImportRecord:
     provenance: dict
 
     @property
+    def kind(self) -> str:
+        """`events` or `aggregates` (see TABLE_FILES)."""
+        return self.provenance.get("kind", "events")
+
+    @property
+    def table_path(self) -> Path:
+        return self.folder / TABLE_FILES[self.kind]
+
+    @property
     def events_path(self) -> Path:
-        return self.folder / "events.parquet"
+        return self.folder / TABLE_FILES["events"]
 
 
 def _slug(text: str) -> str:
@@ -138,14 +164,23 @@ class Store:
         manifest = self.manifest()
         return f"{manifest['version']}-{manifest.get('updated_at', '')}"
 
-    def records(self, sources: Sequence[str] | None = None) -> list[ImportRecord]:
-        """The live imports, optionally only those of some sources (`ucdp`, `acled`)."""
+    def records(
+        self, sources: Sequence[str] | None = None, kinds: Sequence[str] | None = ("events",)
+    ) -> list[ImportRecord]:
+        """The live imports, optionally only those of some sources (`ucdp`, `acled`).
+
+        Only event imports by default, so that every reader of events stays blind to
+        aggregates; `kinds=("aggregates",)` for those, `kinds=None` for every import.
+        """
         out = []
         for import_id, folder in sorted(self.manifest()["imports"].items()):
             path = self.root / "imports" / folder
             provenance = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
-            if sources is None or provenance["source"] in sources:
-                out.append(ImportRecord(import_id, path, provenance))
+            record = ImportRecord(import_id, path, provenance)
+            if (sources is None or provenance["source"] in sources) and (
+                kinds is None or record.kind in kinds
+            ):
+                out.append(record)
         return out
 
     def events_relation(
@@ -222,6 +257,59 @@ class Store:
         finally:
             con.close()
 
+    def load_aggregates(
+        self, sources: Sequence[str] | None = None, countries: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Aggregate counts per country, month and event type, from the live aggregate imports.
+
+        Admin rows are summed to one row per (iso3, month, event_type); `fatalities` is null
+        where every summed row has none (demonstrations). Where several imports count the same
+        country-month-type (a full download and a one-month file), only the newest import's
+        rows are summed, so nothing is counted twice. Event types overlap (HAPI's
+        civilian_targeting is part of political_violence): pick one, never add them up.
+        Columns: iso3, month, event_type, events, fatalities, source, import_id.
+        """
+        records = self.records(sources, kinds=("aggregates",))
+        schema = AGGREGATE_SUMS_SCHEMA
+        if not records:
+            return schema.empty_table().to_pandas(
+                date_as_object=False, types_mapper=PANDAS_TYPES.get
+            )
+        ordered = sorted(records, key=lambda r: _precedence(r.provenance))
+        ranks = pd.DataFrame(
+            {
+                "import_id": [r.import_id for r in ordered],
+                "source": [r.provenance["source"] for r in ordered],
+                "rank": range(len(ordered)),
+            }
+        )
+        con = duckdb.connect()
+        try:
+            rows = con.read_parquet([str(r.table_path) for r in records])
+            if countries is not None:
+                codes = [c for c in countries if ISO3.fullmatch(c)]
+                if len(codes) != len(countries):
+                    raise ValueError(f"not ISO3 codes: {sorted(set(countries) - set(codes))}")
+                rows = rows.filter(f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})")
+            rows.create_view("live_aggregates")
+            con.register("import_rank", ranks)
+            table = con.sql(
+                """
+                WITH ranked AS (
+                    SELECT a.*, r.source, r.rank FROM live_aggregates a
+                    JOIN import_rank r USING (import_id)
+                    QUALIFY r.rank = max(r.rank) OVER (PARTITION BY a.iso3, a.month, a.event_type)
+                )
+                SELECT iso3, month, event_type, sum(events) AS events,
+                       sum(fatalities) AS fatalities, source, import_id
+                FROM ranked GROUP BY iso3, month, event_type, source, import_id
+                ORDER BY iso3, month, event_type
+                """
+            ).to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(schema).to_pandas(date_as_object=False, types_mapper=PANDAS_TYPES.get)
+
     # --- writing -------------------------------------------------------------------------
 
     @contextmanager
@@ -260,24 +348,55 @@ class Store:
         Must be called with the lock held. On any failure the staging folder is removed
         and the live store is untouched.
         """
+        return self._commit_table(
+            staging,
+            "events",
+            events,
+            provenance,
+            lambda where: validate_events(events, where, row_offset),
+            _summary,
+        )
+
+    def commit_aggregates(
+        self, staging: Path, aggregates: pa.Table, provenance: dict, row_offset: int = 2
+    ) -> ImportRecord:
+        """As `commit`, for an aggregate table (`AGGREGATE_SCHEMA`): never read as events."""
+        return self._commit_table(
+            staging,
+            "aggregates",
+            aggregates,
+            {**provenance, "kind": "aggregates"},
+            lambda where: validate_aggregates(aggregates, where, row_offset),
+            _aggregate_summary,
+        )
+
+    def _commit_table(
+        self,
+        staging: Path,
+        kind: str,
+        table: pa.Table,
+        provenance: dict,
+        validate: Callable[[str], list[str]],
+        summary: Callable[[pa.Table], dict],
+    ) -> ImportRecord:
+        """The one commit path: validate, stamp the import id, write, move in, swap, collect."""
         try:
-            where = provenance["file"]
-            warnings = validate_events(events, where, row_offset)
+            warnings = validate(provenance["file"])
             import_id = import_key(
                 provenance["source"],
                 provenance["dataset"],
                 provenance["version"],
                 provenance["file"],
             )
-            events = events.set_column(
-                events.schema.get_field_index("import_id"),
+            table = table.set_column(
+                table.schema.get_field_index("import_id"),
                 "import_id",
-                pa.chunked_array([pa.repeat(import_id, events.num_rows)], pa.string())
-                if events.num_rows
+                pa.chunked_array([pa.repeat(import_id, table.num_rows)], pa.string())
+                if table.num_rows
                 else pa.chunked_array([], pa.string()),
             )
-            pq.write_table(events, staging / "events.parquet", compression="zstd")
-            provenance = {**provenance, **_summary(events), "warnings": warnings}
+            pq.write_table(table, staging / TABLE_FILES[kind], compression="zstd")
+            provenance = {**provenance, **summary(table), "warnings": warnings}
             provenance["import_id"] = import_id
             _write_json_atomic(staging / "provenance.json", provenance)
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -365,4 +484,21 @@ def _summary(events: pa.Table) -> dict:
         "first_date": str(pc.min(dates).as_py()),
         "last_date": str(pc.max(dates).as_py()),
         "countries": int(pc.count_distinct(events["iso3"]).as_py()),
+    }
+
+
+def _aggregate_summary(aggregates: pa.Table) -> dict:
+    """Figures provenance records about an aggregate import: totals per event type."""
+    totals = {}
+    for event_type in sorted(set(pc.unique(aggregates["event_type"]).to_pylist())):
+        rows = aggregates.filter(pc.equal(aggregates["event_type"], event_type))
+        fatalities = pc.sum(rows["fatalities"]).as_py()
+        totals[event_type] = {
+            "events": int(pc.sum(rows["events"]).as_py() or 0),
+            "fatalities": None if fatalities is None else int(fatalities),
+        }
+    return {
+        "rows": aggregates.num_rows,
+        "countries": int(pc.count_distinct(aggregates["iso3"]).as_py()),
+        "totals": totals,
     }
