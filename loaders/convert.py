@@ -61,9 +61,12 @@ class Column:
             return pc.cast(pc.cast(self.values, pa.float64()), type_)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             self._check_pattern(INTEGER, "not a whole number")
-            raise self._fail(
-                pc.fill_null(pc.is_valid(self.values), False), "out of range"
-            ) from None
+            # Name the value that overflows, not the first row that has a value.
+            high = (1 << (type_.bit_width - 1)) - 1
+            floats = pc.cast(self.values, pa.float64())
+            big = pc.fill_null(pc.or_(pc.less(floats, -high - 1), pc.greater(floats, high)), False)
+            found = big if pc.any(big).as_py() else pc.fill_null(pc.is_valid(self.values), False)
+            raise self._fail(found, f"out of range (more than {high:,})") from None
 
     def numbers(self) -> pa.ChunkedArray:
         try:

@@ -3,13 +3,23 @@
 Detects what the file really is (a workbook or a web page saved as `.csv` is refused with a
 message), its encoding, separator and whether it has a header row, and returns every column
 as strings so each source can convert and validate values with row numbers of its own.
+
+Archives are read in memory, never extracted, but a hostile one is still refused up front:
+members with absolute or `..` paths, symbolic links, encrypted or exotic members, and
+decompression bombs (a member, or a `.gz`, that expands more than `MAX_EXPANSION` times).
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
+import gzip
+import lzma
+import re
+import stat
 import zipfile
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +33,16 @@ from loaders.errors import LoaderError
 SNIFF_BYTES = 1 << 16
 SEPARATORS = (",", ";", "\t", "|")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# CSV text compresses 5-15 times (UCDP's files: 7-10); a bomb, about a thousand times. Below
+# EXPANSION_FREE bytes any ratio is harmless, so small repetitive files are never refused.
+MAX_EXPANSION = 100
+EXPANSION_FREE = 64 << 20
+ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# An absolute path, a drive letter or a `..` component: a name written to escape a folder.
+UNSAFE_MEMBER = re.compile(r"^([\\/]|[A-Za-z]:)|(^|[\\/])\.\.([\\/]|$)")
+NEWLINE = b"\n"
+# What a damaged compressed stream raises, by codec.
+DAMAGED = (OSError, EOFError, zipfile.BadZipFile, zlib.error, lzma.LZMAError)
 
 
 @dataclass
@@ -39,6 +59,64 @@ class RawTable:
 def describe(path: Path, member: str | None = None) -> str:
     """The name used in messages: the file, and the archive member if any."""
     return f"{path.name}!{member}" if member else path.name
+
+
+def expansion_limit(compressed: int) -> int:
+    """The most `compressed` bytes may decompress to before they count as a decompression bomb."""
+    return max(EXPANSION_FREE, MAX_EXPANSION * compressed)
+
+
+def _bomb(limit: int) -> str:
+    return (
+        f"decompresses to more than {limit / 2**20:,.0f} MB, over {MAX_EXPANSION} times its "
+        "compressed size: refused as a possible decompression bomb"
+    )
+
+
+class _Capped:
+    """A decompressed byte stream that refuses to yield more than `limit` bytes.
+
+    Declared sizes can lie (a gzip trailer holds the size modulo 4 GB; a multi-member gzip's
+    trailer only its last member's), so the bytes actually read are counted.
+    """
+
+    def __init__(self, stream: BinaryIO, limit: int, where: str) -> None:
+        self._stream, self._limit, self._where, self._total = stream, limit, where, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._limit - self._total + 1
+        data = self._stream.read(size)
+        self._total += len(data)
+        if self._total > self._limit:
+            raise LoaderError(self._where, _bomb(self._limit))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> _Capped:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _gzip_opener(path: Path) -> Callable[[], BinaryIO]:
+    # The gzip trailer's size is only the size modulo 4 GB (and garbage in a truncated file):
+    # the bytes are counted while they are read instead.
+    limit = expansion_limit(path.stat().st_size)
+    return lambda: _Capped(pa.input_stream(str(path), compression="gzip"), limit, path.name)
 
 
 def _open_opener(path: Path) -> tuple[Callable[[], BinaryIO], str | None]:
@@ -58,7 +136,7 @@ def _open_opener(path: Path) -> tuple[Callable[[], BinaryIO], str | None]:
     if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
         return _zip_opener(path)
     if magic.startswith(b"\x1f\x8b"):
-        return (lambda: pa.input_stream(str(path), compression="gzip")), None
+        return _gzip_opener(path), None
     return (lambda: pa.OSFile(str(path), "rb")), None
 
 
@@ -69,6 +147,16 @@ def _zip_opener(path: Path) -> tuple[Callable[[], BinaryIO], str]:
         names = archive.namelist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise LoaderError(name, f"the zip archive is damaged or truncated ({exc})") from None
+    for info in archive.infolist():
+        if UNSAFE_MEMBER.search(info.filename):
+            raise LoaderError(
+                name,
+                f"the zip archive has a member outside its folder ({info.filename!r}); refused",
+            )
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise LoaderError(
+                name, f"the zip archive has a symbolic link ({info.filename!r}); refused"
+            )
     if "[Content_Types].xml" in names or any(n.startswith("xl/") for n in names):
         raise LoaderError(
             name, "is an Excel workbook (.xlsx), not CSV; save it as CSV (UTF-8) and import that"
@@ -84,6 +172,21 @@ def _zip_opener(path: Path) -> tuple[Callable[[], BinaryIO], str]:
             )
         members = ged
     member = members[0]
+    where = describe(path, member)
+    info = archive.getinfo(member)
+    if info.flag_bits & 0x1:
+        raise LoaderError(where, "is encrypted (password-protected); unzip it and import the CSV")
+    if info.compress_type not in ZIP_METHODS:
+        raise LoaderError(
+            where,
+            f"uses a compression method this reader does not know ({info.compress_type}); "
+            "unzip it and import the CSV",
+        )
+    limit = expansion_limit(info.compress_size)
+    if info.file_size > limit:
+        raise LoaderError(where, _bomb(limit))
+    if member.lower().endswith(".gz"):
+        return (lambda: _Capped(gzip.GzipFile(fileobj=archive.open(member)), limit, where)), member
     return (lambda: archive.open(member)), member
 
 
@@ -133,7 +236,7 @@ def read_delimited(
     try:
         with opener() as stream:
             sample = stream.read(SNIFF_BYTES)
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except DAMAGED as exc:
         raise LoaderError(where, f"the compressed file is damaged or truncated ({exc})") from None
     if not sample.strip():
         raise LoaderError(where, "the file is empty")
@@ -187,19 +290,90 @@ def read_delimited(
                 parse_options=parse_options,
                 convert_options=convert_options,
             )
+    except UnicodeDecodeError as exc:  # raised by Python codecs transcoding non-UTF-8 text
+        line = _undecodable_line(opener, encoding)
+        raise LoaderError(
+            f"{where}{line}",
+            f"text is not valid {encoding} (byte {exc.object[exc.start : exc.start + 1]!r}); "
+            "save the file as UTF-8",
+        ) from None
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
-        raise LoaderError(where, _arrow_problem(str(exc))) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0]
+        if "UTF8" in first:
+            line = _undecodable_line(opener, "utf-8")
+            raise LoaderError(
+                f"{where}{line}", "text is not valid UTF-8; save the file as UTF-8"
+            ) from None
+        if "Expected" in first and "columns" in first:
+            row = _row_with_wrong_fields(opener, encoding, sep, len(columns))
+            raise LoaderError(f"{where}{row}", _arrow_problem(first)) from None
+        raise LoaderError(where, _arrow_problem(first)) from None
+    except DAMAGED as exc:
         raise LoaderError(where, f"the compressed file is damaged or truncated ({exc})") from None
     if table.num_rows == 0:
         raise LoaderError(where, "the file has a header but no rows")
     return RawTable(table, columns, row_offset, notes, member)
 
 
-def _arrow_problem(message: str) -> str:
-    first = message.strip().splitlines()[0]
-    if "invalid UTF8" in first or "UTF8" in first:
-        return "text is not valid UTF-8 beyond the first 64 KB; save the file as UTF-8"
+def _arrow_problem(first: str) -> str:
+    """Arrow's first line as a sentence; the row it quotes is cut (it can be megabytes)."""
     if "Expected" in first and "columns" in first:
-        return f"rows have different numbers of fields: {first}"
-    return f"not a readable CSV file: {first[:200]}"
+        return f"rows have different numbers of fields: {_clip(first)}"
+    return f"not a readable CSV file: {_clip(first)}"
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _undecodable_line(opener: Callable[[], BinaryIO], encoding: str) -> str:
+    """`, line N` for the first line that does not decode, found by a second pass (errors only)."""
+    if encoding.lower().replace("_", "-").startswith("utf-16"):
+        return ""  # a line break is two bytes there; the message names the file only
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    try:
+        with opener() as stream:
+            while chunk := stream.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return f", line {line + exc.object[: exc.start].count(NEWLINE)}"
+                line += chunk.count(NEWLINE)
+    except (LoaderError, *DAMAGED):
+        pass
+    return ""
+
+
+def _row_with_wrong_fields(
+    opener: Callable[[], BinaryIO], encoding: str, sep: str, expected: int
+) -> str:
+    """`, row N` for the first record without `expected` fields (a second pass, errors only).
+
+    Arrow says which text is wrong but not where; Python's csv module counts records the same
+    way (quoted line breaks included), so its count names the row a person looks for. Record k
+    (0-based) is row k + 1 whether or not record 0 is a header.
+    """
+    try:
+        with opener() as stream:
+            records = csv.reader(_text_lines(stream, encoding), delimiter=sep)
+            for number, record in enumerate(records):
+                if record and len(record) != expected:
+                    return f", row {number + 1}"
+    except (LoaderError, csv.Error, *DAMAGED):
+        pass
+    return ""
+
+
+def _text_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
+    """Lines of a byte stream as text, line ends kept (csv needs them inside quotes)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    pending = ""
+    while chunk := stream.read(1 << 20):
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending

@@ -105,7 +105,9 @@ class Check:
 def _outside(column: str, low: float, high: float) -> Callable[[pa.Table], pa.Array]:
     def failing(table: pa.Table) -> pa.Array:
         values = table[column]
-        return pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
+        # "NaN" in a file parses as a float that no comparison catches: it is no coordinate.
+        outside = pc.or_(pc.or_(pc.less(values, low), pc.greater(values, high)), pc.is_nan(values))
+        return pc.fill_null(outside, False)
 
     return failing
 
@@ -115,8 +117,15 @@ def _negative(column: str) -> Callable[[pa.Table], pa.Array]:
 
 
 CHECKS = (
-    Check("latitude", True, _outside("latitude", -90, 90), "latitude outside -90…90"),
-    Check("longitude", True, _outside("longitude", -180, 180), "longitude outside -180…180"),
+    Check(
+        "latitude", True, _outside("latitude", -90, 90), "latitude outside -90…90 or not a number"
+    ),
+    Check(
+        "longitude",
+        True,
+        _outside("longitude", -180, 180),
+        "longitude outside -180…180 or not a number",
+    ),
     *(
         Check(c, True, _negative(c), f"{c} is negative")
         for c in ("fatalities_best", "fatalities_low", "fatalities_high", "civilian_deaths")
