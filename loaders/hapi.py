@@ -156,6 +156,12 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
     `version` (YYYY-MM or YYYY-MM-DD, e.g. the download date) replaces the default, the last
     month the file counts: a later download of the same file name and month replaces it.
     """
+    if not is_hapi(path):
+        _open_opener(path)  # an empty, damaged or workbook file gets its own message
+        raise LoaderError(
+            path.name,
+            f"not an HDX HAPI conflict-event file: its header lacks some of {', '.join(SIGNATURE)}",
+        )
     raw = read_delimited(path, known_columns=COLUMNS, null_values=("",))
     where = describe(path, raw.member)
     present = set(raw.columns)
@@ -266,10 +272,11 @@ def _months(start: Column, end: Column) -> pa.ChunkedArray:
     bad = pc.not_equal(last, expected)
     if pc.any(bad).as_py():
         index = pc.index(bad, True).as_py()
+        count = pc.sum(bad).as_py()
         raise LoaderError(
             f"{end.where}, row {index + end.row_offset}, column {end.name}",
             f"the reference period {first[index].as_py()} … {last[index].as_py()} is not one "
-            f"calendar month ({pc.sum(bad).as_py()} rows in all)",
+            "calendar month" + (f" ({count} rows in all)" if count > 1 else ""),
         )
     return first
 

@@ -275,7 +275,10 @@ class Store:
             return schema.empty_table().to_pandas(
                 date_as_object=False, types_mapper=PANDAS_TYPES.get
             )
-        ordered = sorted(records, key=lambda r: _precedence(r.provenance))
+        # Same version fetched in the same second: the later commit (its folder's stamp) wins.
+        ordered = sorted(
+            records, key=lambda r: (_precedence(r.provenance), r.folder.name.rpartition("@")[2])
+        )
         ranks = pd.DataFrame(
             {
                 "import_id": [r.import_id for r in ordered],
