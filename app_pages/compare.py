@@ -6,15 +6,30 @@ from exports.trend_charts import small_multiples_figure, trend_figure
 from loaders.schema import VIOLENCE_TYPES
 from risk import trends
 from risk.selection import Selection, region_options
+from risk.sources import SOURCE_LABELS
 from ui import cache
 from ui.text import escape_markdown
 
 ALL_TYPES = "all"
+MEASURE_NOTES = {
+    "ucdp": "Deaths are UCDP best estimates.",
+    "acled": "Deaths are ACLED's, by UCDP violence type: battles are state-based or non-state by "
+    "their actors, violence against civilians one-sided; ACLED's explosions/remote violence, "
+    "protests, riots and strategic developments have no UCDP type and are not counted here.",
+}
 SHOW = {False: "Per month", True: "Cumulative total"}
 
 st.title("Compare and trends")
 selection = st.session_state.get("selection", Selection())
-panel = cache.panel()
+source = selection.source
+if source != "ucdp" and not cache.has_source(source):
+    st.warning(
+        f"The store holds no {SOURCE_LABELS[source]} data, so this page counts UCDP GED. "
+        "Import or fetch it on the Data page.",
+        icon=":material/database_off:",
+    )
+    source = "ucdp"
+panel = cache.panel(source)
 if panel.empty:
     st.info(
         "No data loaded yet, so there is nothing to compare. Import UCDP event data on the "
@@ -92,12 +107,12 @@ label = trends.measure_label(
     cumulative_total=cumulative_total,
 )  # fmt: skip
 title = f"{label}, {trends.period_label(frame)}"
-source = f"Source: {cache.vintage()}"
+source_note = cache.source_line(source)
 
 one_chart, multiples = st.tabs(["One chart", "Small multiples"])
 with one_chart:
     # theme=None: Streamlit's theme would replace the figure's 14 px fonts with smaller ones.
-    st.plotly_chart(trend_figure(frame, title=title, y_label=label, source=source), theme=None)
+    st.plotly_chart(trend_figure(frame, title=title, y_label=label, source=source_note), theme=None)
 with multiples:
     shared_y = st.toggle(
         "Same y axis in every panel",
@@ -105,14 +120,18 @@ with multiples:
         help="Off: each panel gets its own scale, which shows the shape of small series.",
     )
     st.plotly_chart(
-        small_multiples_figure(frame, title=title, y_label=label, source=source, shared_y=shared_y),
+        small_multiples_figure(
+            frame, title=title, y_label=label, source=source_note, shared_y=shared_y
+        ),
         theme=None,
     )
 
 st.caption(
-    f"{escape_markdown(source)}. Deaths are UCDP best estimates. A region is the sum of its "
-    "member countries; its month is a gap when any member is not covered by the data."
+    f"{escape_markdown(source_note)}. {MEASURE_NOTES[source]} A region is the sum of its member "
+    "countries; its month is a gap when any member is not covered by the data."
 )
+for line in cache.attribution(source):
+    st.caption(escape_markdown(line))
 gaps = trends.gap_months(frame)
 if not gaps.empty:
     st.warning(
@@ -139,4 +158,4 @@ st.dataframe(
         },
     },
 )
-st.caption(f"{label}. Empty cells: no data. {escape_markdown(source)}.")
+st.caption(f"{label}. Empty cells: no data. {escape_markdown(source_note)}.")

@@ -7,8 +7,10 @@ from exports import country_charts
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 from risk import profile as profiles
+from risk import sources
 from risk.model import InsufficientData
 from risk.selection import Selection, countries_for
+from risk.sources import SOURCE_LABELS
 from ui import cache
 from ui.text import escape_markdown
 
@@ -23,9 +25,12 @@ def footer() -> None:
     st.caption(f"Data: {escape_markdown(cache.vintage())}")
     for citation in sorted(set(cache.sources()["Citation"])):
         st.text(citation)
+    for line in cache.attribution():
+        st.text(line)
 
 
 selection = st.session_state.get("selection", Selection())
+source = selection.source
 names = countries.reference().set_index("iso3")["name"].to_dict()
 st.title("Country profile")
 if cache.sources().empty:
@@ -65,19 +70,29 @@ iso3 = st.selectbox(
 )
 st.query_params["iso3"] = iso3
 name = names[iso3]
+if source != "ucdp" and not cache.has_source(source):
+    st.warning(
+        f"The store holds no {SOURCE_LABELS[source]} data, so this profile counts UCDP GED. "
+        "Import or fetch it on the Data page.",
+        icon=":material/database_off:",
+    )
+    source = "ucdp"
 as_of = forecast.as_of if forecast is not None else cache.panel().attrs.get("last_complete_month")
+history = cache.panel(source)
 profile = profiles.build_profile(
     iso3,
     name,
-    events=cache.country_events(iso3),
-    panel=cache.panel(),
+    events=cache.country_events(iso3, source),
+    panel=history,
     forecast=forecast,
     signals=cache.signals(as_of, iso3=iso3),
     admin1_signals=cache.signals(as_of, "admin1", iso3),
     violence=selection.violence,
     no_forecast_reason=no_forecast_reason,
+    history_as_of=None if source == "ucdp" else history.attrs.get("last_complete_month"),
 )
-source_note = f"Source: {cache.vintage()}"
+source_note = cache.source_line(source)
+attribution = cache.attribution(source)
 
 # --- header --------------------------------------------------------------------------------
 st.header(escape_markdown(name))
@@ -113,10 +128,16 @@ elif profile.status == "insufficient data":
 else:
     st.info(f"There is no forecast yet: {escape_markdown(profile.reason)}.")
 
+if source != "ucdp":
+    st.caption(
+        f"History, places, actors and events below are {SOURCE_LABELS[source]}'s, to "
+        f"{pd.Period(profile.as_of, 'M'):%b %Y}; the risk, drivers and escalation signals are "
+        "UCDP GED's, the data the forecast is trained and scored on."
+    )
 if profile.events_total == 0:
     st.info(
         f"No events of the chosen violence types are recorded for {escape_markdown(name)} "
-        "in the store, so there is nothing to chart or list."
+        f"in {SOURCE_LABELS[source]}, so there is nothing to chart or list."
     )
     footer()
     st.stop()
@@ -127,13 +148,27 @@ if set(selection.violence) != set(VIOLENCE_TYPES):
     )
 
 # --- forecast fan chart ----------------------------------------------------------------------
-st.subheader("Deaths per month and forecast")
-figure = country_charts.fan_chart(profile.series, country=name, as_of=as_of, source=source_note)
-st.plotly_chart(figure, width="stretch", theme=None)
-st.caption(
-    f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
-    "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)
+st.subheader("Deaths per month and forecast" if source == "ucdp" else "Deaths per month")
+figure = country_charts.fan_chart(
+    profile.series, country=name, as_of=profile.as_of, source=source_note
 )
+st.plotly_chart(figure, width="stretch", theme=None)
+if source == "ucdp":
+    st.caption(
+        f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
+        "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)
+    )
+else:
+    st.caption(
+        f"ACLED deaths by UCDP violence type, last 36 months to {profile.as_of}: battles are "
+        "state-based or non-state by their actors, violence against civilians one-sided; "
+        "explosions/remote violence, protests, riots and strategic developments have no UCDP type "
+        "and are not in these lines (ACLED's whole political-violence count is in the comparison "
+        "below). The forecast is UCDP's: choose UCDP GED as the source to see it on this chart. "
+        + escape_markdown(source_note)
+    )
+for line in attribution:
+    st.caption(escape_markdown(line))
 with st.expander("Numbers behind the chart"):
     st.dataframe(
         profile.series.rename(columns=profiles.SERIES_LABELS),
@@ -168,9 +203,48 @@ else:
             column_config={"Deaths vs 3-month mean, %": PERCENT},
         )
 
+# --- UCDP and ACLED side by side --------------------------------------------------------------
+st.subheader("UCDP and ACLED side by side")
+if not cache.has_source("acled"):
+    st.caption(
+        "ACLED is not in the store, so there is nothing to set beside UCDP: import an ACLED "
+        "export or fetch it from the API on the Data page."
+    )
+else:
+    comparison = sources.compare_sources(cache.country_sources(iso3), iso3, name)
+    if not comparison.summary:
+        st.info(f"No comparison: {escape_markdown(comparison.status)}.")
+    else:
+        st.markdown(escape_markdown(comparison.summary))
+        both = cache.source_line("ucdp", "acled")
+        st.plotly_chart(
+            country_charts.source_comparison_chart(comparison.table, country=name, source=both),
+            width="stretch",
+            theme=None,
+        )
+        st.caption(
+            "Each line counts by its own source's rules and they are never added together: UCDP "
+            "counts deaths in conflicts that pass 25 battle-related deaths a year; ACLED counts "
+            "every battle, explosion/remote violence and attack on civilians it records. Months "
+            "where one records at least twice the other's deaths (25 or more) are ringed."
+        )
+        with st.expander(f"Months compared ({len(comparison.disagreements):,} disagree)"):
+            st.dataframe(
+                comparison.table.rename(columns=sources.COMPARISON_LABELS)[
+                    list(sources.COMPARISON_LABELS.values())
+                ],
+                hide_index=True,
+                column_config={
+                    "Month": st.column_config.DateColumn(format="MMM YYYY"),
+                    "Larger / smaller": st.column_config.NumberColumn(format="%.1f×"),
+                },
+            )
+        for line in cache.attribution("acled"):
+            st.caption(escape_markdown(line))
+
 # --- where -----------------------------------------------------------------------------------
 st.subheader("Where: admin1 hotspots")
-period = profiles.months_label(as_of, profiles.RECENT_MONTHS)
+period = profiles.months_label(profile.as_of, profiles.RECENT_MONTHS)
 if profile.map_events.empty:
     st.info(f"No located events in {period}.")
 else:
@@ -181,9 +255,9 @@ else:
 if not profile.admin1_recorded:
     st.info("Admin1 not recorded in this source: no table of admin1 units.")
 elif profile.admin1.empty:
-    st.info(f"No events in the 6 months to {as_of}.")
+    st.info(f"No events in the 6 months to {profile.as_of}.")
 else:
-    st.caption(f"Admin1 units: the 3 months to {as_of} against the 3 months before.")
+    st.caption(f"Admin1 units: the 3 months to {profile.as_of} against the 3 months before.")
     st.dataframe(
         profile.admin1.rename(columns=profiles.LABELS),
         hide_index=True,

@@ -23,7 +23,7 @@ if sources.empty:
 else:
     st.metric("Events in the store", f"{int(sources['Events'].sum()):,}")
     st.dataframe(
-        sources.drop(columns=["Citation"]),
+        sources.drop(columns=["Citation", "Source key"]),
         hide_index=True,
         column_config={
             "Events": st.column_config.NumberColumn(format="localized"),
@@ -86,4 +86,4 @@ elif submitted:
             f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
         )
         for note in p.get("notes", []) + p.get("warnings", []):
-            st.caption(note)
+            st.caption(escape_markdown(note))

@@ -21,6 +21,7 @@ VIOLENCE_COLOURS = {
     "one-sided": OKABE_ITO["reddish purple"],
 }
 VIOLENCE_LABELS = {"state-based": "State-based", "non-state": "Non-state", "one-sided": "One-sided"}
+OTHER_COLOUR = "#999999"
 FORECAST_COLOUR = OKABE_ITO["vermillion"]
 BAND_90 = "rgba(213, 94, 0, 0.15)"  # vermillion, light
 BAND_50 = "rgba(213, 94, 0, 0.35)"
@@ -188,19 +189,24 @@ def hotspot_map(events: pd.DataFrame, *, country: str, period: str, source: str)
     topojson URL, since plotly would fetch them from a CDN otherwise.
     """
     fig = go.Figure()
-    for violence in VIOLENCE_TYPES:
-        rows = events[events["violence_type"] == violence]
+    # ACLED events outside UCDP's types (protests, riots, explosions…) are drawn in grey.
+    kinds = {**VIOLENCE_LABELS, None: "Other (source's own category)"}
+    for violence, label in kinds.items():
+        if violence is None:
+            rows = events[events["violence_type"].isna()]
+        else:
+            rows = events[events["violence_type"] == violence]
         if rows.empty:
             continue
         fig.add_trace(
             go.Scattergeo(
                 lat=rows["latitude"].to_numpy(),
                 lon=rows["longitude"].to_numpy(),
-                name=VIOLENCE_LABELS[violence],
+                name=label,
                 mode="markers",
                 marker={
                     "size": marker_sizes(rows["fatalities_best"]),
-                    "color": VIOLENCE_COLOURS[violence],
+                    "color": VIOLENCE_COLOURS.get(violence, OTHER_COLOUR),
                     "opacity": 0.6,
                     "line": {"width": 0.5, "color": "white"},
                 },
@@ -222,3 +228,52 @@ def hotspot_map(events: pd.DataFrame, *, country: str, period: str, source: str)
     title = f"{country}: where violent events happened, {period} (size: deaths)"
     fig.update_layout(height=560)
     return _layout(fig, title, source)
+
+
+SOURCE_COLOURS = {"ucdp": OKABE_ITO["blue"], "acled": OKABE_ITO["orange"]}
+
+
+def source_comparison_chart(table: pd.DataFrame, *, country: str, source: str) -> go.Figure:
+    """UCDP's and ACLED's monthly deaths as two lines; months they disagree are ringed.
+
+    `table` is `risk.sources.compare_sources(...).table`. The two lines are never summed: each
+    source counts by its own rules (see `risk.sources`).
+    """
+    fig = go.Figure()
+    months = pd.to_datetime(table["month"])
+    names = {"ucdp": "UCDP GED (all three violence types)", "acled": "ACLED (political violence)"}
+    for key, name in names.items():
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=_values(table[key]),
+                name=name,
+                mode="lines+markers",
+                line={"color": SOURCE_COLOURS[key], "width": 2.5},
+                marker={"size": 5},
+                hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,}} deaths<extra></extra>",
+            )
+        )
+    flagged = table[table["disagree"]]
+    if len(flagged):
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(flagged["month"]),
+                y=_values(flagged[["ucdp", "acled"]].max(axis=1)),
+                name="Sources disagree (2× or more)",
+                mode="markers",
+                marker={
+                    "size": 14,
+                    "symbol": "circle-open",
+                    "color": "#000000",
+                    "line": {"width": 2},
+                },
+                hoverinfo="skip",
+            )
+        )
+    first, last = months.min(), months.max()
+    fig.update_xaxes(title_text=None, tickformat="%b %Y")
+    fig.update_yaxes(title_text="Deaths per month", rangemode="tozero", tickformat=",")
+    return _layout(
+        fig, f"{country}: deaths per month, UCDP and ACLED, {first:%b %Y} to {last:%b %Y}", source
+    )

@@ -52,6 +52,7 @@ LABELS = {
     "violence": "Violence type",
     "date": "Date",
     "violence_type": "Violence type",
+    "category": "Category (source)",
     "fatalities_best": "Deaths (best)",
     "side_a": "Side A",
     "side_b": "Side B",
@@ -233,6 +234,7 @@ def latest_events(events: pd.DataFrame, n: int = LATEST) -> pd.DataFrame:
             "date": pd.to_datetime(newest["date_start"]).dt.date,
             "admin1": clean_names(newest["admin1"]).fillna(NOT_RECORDED),
             "violence_type": newest["violence_type"],
+            "category": newest["source_category"],
             "fatalities_best": newest["fatalities_best"].astype("Int64"),
             "side_a": newest["side_a"],
             "side_b": newest["side_b"],
@@ -431,14 +433,18 @@ def build_profile(
     admin1_signals: pd.DataFrame | None = None,
     violence: Sequence[str] = VIOLENCE_TYPES,
     no_forecast_reason: str = "no forecast has been made yet",
+    history_as_of: str | None = None,
 ) -> CountryProfile:
     """Assemble the profile of one country from the store's events, panel, forecast and signals.
 
     `events` are the country's canonical events; the event tables keep only the `violence`
     types (the forecast and signals are about all of the country's violence, as computed).
     Without a forecast the profile says `no_forecast_reason` instead of a number.
+    `history_as_of` ends the history and event windows at another month than the forecast's
+    origin (another source's last complete month); the chart then carries no forecast.
     """
     as_of = forecast.as_of if forecast is not None else panel.attrs.get("last_complete_month")
+    own_history = history_as_of is not None and history_as_of != as_of
     profile = CountryProfile(iso3, name, as_of, "no forecast", no_forecast_reason)
     if forecast is not None:
         found = forecast.table[forecast.table["iso3"] == iso3]
@@ -456,12 +462,17 @@ def build_profile(
         return profile
     origin = pd.Period(as_of, "M").start_time
     at_origin = panel[(panel["iso3"] == iso3) & (panel["month"] == origin)]
-    if profile.status != "ok" and not at_origin["covered"].any():
+    if profile.status != "ok" and not own_history and not at_origin["covered"].any():
         profile.status = "insufficient data"
         profile.reason = f"no source in the store covers {name} in {origin:%b %Y}"
-    chosen = events[events["violence_type"].isin(list(violence))]
+    # Every event when no type is filtered out, so an ACLED view keeps the events UCDP's types
+    # do not cover (protests, riots, explosions); UCDP events always have a type.
+    every_type = set(violence) == set(VIOLENCE_TYPES)
+    chosen = events if every_type else events[events["violence_type"].isin(list(violence))]
     profile.events_total = len(chosen)
-    monthly = forecast.monthly if forecast is not None else None
+    monthly = forecast.monthly if forecast is not None and not own_history else None
+    if own_history:
+        as_of = profile.as_of = history_as_of
     profile.series = fan_series(panel, monthly, iso3, as_of, violence)
     if signals is not None:
         profile.signals = signal_table(signals, iso3)

@@ -17,7 +17,8 @@ import pandas as pd
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 
-SOURCES = ("ucdp",)
+# Each view counts one source; they are never summed (see risk.sources).
+SOURCES = ("ucdp", "acled")
 REGION_KINDS = {
     "un": "UN region",
     "sub": "UN subregion",
@@ -48,6 +49,8 @@ class Selection:
             parts.append(f"{self.start or 'start'} to {self.end or 'latest'}")
         if set(self.violence) != set(VIOLENCE_TYPES):
             parts.append(" and ".join(self.violence) + " violence")
+        if self.source != "ucdp":
+            parts.append(f"source {self.source.upper()}")
         return " · ".join(parts)
 
 

@@ -8,12 +8,14 @@ import streamlit as st
 
 from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
-from loaders import load_events
+from loaders import acled, load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
 from risk.signals import signals_from_store
+from risk.sources import SOURCE_LABELS, source_panel
+from risk.sources import attribution as sources_attribution
 
 
 def store() -> Store:
@@ -24,15 +26,22 @@ def store() -> Store:
 @st.cache_data(ttl=600, show_spinner=False)
 def _sources(root: str, version: str) -> pd.DataFrame:
     rows = []
-    for record in Store(root).records():
+    for record in Store(root).records(kinds=None):
         p = record.provenance
+        coverage = p["coverage"]
+        # Aggregates count events rather than list them: their figures are the political
+        # violence totals and their dates the months they cover.
+        violence = p.get("totals", {}).get("political_violence", {})
         rows.append(
             {
+                "Source key": p["source"],
                 "Source": p["label"],
-                "Events": p["rows"],
-                "Deaths (best)": p["fatalities_best"],
-                "First event": p["first_date"],
-                "Last event": p["last_date"],
+                "Events": p["rows"] if record.kind == "events" else violence.get("events"),
+                "Deaths (best)": p.get("fatalities_best", violence.get("fatalities")),
+                "First event": p.get("first_date", f"{coverage['first_month']}-01"),
+                "Last event": p.get(
+                    "last_date", str(pd.Period(coverage["last_month"], "M").end_time.date())
+                ),
                 "Countries": p["countries"],
                 "Covers to": p["coverage"]["last_month"],
                 "File": p["file"],
@@ -61,16 +70,29 @@ def month_span() -> tuple[str, str] | None:
     return min(c["first_month"] for c in coverage), max(c["last_month"] for c in coverage)
 
 
-def vintage() -> str:
-    """A short line saying which data the page shows, e.g. 'UCDP GED 21.1, events to Dec 2020'."""
+def vintage(source: str | None = None) -> str:
+    """A short line saying which data the page shows, e.g. 'UCDP GED 21.1, events to Dec 2020'.
+
+    `source` ("ucdp", "acled") keeps only that source's imports; None lists every one.
+    """
     table = sources()
+    if source is not None and not table.empty:
+        table = table[table["Source key"] == source]
     if table.empty:
-        return "No data loaded yet."
+        return "No data loaded yet." if source is None else f"No {SOURCE_LABELS[source]} data."
     parts = [
         f"{row['Source']}, events to {pd.Timestamp(row['Last event']):%b %Y}"
         for row in table.to_dict("records")
     ]
     return " · ".join(parts)
+
+
+def source_line(*sources: str) -> str:
+    """'Source: …' for a chart or table of these sources, with ACLED's required attribution."""
+    line = "Source: " + " · ".join(vintage(source) for source in sources)
+    if "acled" in sources:
+        line += f" · {acled.ATTRIBUTION}"
+    return line
 
 
 @st.cache_data(ttl=600, show_spinner="Forecasting every country…")
@@ -88,26 +110,49 @@ def risk(as_of: str | None = None) -> RiskForecast | None:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _panel(root: str, version: str) -> pd.DataFrame:
-    return country_month_panel(root)
+def _panel(root: str, version: str, source: str) -> pd.DataFrame:
+    return country_month_panel(root, sources=(source,))
 
 
-def panel() -> pd.DataFrame:
-    """The country-month panel of the live store."""
+def panel(source: str = "ucdp") -> pd.DataFrame:
+    """The country-month panel of one source of the live store (UCDP: the forecast's)."""
     current = store()
-    return _panel(str(current.root), current.version())
+    return _panel(str(current.root), current.version(), source)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _events(root: str, version: str, iso3: str) -> pd.DataFrame:
-    events = load_events(root, sources=FORECAST_SOURCES, countries=[iso3])
+def _events(root: str, version: str, iso3: str, source: str) -> pd.DataFrame:
+    events = load_events(root, sources=(source,), countries=[iso3])
     return events.sort_values("date_start", ascending=False)
 
 
-def country_events(iso3: str) -> pd.DataFrame:
-    """All live events of one country, newest first."""
+def country_events(iso3: str, source: str = "ucdp") -> pd.DataFrame:
+    """All live events of one country from one source, newest first."""
     current = store()
-    return _events(str(current.root), current.version(), iso3)
+    return _events(str(current.root), current.version(), iso3, source)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _source_panel(root: str, version: str, iso3: str) -> pd.DataFrame:
+    return source_panel(root, countries=[iso3])
+
+
+def country_sources(iso3: str) -> pd.DataFrame:
+    """One country's per-source monthly columns (`risk.sources.source_panel`)."""
+    current = store()
+    return _source_panel(str(current.root), current.version(), iso3)
+
+
+def has_source(source: str) -> bool:
+    """Whether the live store holds any import (events or aggregates) of `source`."""
+    return bool(store().records((source,), kinds=None))
+
+
+def attribution(source: str | None = None) -> list[str]:
+    """ACLED's required attribution lines (with access dates) for the views that use it."""
+    if source not in (None, "acled"):
+        return []
+    return sources_attribution(store().records(("acled",), kinds=None))
 
 
 @st.cache_data(ttl=600, show_spinner=False)

@@ -8,8 +8,8 @@ import streamlit as st
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 from risk.selection import SOURCES, Selection, from_query, region_options, to_query
+from risk.sources import SOURCE_LABELS
 
-SOURCE_LABELS = {"ucdp": "UCDP GED"}
 FILTER_KEYS = ("region", "country", "from", "to", "violence", "source")
 
 
@@ -70,6 +70,8 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         index=list(SOURCES).index(wanted.source),
         format_func=SOURCE_LABELS.get,
         key="filter_source",
+        help="The source the profile and compare views count. They are never added together; "
+        "the forecast is always UCDP GED's, the data it is trained and scored on.",
     )
     selection = Selection(
         regions=tuple(regions),

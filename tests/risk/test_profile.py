@@ -67,6 +67,7 @@ def events() -> pd.DataFrame:
     frame["latitude"] = 14.0
     frame["longitude"] = -4.0
     frame["headline"] = "headline " + frame["event_id"]
+    frame["source_category"] = "UCDP " + frame["violence_type"]
     return frame
 
 
@@ -127,6 +128,7 @@ def test_latest_events_are_newest_first_with_headline(events: pd.DataFrame) -> N
     assert [str(d) for d in latest["date"]] == ["2024-07-03", "2024-06-20", "2024-06-01"]
     assert latest["admin1"].tolist() == ["East", "North", "(not recorded)"]
     assert latest["fatalities_best"].tolist() == [50, 10, 0]
+    assert latest["category"].tolist() == [f"UCDP {v}" for v in latest["violence_type"]]
 
 
 def test_map_events_are_the_located_events_of_the_last_12_months(events: pd.DataFrame) -> None:
