@@ -73,6 +73,11 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         help="The source the profile and compare views count. They are never added together; "
         "the forecast is always UCDP GED's, the data it is trained and scored on.",
     )
+    if source != "ucdp":
+        st.sidebar.caption(
+            f"{SOURCE_LABELS[source]} counts show on the Country profile and Compare pages. "
+            "Countries at risk, Model skill, Briefing and Export show the UCDP GED forecast."
+        )
     selection = Selection(
         regions=tuple(regions),
         countries=tuple(chosen),
