@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -72,6 +73,9 @@ READ_EXPLAIN = {
     429: RATE_LIMIT,
 }
 TOKEN_EXPLAIN = {429: RATE_LIMIT}
+RETRY_METHODS = frozenset({"GET", "HEAD", "POST"})
+# Fields every event of an API answer has: the reader needs them (ACLED sends all 31).
+REQUIRED_FIELDS = ("event_id_cnty", *acled.NEEDED)
 
 
 def configured_base_url() -> str:
@@ -165,14 +169,17 @@ class _Auth:
 
     def _grant(self, form: dict[str, str]) -> None:
         where = http.public_url(self.token_url)
-        try:
-            response = self.session.post(
+        response = _answer(
+            lambda: self.session.post(
                 self.token_url,
                 data={**form, "client_id": CLIENT_ID},
                 headers={"Accept": "application/json"},
-            )
-        except requests.RequestException as exc:
-            raise LoaderError(where, http.request_failure(exc, self.session.policy)) from None
+                stream=True,
+            ),
+            where,
+            self.session.policy,
+            "mid-answer",
+        )
         answer = _json_or_none(response.content)
         answer = answer if isinstance(answer, dict) else {}
         if response.status_code in (400, 401):
@@ -222,7 +229,10 @@ def fetch(
     )
     username, password = credentials()
     root = (base_url or configured_base_url()).rstrip("/")
-    session = http.make_session(policy, secret_headers=("Authorization",))
+    # The log-in is a POST: retried like the reads, as a failed log-in grants nothing.
+    session = http.make_session(
+        policy, secret_headers=("Authorization",), retry_methods=RETRY_METHODS
+    )
     auth = _Auth(session, root + TOKEN_PATH, username, password)
     try:
         plan = year_plan(filters, start, end)
@@ -392,34 +402,57 @@ def _get(url: str, auth: _Auth) -> bytes:
     """One page's body: a 401 renews the token once, a body cut short is asked for again."""
     where = http.public_url(url)
     policy = auth.session.policy
-    renewed = False
+
+    def send() -> requests.Response:
+        headers = {"Accept": "application/json", **auth.header()}
+        return auth.session.get(url, headers=headers, stream=True)
+
+    response = _answer(send, where, policy, "mid-page")
+    if response.status_code == 401:
+        auth.renew()
+        response = _answer(send, where, policy, "mid-page")
+        if response.status_code == 401:
+            raise LoaderError(where, READ_EXPLAIN[401])
+    if response.status_code >= 400:
+        raise LoaderError(where, http.status_problem(response, READ_EXPLAIN))
+    if response.headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/html":
+        raise LoaderError(where, http.HTML_PROBLEM)
+    return response.content
+
+
+def _answer(
+    send: Callable[[], requests.Response], where: str, policy: http.Policy, what: str
+) -> requests.Response:
+    """An answer read to its end: a body cut short or gone silent is asked for again.
+
+    urllib3 retries what happens before the headers (statuses, silence, refused connections);
+    the body is read here, with `stream=True`, because a failure there is no retry of its own.
+    """
     failure = "cut"
     for attempt in range(1, policy.tries + 1):
-        if attempt > 1 and failure != "renewed":
+        if attempt > 1:
             time.sleep(policy.wait(attempt - 1))
         try:
-            response = auth.session.get(
-                url, headers={"Accept": "application/json", **auth.header()}
-            )
-            content = response.content
-        except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as exc:
-            failure = "timeout" if http.is_timeout(exc) else "cut"
-            continue
+            response = send()
         except requests.RequestException as exc:
             raise LoaderError(where, http.request_failure(exc, policy)) from None
-        if response.status_code == 401 and not renewed:
-            renewed, failure = True, "renewed"
-            auth.renew()
-            continue
-        if response.status_code >= 400:
-            raise LoaderError(where, http.status_problem(response, READ_EXPLAIN))
-        if response.headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/html":
-            raise LoaderError(where, http.HTML_PROBLEM)
-        return content
-    if failure == "renewed":
-        raise LoaderError(where, READ_EXPLAIN[401])
-    what = "timed out" if failure == "timeout" else "connection cut mid-page"
-    raise LoaderError(where, f"{what} ({http.tries_text(policy.tries)})")
+        try:
+            response.content  # noqa: B018 (reads and keeps the body)
+            return response
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,
+        ) as exc:
+            failure = "timeout" if http.is_timeout(exc) else "cut"
+        finally:
+            response.close()
+    tries = http.tries_text(policy.tries)
+    if failure == "timeout":
+        raise LoaderError(
+            where, f"timed out {what} (no data for {policy.read_timeout:g} s, {tries})"
+        )
+    raise LoaderError(where, f"connection cut {what} ({tries})")
 
 
 def _json_or_none(content: bytes) -> object:
@@ -441,6 +474,15 @@ def _rows(content: bytes, url: str) -> list[dict]:
         raise LoaderError(where, f"the page has no 'data' list; not an ACLED API answer{detail}")
     if not all(isinstance(row, dict) for row in page["data"]):
         raise LoaderError(where, "the page's 'data' holds something other than events")
+    # A field left out (not empty) means another answer than ACLED's; it would import as blanks.
+    for number, row in enumerate(page["data"], start=1):
+        missing = [name for name in REQUIRED_FIELDS if name not in row]
+        if missing:
+            raise LoaderError(
+                where,
+                f"event {number} of the page lacks the fields {', '.join(missing)}; "
+                "not a complete ACLED answer: try again later",
+            )
     return page["data"]
 
 

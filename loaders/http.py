@@ -101,8 +101,17 @@ class Session(requests.Session):
                 prepared_request.headers.pop(name, None)
 
 
-def make_session(policy: Policy | None = None, *, secret_headers: tuple[str, ...] = ()) -> Session:
-    """A session that retries transient failures of GET requests (see `Policy`)."""
+def make_session(
+    policy: Policy | None = None,
+    *,
+    secret_headers: tuple[str, ...] = (),
+    retry_methods: frozenset[str] = frozenset({"GET", "HEAD"}),
+) -> Session:
+    """A session that retries transient failures of `retry_methods` requests (see `Policy`).
+
+    Add POST only for requests that are safe to repeat (an OAuth log-in): the messages and
+    request counts assume every request of the session is retried.
+    """
     policy = policy or DEFAULT_POLICY
     retry = Retry(
         total=None,
@@ -110,7 +119,7 @@ def make_session(policy: Policy | None = None, *, secret_headers: tuple[str, ...
         read=policy.tries - 1,
         status=policy.tries - 1,
         other=0,
-        allowed_methods=frozenset({"GET", "HEAD"}),
+        allowed_methods=retry_methods,
         status_forcelist=RETRY_STATUSES,
         backoff_factor=policy.backoff,
         backoff_max=policy.max_wait,

@@ -45,6 +45,7 @@ TOKEN_HEADER = "x-ucdp-access-token"  # noqa: S105 (a header name)
 PAGE_SIZE = 1000  # the API's maximum page size
 DAILY_REQUEST_BUDGET = 5000  # UCDP's quota per token and day
 STALE_DOWNLOAD_SECONDS = 24 * 3600
+ZIP_MAGIC = b"PK\x03\x04"
 
 BULK_HINT = "or use the bulk download, which needs no token (leave out --api)"
 BULK_EXPLAIN = {404: "HTTP 404: no such release on the server (check --version / --candidate)"}
@@ -188,9 +189,35 @@ def _fetch_bulk(
         path = http.download(
             url, folder / name, session=session, progress=progress, explain=BULK_EXPLAIN
         )
-        return import_file(
-            path, version=release.version, data_dir=store.root, origin=url, move=True
-        )
+        _check_archive(path, url)
+        try:
+            return import_file(
+                path, version=release.version, data_dir=store.root, origin=url, move=True
+            )
+        except LoaderError as exc:
+            if "damaged or truncated" not in exc.problem:
+                raise
+            raise LoaderError(
+                exc.where,
+                f"{exc.problem}; the download from {http.public_url(url)} arrived damaged: "
+                "fetch it again",
+            ) from None
+
+
+def _check_archive(path: Path, url: str) -> None:
+    """Refuse a body that is no zip where UCDP publishes one (an error document, say)."""
+    if path.suffix.lower() != ".zip":
+        return
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head.startswith(ZIP_MAGIC):
+        return
+    shown = "".join(c if c.isprintable() else "?" for c in head[:40].decode("latin-1"))
+    raise LoaderError(
+        http.public_url(url),
+        f"the server sent something other than a zip archive (it starts with {shown!r}); "
+        "try again later, or download the file in a browser and use python -m loaders import",
+    )
 
 
 def _fetch_api(
