@@ -8,6 +8,8 @@ from loaders.uploads import MAX_UPLOAD_MB, import_upload
 from ui import cache
 from ui.text import escape_markdown
 
+UPLOAD_SOURCES = {"ucdp": "UCDP GED or Candidate", "acled": "ACLED (export or HDX HAPI counts)"}
+
 st.title("Data sources")
 sources = cache.sources()
 if sources.empty:
@@ -21,7 +23,8 @@ if sources.empty:
         f"Store: `{cache.store().root}`"
     )
 else:
-    st.metric("Events in the store", f"{int(sources['Events'].sum()):,}")
+    listed = sources[sources["Kind"] == "events"]
+    st.metric("Events in the store", f"{int(listed['Events'].sum()):,}")
     st.dataframe(
         sources.drop(columns=["Citation", "Source key"]),
         hide_index=True,
@@ -33,6 +36,8 @@ else:
     st.subheader("How to cite")
     for citation in sorted(set(sources["Citation"])):
         st.text(citation)
+    for line in cache.attribution():
+        st.text(line)
 
 st.subheader("Refresh from UCDP")
 with st.form("refresh"):
@@ -66,8 +71,16 @@ if refresh:
 st.subheader("Import a file")
 with st.form("upload", clear_on_submit=True):
     upload = st.file_uploader(
-        f"UCDP GED or Candidate file (CSV, .csv.gz or .zip; up to {MAX_UPLOAD_MB} MB)",
+        f"An events file (CSV, .csv.gz or .zip; up to {MAX_UPLOAD_MB} MB)",
         type=["csv", "gz", "zip"],
+    )
+    upload_source = st.radio(
+        "Source",
+        list(UPLOAD_SOURCES),
+        format_func=UPLOAD_SOURCES.get,
+        horizontal=True,
+        help="ACLED files are recognised by their columns: an export of events, or HDX HAPI "
+        "country-month counts, which are kept as counts and never as events.",
     )
     release = st.text_input("Release, if the file name does not say it (e.g. 25.1)", value="")
     submitted = st.form_submit_button("Import", icon=":material/upload:")
@@ -76,14 +89,22 @@ if submitted and upload is None:
 elif submitted:
     try:
         record = import_upload(
-            upload.name, upload, size=upload.size, version=release.strip() or None
+            upload.name,
+            upload,
+            size=upload.size,
+            source=upload_source,
+            version=release.strip() or None,
         )
     except LoaderError as exc:
         st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
     else:
         p = record.provenance
-        st.success(
-            f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
-        )
+        if record.kind == "events":
+            what = f"{p['rows']:,} events, {p['first_date']} … {p['last_date']}"
+        else:
+            coverage = p["coverage"]
+            what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … "
+            what += coverage["last_month"]
+        st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
         for note in p.get("notes", []) + p.get("warnings", []):
             st.caption(escape_markdown(note))

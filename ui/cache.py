@@ -36,6 +36,7 @@ def _sources(root: str, version: str) -> pd.DataFrame:
             {
                 "Source key": p["source"],
                 "Source": p["label"],
+                "Kind": record.kind,
                 "Events": p["rows"] if record.kind == "events" else violence.get("events"),
                 "Deaths (best)": p.get("fatalities_best", violence.get("fatalities")),
                 "First event": p.get("first_date", f"{coverage['first_month']}-01"),

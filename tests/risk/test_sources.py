@@ -184,3 +184,18 @@ def test_compare_page_counts_the_chosen_source(two_source_store: Path) -> None:
     assert "Armed Conflict Location & Event Data (ACLED)" in captions
     table = at.dataframe[-1].value
     assert table["Month"].max() >= pd.Timestamp("2022-09-01")
+
+
+def test_data_page_lists_aggregates_apart_from_events(two_source_store: Path) -> None:
+    from loaders.store import Store
+
+    records = Store(two_source_store).records(kinds=None)
+    events = sum(r.provenance["rows"] for r in records if r.kind == "events")
+    at = open_page("app_pages/data.py")
+    assert at.metric[0].value == f"{events:,}"
+    listed = at.dataframe[0].value
+    kinds = dict(zip(listed["Source"], listed["Kind"], strict=True))
+    assert kinds["ACLED via HDX HAPI (aggregates), Jan 1997"] == "aggregates"
+    assert sorted(kinds.values()).count("events") == 3
+    texts = " ".join(t.value for t in at.text)
+    assert texts.count("Armed Conflict Location & Event Data (ACLED)") == 3
