@@ -5,13 +5,19 @@ HDX HAPI's `conflict_event` files are built from ACLED's HDX workbooks: one row 
 type, with counts of events and fatalities. They cannot be turned back into events, so they are
 stored as an aggregate import (`loaders.schema.AGGREGATE_SCHEMA`) that event readers never see.
 
-What the counts mean (checked on the shared 1997-01 and 2025-01 files):
-* `political_violence` is ACLED's battles, explosions/remote violence and violence against
-  civilians; `civilian_targeting` counts the events *among those* that target civilians, so it
-  is a subset and is never added to political_violence (in every area-month of both files
-  civilian_targeting ≤ political_violence, for events and fatalities alike);
-* `demonstration` is protests and riots: HAPI gives no fatalities for them (the column is
-  empty), and they are never armed-conflict deaths;
+What the counts mean. ACLED's HDX dataset descriptions (`dataset-*.json` in
+`OCHA-DAP/hdx-scraper-acled` tests/fixtures/input, the workbooks the shared files were built
+from) define the three types, and the shared 1997-01 and 2025-01 files agree:
+* `political_violence`: ACLED's battles, explosions/remote violence and violence against
+  civilians event types, plus the mob violence sub-event of riots;
+* `civilian_targeting`: violence against civilians, and explosions/remote violence in which
+  civilians were directly targeted, so a *subset* of political_violence that is never added to
+  it (in every area-month of both files civilian_targeting ≤ political_violence, for events and
+  fatalities alike: 6,791 area-months);
+* `demonstration`: protests and riots except mob violence, so apart from political_violence;
+  HAPI gives no fatalities for them (the column is empty in all 6,791 rows), and they are never
+  armed-conflict deaths. (A count of ACLED *events* of the three violent event types leaves
+  out mob violence, which political_violence includes.)
 * `admin_level` 0 rows count a whole country (ACLED's `Non_HRP` sheet), level 2 rows one admin 2
   area (its `HRP` sheets); HAPI's `has_hrp` flag is today's and differs for a few countries
   (BDI, ETH and PSE are counted by admin 2 area but flagged `has_hrp` N);
@@ -317,8 +323,10 @@ def _facts(
         }
     ).to_pandas()
     notes = [
-        "counts, not events: civilian_targeting is a subset of political_violence (never add "
-        "them up); demonstrations have no fatalities and are never armed-conflict deaths",
+        "counts, not events: political_violence is battles, explosions/remote violence, violence "
+        "against civilians and mob violence; civilian_targeting is a subset of it (never add "
+        "them up); demonstrations (protests, riots other than mob violence) have no fatalities "
+        "and are never armed-conflict deaths",
         *_subset_check(aggregates),
     ]
     flagged = frame[frame["error"].notna()]

@@ -146,7 +146,7 @@ def test_small_fixture_rows_and_provenance(store_dir: Path) -> None:
     assert p["sha256"] and p["fetched_at"] and p["origin"] == str(SMALL.resolve())
     assert (record.folder / "raw" / SMALL.name).read_bytes() == SMALL.read_bytes()
     notes = " ".join(p["notes"])
-    assert "civilian_targeting is a subset of political_violence" in notes
+    assert "civilian_targeting is a subset of it (never add them up)" in notes
     assert "3 rows carry an HDX HAPI error ('Non matching p-code' × 3) in XKX" in notes
     assert "3 admin rows have no HDX p-code (MLI)" in notes
     assert "3 location codes: 3 in the country list, 0 territories, 0 unknown" in notes
