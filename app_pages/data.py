@@ -1,8 +1,10 @@
 """Data: what is in the store, where it came from, how to cite it, and how to add more."""
 
+import datetime as dt
+
 import streamlit as st
 
-from loaders import ucdp_remote
+from loaders import acled_remote, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
 from ui import cache
@@ -67,6 +69,49 @@ if refresh:
         st.success(
             f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
         )
+
+st.subheader("Fetch from the ACLED API")
+# Root-level Streamlit secrets become environment variables, where the client reads them.
+st.secrets.load_if_toml_exists()
+try:
+    acled_remote.credentials()
+except LoaderError as exc:
+    st.info(
+        f"{escape_markdown(exc)}. Put them in the environment or in `.streamlit/secrets.toml` "
+        "and reload; they are never shown, logged or stored.",
+        icon=":material/key:",
+    )
+else:
+    with st.form("acled"):
+        wanted = st.text_input(
+            "Countries, as ACLED names them, separated by commas (empty: every country)"
+        )
+        first, last = st.columns(2)
+        this_year = dt.date.today().replace(month=1, day=1)
+        start = first.date_input("From", value=this_year, format="YYYY-MM-DD")
+        end = last.date_input("To", value=dt.date.today(), format="YYYY-MM-DD")
+        fetch_acled = st.form_submit_button("Fetch and import", icon=":material/download:")
+    if fetch_acled:
+        bar = st.progress(0.0, text="Logging in to ACLED…")
+
+        def count(rows: int, _total: int | None) -> None:
+            bar.progress(0.5, text=f"Fetched {rows:,} events")
+
+        names = [name.strip() for name in wanted.split(",") if name.strip()]
+        try:
+            record = acled_remote.fetch(
+                countries=names or None, start=str(start), end=str(end), progress=count
+            )
+        except LoaderError as exc:
+            bar.empty()
+            st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
+        else:
+            bar.progress(1.0, text="Imported")
+            p = record.provenance
+            st.success(
+                f"Imported {escape_markdown(p['label'])}: {p['rows']:,} events, "
+                f"{p['first_date']} … {p['last_date']}."
+            )
 
 st.subheader("Import a file")
 with st.form("upload", clear_on_submit=True):

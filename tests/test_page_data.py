@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from loaders import ucdp_remote
+from loaders import acled_remote, ucdp_remote
 from tests.conftest import REPO, SMALL_GED, tree_digest
 from tests.loopback import LoopbackServer
 from ui.text import escape_markdown
@@ -61,3 +62,42 @@ def test_refresh_failure_says_so_and_changes_nothing(
 
 def test_markdown_in_data_text_is_escaped() -> None:
     assert escape_markdown("[x](http://evil) *b* <i>") == r"\[x\]\(http\://evil\) \*b\* \<i\>"
+
+
+def test_acled_fetch_without_credentials_says_what_to_set(
+    page: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(acled_remote.USERNAME_ENV, raising=False)
+    monkeypatch.delenv(acled_remote.PASSWORD_ENV, raising=False)
+    page.run()
+    assert not page.exception
+    hint = " ".join(i.value.replace("\\", "") for i in page.info)  # unescaped
+    assert "ACLED_USERNAME and ACLED_PASSWORD: not set" in hint
+    assert [b.label for b in page.button] == ["Download and import", "Import"]
+
+
+def test_acled_fetch_imports_from_the_api_with_progress(
+    page: AppTest, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.loaders import test_acled_remote as fake
+
+    monkeypatch.setenv(acled_remote.USERNAME_ENV, fake.USERNAME)
+    monkeypatch.setenv(acled_remote.PASSWORD_ENV, fake.PASSWORD)
+    with fake.AcledServer() as server:
+        site = fake.FakeAcled(server)
+        monkeypatch.setenv(acled_remote.BASE_URL_ENV, server.url)
+        page.run()
+        page.text_input[2].set_value("Benin")
+        page.date_input[0].set_value(dt.date(2025, 1, 1))
+        page.date_input[1].set_value(dt.date(2025, 12, 31))
+        page.button[1].click().run()
+    assert not page.exception
+    assert page.success[0].value.startswith("Imported ACLED")
+    assert ": 7 events, 2025-03-01 … 2025-03-07." in page.success[0].value
+    kinds = (page.markdown, page.caption, page.text, page.success, page.info, page.error)
+    shown = " ".join(str(e.value) for kind in kinds for e in kind)
+    assert not any(secret in shown for secret in (fake.PASSWORD, *fake.secrets(site)))
+    page.run()
+    listed = page.dataframe[0].value
+    assert listed["Events"].tolist() == [7]
+    assert any("Armed Conflict Location & Event Data" in t.value for t in page.text)
