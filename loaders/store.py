@@ -14,10 +14,14 @@ Layout under the data directory:
 An import is written to `staging/`, moved into `imports/` and only then made live by replacing
 `manifest.json` (an atomic rename). A failure or a kill at any point leaves the previous
 manifest, and so the previous store, exactly as it was. One import runs at a time (a lock file).
+A reader that reads the store more than once (records, then events) does it inside
+`Store.pinned()`, so an import swapped in between cannot mix two versions.
 """
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import datetime as dt
 import fcntl
 import hashlib
@@ -48,6 +52,10 @@ KEEP_MANIFESTS = 3
 PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype()}
 LOCK_WAIT_SECONDS = 10.0
 ISO3 = re.compile(r"[A-Z]{3}")
+# Manifests pinned by `Store.pinned()` in this thread or task: data directory -> manifest.
+_PINNED: contextvars.ContextVar[dict[Path, dict] | None] = contextvars.ContextVar(
+    "pinned_manifests", default=None
+)
 # What an import holds, and the file that holds it. Imports from before aggregates existed
 # have no "kind" in their provenance: they are events.
 TABLE_FILES = {"events": "events.parquet", "aggregates": "aggregates.parquet"}
@@ -149,7 +157,13 @@ class Store:
         return self.root / "manifest.json"
 
     def manifest(self) -> dict:
-        """The live manifest; an empty store has version 0 and no imports."""
+        """The live manifest, or the one `pinned()` holds; an empty store has version 0."""
+        pinned = (_PINNED.get() or {}).get(self.root)
+        if pinned is not None:
+            return copy.deepcopy(pinned)
+        return self._read_manifest()
+
+    def _read_manifest(self) -> dict:
         try:
             return json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -158,6 +172,25 @@ class Store:
             raise LoaderError(
                 str(self.manifest_path), f"the store manifest is unreadable ({exc})"
             ) from None
+
+    @contextmanager
+    def pinned(self) -> Iterator[Store]:
+        """Read one version of the store for the whole block, whatever is swapped in meanwhile.
+
+        Every `Store` of this data directory in the same thread (or task) reads the manifest
+        read on entry, so a computation that reads the store several times (a cache key, then
+        the records, then the events) never mixes two versions. Imports stay on disk for
+        KEEP_MANIFESTS versions, so a block should not outlast several imports.
+        """
+        pins = _PINNED.get() or {}
+        if self.root in pins:  # already pinned by an enclosing block: keep its version
+            yield self
+            return
+        token = _PINNED.set({**pins, self.root: self._read_manifest()})
+        try:
+            yield self
+        finally:
+            _PINNED.reset(token)
 
     def version(self) -> str:
         """A token that changes whenever the live data change (for caches)."""
@@ -416,7 +449,7 @@ class Store:
         return ImportRecord(import_id, final, provenance)
 
     def _swap_manifest(self, changes: dict[str, str]) -> None:
-        current = self.manifest()
+        current = self._read_manifest()  # the file itself, even inside a reader's pinned block
         imports = {**current["imports"], **changes}
         manifest = {
             "version": current["version"] + 1,
@@ -442,6 +475,9 @@ class Store:
                 shutil.rmtree(folder, ignore_errors=True)
         for folder in (self.root / "staging").glob("*"):
             shutil.rmtree(folder, ignore_errors=True)
+        # Half-written manifests of a killed import (the lock is held: no write is under way).
+        for leftover in [*self.root.glob(".*.tmp"), *(self.root / "manifests").glob(".*.tmp")]:
+            leftover.unlink(missing_ok=True)
 
 
 def _precedence(provenance: dict) -> tuple:

@@ -9,6 +9,7 @@ The API token is read from the environment only and never appears in a message o
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -46,6 +47,7 @@ PAGE_SIZE = 1000  # the API's maximum page size
 DAILY_REQUEST_BUDGET = 5000  # UCDP's quota per token and day
 STALE_DOWNLOAD_SECONDS = 24 * 3600
 ZIP_MAGIC = b"PK\x03\x04"
+OWNER_FILE = ".owner"  # locked by the run a download folder belongs to
 
 BULK_HINT = "or use the bulk download, which needs no token (leave out --api)"
 BULK_EXPLAIN = {404: "HTTP 404: no such release on the server (check --version / --candidate)"}
@@ -156,23 +158,47 @@ def api_token() -> str:
 def scratch_folder(store: Store) -> Iterator[Path]:
     """A fresh folder under the store root for a download, removed whatever happens.
 
-    Folders left by a run that was killed are cleared once they are a day old (a younger one
-    may belong to a download still running in another process).
+    The running download holds a lock on the folder's `.owner` file, so a folder whose lock is
+    free belongs to a run that was killed and is removed by the next one; folders without one
+    (from older versions) are cleared once they are a day old.
     """
     downloads = store.root / "downloads"
     for stale in downloads.glob("*"):
-        if time.time() - stale.stat().st_mtime > STALE_DOWNLOAD_SECONDS:
-            shutil.rmtree(stale, ignore_errors=True)
-    folder = downloads / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_if_abandoned(stale)
+    downloads.mkdir(parents=True, exist_ok=True)
+    # Built under a hidden name and renamed once locked: no other run sees it unlocked.
+    building = downloads / f".{uuid.uuid4().hex}"
+    building.mkdir()
+    with (building / OWNER_FILE).open("w") as owner:
+        fcntl.flock(owner, fcntl.LOCK_EX)
+        folder = building.rename(downloads / building.name[1:])
         try:
-            downloads.rmdir()  # only when no other download is running
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                downloads.rmdir()  # only when no other download is running
+            except OSError:
+                pass
+
+
+def _remove_if_abandoned(folder: Path) -> None:
+    """Remove a download folder whose run is gone (its lock is free) or that is a day old."""
+    if not folder.name.startswith("."):  # a hidden folder is being built: only its age tells
+        try:
+            with (folder / OWNER_FILE).open("r") as owner:
+                fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+                return
+        except BlockingIOError:
+            return  # a download still running in another process
         except OSError:
-            pass
+            pass  # no owner file: a folder from before owner files
+    try:
+        if time.time() - folder.stat().st_mtime > STALE_DOWNLOAD_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+    except FileNotFoundError:
+        pass  # removed meanwhile by another run
 
 
 def _fetch_bulk(

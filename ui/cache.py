@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -17,10 +21,29 @@ from risk.signals import signals_from_store
 from risk.sources import SOURCE_LABELS, source_panel
 from risk.sources import attribution as sources_attribution
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 def store() -> Store:
     """The store named by ARTICLE99_DATA_DIR (or the default `data/store`)."""
     return Store()
+
+
+def _one_version(read: Callable[P, T]) -> Callable[P, T]:
+    """Run a read on one version of the store, so the cache key and what it caches agree.
+
+    A reader keys its cache on `store().version()` and then reads again (records, events, a
+    forecast and its sources): an import swapped in between would file new data under the old
+    key, or mix both versions in one result. Inside `Store.pinned()` every read sees one.
+    """
+
+    @functools.wraps(read)
+    def pinned_read(*args: P.args, **kwargs: P.kwargs) -> T:
+        with store().pinned():
+            return read(*args, **kwargs)
+
+    return pinned_read
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -56,12 +79,14 @@ def _sources(root: str, version: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@_one_version
 def sources() -> pd.DataFrame:
     """One row per live import with its provenance, for display."""
     current = store()
     return _sources(str(current.root), current.version())
 
 
+@_one_version
 def month_span() -> tuple[str, str] | None:
     """The first and last month the forecast's sources cover, from the provenance records
     (the panel's range, without building the panel: the landing page does not need it)."""
@@ -104,6 +129,7 @@ def _risk(root: str, version: str, as_of: str | None) -> RiskForecast | None:
         return None
 
 
+@_one_version
 def risk(as_of: str | None = None) -> RiskForecast | None:
     """The risk table and its detail for the live store (None when there is nothing to forecast)."""
     current = store()
@@ -115,6 +141,7 @@ def _panel(root: str, version: str, source: str) -> pd.DataFrame:
     return country_month_panel(root, sources=(source,))
 
 
+@_one_version
 def panel(source: str = "ucdp") -> pd.DataFrame:
     """The country-month panel of one source of the live store (UCDP: the forecast's)."""
     current = store()
@@ -127,6 +154,7 @@ def _events(root: str, version: str, iso3: str, source: str) -> pd.DataFrame:
     return events.sort_values("date_start", ascending=False)
 
 
+@_one_version
 def country_events(iso3: str, source: str = "ucdp") -> pd.DataFrame:
     """All live events of one country from one source, newest first."""
     current = store()
@@ -138,6 +166,7 @@ def _source_panel(root: str, version: str, iso3: str) -> pd.DataFrame:
     return source_panel(root, countries=[iso3])
 
 
+@_one_version
 def country_sources(iso3: str) -> pd.DataFrame:
     """One country's per-source monthly columns (`risk.sources.source_panel`)."""
     current = store()
@@ -149,6 +178,7 @@ def has_source(source: str) -> bool:
     return bool(store().records((source,), kinds=None))
 
 
+@_one_version
 def attribution(source: str | None = None) -> list[str]:
     """ACLED's required attribution lines (with access dates) for the views that use it."""
     if source not in (None, "acled"):
@@ -163,6 +193,7 @@ def _signals(
     return signals_from_store(root, as_of, level=level, countries=[iso3] if iso3 else None)
 
 
+@_one_version
 def signals(
     as_of: str | None = None, level: str = "country", iso3: str | None = None
 ) -> pd.DataFrame:
@@ -190,6 +221,7 @@ def _snapshot(
     return build_snapshot(root, _selection, as_of, forecast=forecast)
 
 
+@_one_version
 def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
     """The risk snapshot of the selection (None when there is nothing to forecast).
 
@@ -227,6 +259,7 @@ def _snapshot_figure(
     return images.snapshot_figures(_shown, iso3s)[chart]
 
 
+@_one_version
 def snapshot_figure(shown: Snapshot, chart: str) -> go.Figure:
     """One chart of a snapshot from `cache.snapshot()`, by its key ("risk_map", "forecast_MLI")."""
     current = store()
