@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import socket
 import struct
@@ -28,9 +29,6 @@ from tests.loopback import Fault, Reply, Request
 # Private headers a fault uses to tell `FaultyServer._send` what to do; never sent.
 DRIP_HEADER = "X-Test-Drip"
 RESET_HEADER = "X-Test-Reset"
-# What the app reads: the manifest, its history and the imports (staging/ and downloads/ are
-# work in progress that a killed run may leave behind; readers never look there).
-LIVE_PARTS = ("manifest.json", "manifests", "imports")
 
 
 def store_checksums(root: Path) -> dict[str, str]:
@@ -43,9 +41,27 @@ def store_checksums(root: Path) -> dict[str, str]:
     }
 
 
-def live_checksums(root: Path) -> dict[str, str]:
-    """`store_checksums` of what readers use: the manifests and the imports."""
-    return {k: v for k, v in store_checksums(root).items() if k.split(os.sep)[0] in LIVE_PARTS}
+def live_files(root: Path) -> dict[str, str]:
+    """`store_checksums` of what readers use: manifest.json and the imports it names."""
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    folders = [os.path.join("imports", name) for name in manifest["imports"].values()]
+    return {
+        path: digest
+        for path, digest in store_checksums(root).items()
+        if path == "manifest.json" or any(path.startswith(f + os.sep) for f in folders)
+    }
+
+
+def leftovers(root: Path) -> list[str]:
+    """What an import killed midway leaves: staging, downloads, temporary files, stray imports."""
+    named = set()
+    for manifest in [root / "manifest.json", *(root / "manifests").glob("*.json")]:
+        if manifest.exists():
+            named.update(json.loads(manifest.read_text(encoding="utf-8"))["imports"].values())
+    found = [p for p in (root / "staging").glob("*")] + list((root / "downloads").glob("*"))
+    found += [p for p in root.rglob("*.tmp")]
+    found += [p for p in (root / "imports").glob("*") if p.name not in named]
+    return sorted(str(p.relative_to(root)) for p in found)
 
 
 def drip(chunk: int, delay: float) -> Fault:
