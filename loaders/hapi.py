@@ -41,6 +41,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,6 +85,8 @@ AREA = (
     "provider_admin1_name",
     "provider_admin2_name",
 )
+# HAPI's flags of today's humanitarian plans: not what the counts are about, never parsed.
+UNUSED = ("has_hrp", "in_gho")
 HEADER_BYTES = 4096
 ISO3 = r"^[A-Z]{3}$"
 
@@ -168,7 +171,12 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
             path.name,
             f"not an HDX HAPI conflict-event file: its header lacks some of {', '.join(SIGNATURE)}",
         )
-    raw = read_delimited(path, known_columns=COLUMNS, null_values=("",))
+    raw = read_delimited(
+        path,
+        known_columns=COLUMNS,
+        include=lambda columns: [c for c in columns if c not in UNUSED],
+        null_values=("",),
+    )
     where = describe(path, raw.member)
     present = set(raw.columns)
     missing = [c for c in NEEDED if c not in present]
@@ -225,9 +233,9 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
         },
         schema=AGGREGATE_SCHEMA,
     )
-    notes += _facts(aggregates, text("error"), text("warning"), text("admin1_code"))
+    notes += _facts(aggregates, text("error"), text("warning"))
     hdx = {
-        f"hdx_{kind}_ids": sorted(set(pc.unique(text(f"{kind}_hdx_id")).drop_null().to_pylist()))
+        f"hdx_{kind}_ids": sorted(pc.unique(table[f"{kind}_hdx_id"]).drop_null().to_pylist())
         for kind in ("dataset", "resource")
         if f"{kind}_hdx_id" in present
     }
@@ -290,9 +298,17 @@ def _months(start: Column, end: Column) -> pa.ChunkedArray:
 def _no_duplicates(table: pa.Table, present: set[str], where: str, off: int) -> None:
     """Each area, month and event type once: a repeated row would be counted twice."""
     parts = [c for c in (*AREA, "event_type", "reference_period_start") if c in present]
-    key = pc.binary_join_element_wise(*(pc.fill_null(table[c], "") for c in parts), "\x1f")
-    if pc.count_distinct(key).as_py() == table.num_rows:
+    con = duckdb.connect()
+    try:
+        con.register("area_rows", table.select(parts))
+        distinct = con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(parts)} FROM area_rows)"  # noqa: S608
+        ).fetchone()[0]
+    finally:
+        con.close()
+    if distinct == table.num_rows:
         return
+    key = pc.binary_join_element_wise(*(pc.fill_null(table[c], "") for c in parts), "\x1f")
     repeated = pd.Series(key.to_pylist()).duplicated()
     index = int(repeated.idxmax())
     area = ", ".join(v for v in key[index].as_py().split("\x1f") if v)
@@ -303,95 +319,101 @@ def _no_duplicates(table: pa.Table, present: set[str], where: str, off: int) -> 
     )
 
 
-def _facts(
-    aggregates: pa.Table,
-    errors: pa.ChunkedArray,
-    warnings: pa.ChunkedArray,
-    admin1_codes: pa.ChunkedArray,
-) -> list[str]:
-    """What provenance records about the file: the semantics, HAPI's flags, unknown codes."""
-    frame = pa.table(
-        {
-            "iso3": aggregates["iso3"],
-            "level": aggregates["admin_level"],
-            "event_type": aggregates["event_type"],
-            "events": aggregates["events"],
-            "fatalities": aggregates["fatalities"],
-            "error": errors,
-            "warning": warnings,
-            "admin1_code": admin1_codes,
-        }
-    ).to_pandas()
-    notes = [
-        "counts, not events: political_violence is battles, explosions/remote violence, violence "
-        "against civilians and mob violence; civilian_targeting is a subset of it (never add "
-        "them up); demonstrations (protests, riots other than mob violence) have no fatalities "
-        "and are never armed-conflict deaths",
-        *_subset_check(aggregates),
-    ]
-    flagged = frame[frame["error"].notna()]
-    if len(flagged):
-        kinds = "; ".join(f"{k!r} × {v}" for k, v in flagged["error"].value_counts().items())
-        notes.append(
-            f"{len(flagged)} rows carry an HDX HAPI error ({kinds}) in "
-            f"{', '.join(sorted(flagged['iso3'].unique()))}; kept with their "
-            f"{int(flagged['events'].sum())} events: the error is about HAPI's admin codes, "
-            "the counts are ACLED's"
+# An area in the aggregate table: codes, else ACLED's names where HAPI matched no p-code.
+AREA_COLUMNS = ("admin1_code", "admin1_name", "admin2_code", "admin2_name")
+AREA_SELECT = ", ".join(f"coalesce({c}, '') AS {c}" for c in AREA_COLUMNS)
+AREA_JOIN = ", ".join(("iso3", "month", *AREA_COLUMNS))
+
+
+def _facts(aggregates: pa.Table, errors: pa.ChunkedArray, warnings: pa.ChunkedArray) -> list[str]:
+    """What provenance records about the file: the semantics, HAPI's flags, unknown codes.
+
+    Run in DuckDB: a full HAPI download has millions of rows.
+    """
+    rows = aggregates.append_column("error", errors).append_column("warning", warnings)
+    con = duckdb.connect()
+    try:
+        con.register("rows", rows)
+        notes = [
+            "counts, not events: political_violence is battles, explosions/remote violence, "
+            "violence against civilians and mob violence; civilian_targeting is a subset of it "
+            "(never add them up); demonstrations (protests, riots other than mob violence) have "
+            "no fatalities and are never armed-conflict deaths",
+        ]
+        larger = con.execute(
+            f"""
+            WITH pv AS (SELECT iso3, month, {AREA_SELECT}, events, fatalities FROM rows
+                        WHERE event_type = 'political_violence'),
+                 ct AS (SELECT iso3, month, {AREA_SELECT}, events, fatalities FROM rows
+                        WHERE event_type = 'civilian_targeting')
+            SELECT count(*) FROM pv JOIN ct USING ({AREA_JOIN})
+            WHERE ct.events > pv.events OR coalesce(ct.fatalities, 0) > coalesce(pv.fatalities, 0)
+            """  # noqa: S608 - AREA_SELECT/AREA_JOIN are built from the constant column names above
+        ).fetchone()[0]
+        if larger:
+            notes.append(
+                f"{larger} area-months count more civilian_targeting than political_violence, "
+                "which should contain it: check the file"
+            )
+        for error, count, events, codes in con.execute(
+            "SELECT error, count(*), sum(events), string_agg(DISTINCT iso3, ', ' ORDER BY iso3) "
+            "FROM rows WHERE error IS NOT NULL GROUP BY error ORDER BY error"
+        ).fetchall():
+            notes.append(
+                f"{count} rows carry an HDX HAPI error ({error!r} × {count}) in {codes}; kept "
+                f"with their {events} events: the error is about HAPI's admin codes, the counts "
+                "are ACLED's"
+            )
+        warned = rows["warning"].length() - rows["warning"].null_count
+        if warned:
+            notes.append(f"{warned} rows carry an HDX HAPI warning (p-code corrections); kept")
+        count, events, codes = con.execute(
+            "SELECT count(*), sum(events), string_agg(DISTINCT iso3, ', ' ORDER BY iso3) "
+            "FROM rows WHERE admin_level > 0 AND admin1_code IS NULL"
+        ).fetchone()
+        if count:
+            notes.append(
+                f"{count} admin rows have no HDX p-code ({codes}): ACLED's area names kept, "
+                f"their {events} events count in the country's total"
+            )
+        demonstrated = con.execute(
+            "SELECT count(*) FROM rows "
+            "WHERE event_type = 'demonstration' AND fatalities IS NOT NULL"
+        ).fetchone()[0]
+        if demonstrated:
+            notes.append(
+                f"{demonstrated} demonstration rows give fatalities: kept, never armed-conflict "
+                "deaths"
+            )
+        # civilian_targeting is left out: it is counted again inside political_violence.
+        per_code = dict(
+            con.execute(
+                "SELECT iso3, sum(events) FILTER (WHERE event_type <> 'civilian_targeting') "
+                "FROM rows GROUP BY iso3"
+            ).fetchall()
         )
-    warned = int(frame["warning"].notna().sum())
-    if warned:
-        notes.append(f"{warned} rows carry an HDX HAPI warning (p-code corrections); kept")
-    unmatched = frame[(frame["level"] > 0) & frame["admin1_code"].isna()]
-    if len(unmatched):
-        notes.append(
-            f"{len(unmatched)} admin rows have no HDX p-code "
-            f"({', '.join(sorted(unmatched['iso3'].unique()))}): ACLED's area names kept, "
-            f"their {int(unmatched['events'].sum())} events count in the country's total"
-        )
-    demonstrations = frame[frame["event_type"] == "demonstration"]
-    if demonstrations["fatalities"].notna().any():
-        notes.append("some demonstration rows give fatalities: kept, never armed-conflict deaths")
-    notes += _country_notes(frame)
-    return notes
+    finally:
+        con.close()
+    return notes + _country_notes({code: int(n or 0) for code, n in per_code.items()})
 
 
-def _subset_check(aggregates: pa.Table) -> list[str]:
-    """Warn where civilian_targeting exceeds political_violence in the same area and month."""
-    keys = ["iso3", "month", "admin1_code", "admin1_name", "admin2_code", "admin2_name"]
-    frame = aggregates.select([*keys, "event_type", "events", "fatalities"]).to_pandas()
-    frame[keys] = frame[keys].astype("string").fillna("")
-    violence = frame[frame["event_type"] == "political_violence"]
-    targeting = frame[frame["event_type"] == "civilian_targeting"]
-    both = violence.merge(targeting, on=keys, suffixes=("_pv", "_ct"))
-    larger = (both["events_ct"] > both["events_pv"]) | (
-        both["fatalities_ct"].fillna(0) > both["fatalities_pv"].fillna(0)
-    )
-    if not larger.any():
-        return []
-    return [
-        f"{int(larger.sum())} area-months count more civilian_targeting than "
-        "political_violence, which should contain it: check the file"
-    ]
-
-
-def _country_notes(frame: pd.DataFrame) -> list[str]:
+def _country_notes(events: dict[str, int]) -> list[str]:
     """Location codes outside the reference are kept and named, never dropped."""
-    codes = set(frame["iso3"])
-    events = frame[frame["event_type"] != "civilian_targeting"].groupby("iso3")["events"].sum()
+    codes = set(events)
     notes = []
     known = set(countries.country_table()["ISO3"].astype(str))
     unknown = sorted(codes - known)
     if unknown:
         notes.append(
             f"{len(unknown)} location codes are not ISO 3166 codes the country reference knows "
-            f"(kept, {int(events[unknown].sum())} events): {', '.join(unknown)}"
+            f"(kept, {sum(events[c] for c in unknown)} events): {', '.join(unknown)}"
         )
     states = set(countries.reference()["iso3"])
     territories = sorted((codes & known) - states)
     if territories:
         notes.append(
             f"{len(territories)} location codes are territories or areas outside the panel's "
-            f"country list (kept, {int(events[territories].sum())} events): "
+            f"country list (kept, {sum(events[c] for c in territories)} events): "
             f"{', '.join(territories)}"
         )
     notes.append(

@@ -400,6 +400,16 @@ def test_real_file_notes_count_codes_and_flags(shared_data: Path) -> None:
     assert "30 admin rows have no HDX p-code (SDN, UKR, VEN)" in notes
     assert "PSE" in notes  # a territory for the country list, with events: kept and named
     assert parsed.version == "2025-01"
+    assert "more civilian_targeting than political_violence" not in notes
+
+
+def test_civilian_targeting_above_political_violence_is_noted(tmp_path: Path) -> None:
+    """Gao: civilian targeting 6 events against political violence's 5 (row 2 is Gao's)."""
+    parsed = hapi.read_file(_with_cell(tmp_path, 2, "events", "6"))
+    assert "1 area-months count more civilian_targeting than political_violence" in " ".join(
+        parsed.notes
+    )
+    assert not any("more civilian" in n for n in hapi.read_file(SMALL).notes)
 
 
 def test_zipped_real_file_imports(shared_data: Path, store_dir: Path, tmp_path: Path) -> None:
