@@ -48,7 +48,7 @@ import pyarrow.compute as pc
 
 from loaders import countries
 from loaders.acled import ATTRIBUTION, CITATION, TERMS_URL
-from loaders.convert import Column
+from loaders.convert import Column, plausible_dates
 from loaders.errors import LoaderError
 from loaders.files import SEPARATORS, _open_opener, _split_header, describe, read_delimited
 from loaders.schema import AGGREGATE_SCHEMA
@@ -277,6 +277,7 @@ def _months(start: Column, end: Column) -> pa.ChunkedArray:
     """The month of each row; its reference period must be exactly one calendar month."""
     first = _required(start, start.dates())
     last = _required(end, end.dates())
+    plausible_dates(first, start.name, start.where, start.row_offset)
     _check(start, pc.not_equal(pc.day(first), 1), "the reference period does not start on a 1st")
     distinct = pc.unique(first)
     month_ends = [

@@ -193,6 +193,13 @@ def test_version_given_replaces_the_month(tmp_path: Path) -> None:
             "civilian_targeting, demonstration: 'riots'",
         ),
         (8, "admin_level", "3", "row 8, column admin_level: admin_level is not 0, 1 or 2: '3'"),
+        (
+            9,
+            "reference_period_start",
+            "1024-01-01",
+            "row 9, column reference_period_start: impossible event date 1024-01-01 (before "
+            "1900 or in the future)",
+        ),
     ],
 )
 def test_bad_values_are_refused_and_the_store_is_unchanged(
