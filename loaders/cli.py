@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         help="ucdp (default), acled, or hapi (ACLED's HDX HAPI aggregates; also found by acled)",
     )
     imp.add_argument(
-        "--version", help="the release (UCDP) or export date (ACLED), when the file does not say it"
+        "--version",
+        help="the release (UCDP), export date (ACLED) or download date (HAPI, YYYY-MM-DD), when "
+        "the file does not say it",
     )
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
