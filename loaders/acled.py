@@ -53,17 +53,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from loaders import countries
 from loaders.convert import Column, plausible_dates
 from loaders.errors import LoaderError
-from loaders.files import RawTable, describe, read_delimited
+from loaders.files import (
+    SEPARATORS,
+    SNIFF_BYTES,
+    _first_line,
+    _open_opener,
+    _sniff_encoding,
+    _split_header,
+    describe,
+    read_delimited,
+)
 from loaders.schema import EVENT_SCHEMA
 
 SOURCE = "acled"
@@ -207,15 +219,36 @@ USED_COLUMNS = frozenset(
 )
 
 
+# Exports are parsed in blocks of this many bytes: a block is converted while a thread parses
+# the next one, and memory holds one block of text, not the whole file (tests make it tiny).
+BLOCK_BYTES = 16 << 20
+UNIX_SECONDS = r"^\s*\d+\s*$"
+
+
 def _include(columns: list[str]) -> list[str]:
     return [c for c in columns if c.lower() in USED_COLUMNS]
+
+
+def _canonical_names(columns: list[str]) -> list[str]:
+    return [RENAMED.get(c.lower(), c.lower()) for c in columns]
 
 
 def read_file(path: Path, version: str | None = None) -> Parsed:
     """Read an ACLED export (CSV, `.gz` or `.zip`) into canonical events.
 
     `version` (YYYY-MM-DD, the export date) replaces the date of the latest `timestamp`.
+
+    ACLED's own layout (UTF-8, commas, a header, event ids) is streamed block by block, which
+    keeps a 2.5-million-event export within the import's time and memory budget. Every other
+    file, and any file in which the streamed reader meets a problem, is read whole: that reader
+    finds the same problem and names file, row and column, with counts over the whole file.
     """
+    plan = _stream_plan(path, version)
+    parsed = _read_streamed(plan, version) if plan else None
+    return parsed or _read_whole(path, version)
+
+
+def _read_whole(path: Path, version: str | None) -> Parsed:
     raw = read_delimited(
         path,
         known_columns=[*ALL_KNOWN, *(c.upper() for c in ALL_KNOWN)],
@@ -230,25 +263,152 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
     missing = [c for c in NEEDED if c not in columns]
     if missing:
         raise LoaderError(where, f"not an ACLED events file: missing columns {', '.join(missing)}")
-    table = raw.table.rename_columns(
-        [RENAMED.get(c.lower(), c.lower()) for c in raw.table.column_names]
+    table = raw.table.rename_columns(_canonical_names(raw.table.column_names))
+    off, notes = raw.row_offset, raw.notes
+    arrays, export_date = _convert(
+        table, where, off, notes, _Seen(), lambda t: _version(version, t, where, off)
     )
-    raw = RawTable(table, table.column_names, raw.row_offset, raw.notes, raw.member)
-    return _parsed(raw, where, version)
+    chunks = {name: _chunks(values) for name, values in arrays.items()}
+    events = _events(chunks, table.num_rows, export_date)
+    return Parsed(events, Release(DATASET, export_date), notes, off)
 
 
-def _parsed(raw: RawTable, where: str, version: str | None) -> Parsed:
-    table, off, notes = raw.table, raw.row_offset, raw.notes
+@dataclass(frozen=True)
+class _Plan:
+    """What `read_delimited` would decide for a file in ACLED's own layout."""
+
+    opener: Callable[[], BinaryIO]
+    where: str
+    columns: list[str]
+
+
+def _stream_plan(path: Path, version: str | None) -> _Plan | None:
+    """How to stream an export in ACLED's own layout, else None (the file is read whole).
+
+    `read_delimited`'s checks, for the one case streamed: UTF-8, comma-separated, a header of
+    known columns. Refusals, missing columns, extracts without ids (their ids hash the whole
+    file), bad bytes and a malformed `version` are all the whole-file reader's to report.
+    """
+    try:
+        opener, member = _open_opener(path)
+        where = describe(path, member)
+        with opener() as stream:
+            sample = stream.read(SNIFF_BYTES)
+        encoding, _ = _sniff_encoding(sample, where)
+        if version is not None:
+            dt.date.fromisoformat(version)
+    except Exception:  # the whole-file reader reports it
+        return None
+    head = _first_line(sample.decode(encoding, errors="ignore"))
+    if encoding not in ("utf-8", "utf-8-sig") or max(SEPARATORS, key=head.count) != ",":
+        return None
+    fields = _split_header(head, ",")
+    known = {*ALL_KNOWN, *(c.upper() for c in ALL_KNOWN)}
+    names = {c.lower() for c in fields}
+    if (
+        len(known.intersection(fields)) < min(3, len(fields))
+        or "" in names
+        or len(names) != len(fields)
+        or not {*NEEDED, "event_id_cnty"} <= names
+        or any(set(signature) <= names for signature in NOT_EVENT_DATA.values())
+        or (version is None and "timestamp" not in names)
+    ):
+        return None
+    return _Plan(opener, where, fields)
+
+
+def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
+    """Convert the file block by block while a thread parses the next block; None on any problem.
+
+    Only the export date needs every row (the latest `timestamp`): it is kept per block, and
+    the constant columns are made once at the end.
+    """
+    keep = _include(plan.columns)
+    names = _canonical_names(keep)
+    seen, notes, rows = _Seen(), [], 0
+    chunks: dict[str, list[pa.Array]] = {}
+    edits: list[tuple[bool | None, int | dt.date | None]] = []
+    try:
+        with plan.opener() as stream, ThreadPoolExecutor(max_workers=1) as parser:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=plan.columns, skip_rows=1, block_size=BLOCK_BYTES
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=",", newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(keep, pa.string()),
+                    include_columns=keep,
+                    null_values=["", "NA"],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            upcoming = parser.submit(reader.read_next_batch)
+            while True:
+                try:
+                    batch = upcoming.result()
+                except StopIteration:
+                    break
+                upcoming = parser.submit(reader.read_next_batch)
+                table = pa.Table.from_batches([batch]).rename_columns(names)
+                off = ROW_OFFSET + rows
+                arrays, edited = _convert(
+                    table,
+                    plan.where,
+                    off,
+                    [] if rows else notes,
+                    seen,
+                    lambda t, off=off: None if version else _latest_edit(t, plan.where, off),
+                )
+                for name, values in arrays.items():
+                    chunks.setdefault(name, []).extend(_chunks(values))
+                edits.append(edited)
+                rows += table.num_rows
+        export_date = version and dt.date.fromisoformat(version).isoformat()
+        export_date = export_date or _export_date(edits)
+    except Exception:  # the whole-file reader reports it
+        return None
+    if not rows or export_date is None:
+        return None
+    return Parsed(_events(chunks, rows, export_date), Release(DATASET, export_date), notes)
+
+
+ROW_OFFSET = 2  # the header is row 1
+
+
+@dataclass
+class _Seen:
+    """What earlier blocks of the file worked out already: parsed dates, resolved countries."""
+
+    dates: dict[str, dt.date | None] = field(default_factory=dict)
+    countries: dict[str, tuple] = field(default_factory=dict)
+
+
+def _convert(
+    table: pa.Table,
+    where: str,
+    off: int,
+    notes: list[str],
+    seen: _Seen,
+    date_export: Callable[[pa.Table], object],
+) -> tuple[dict[str, pa.Array | pa.ChunkedArray], object]:
+    """Canonical columns of a file or block, all but the constant ones, and `date_export`'s answer.
+
+    Values are checked in the order the whole-file reader always has (dates, event type,
+    fatalities, actors, countries, export date, coordinates), so the first problem of a file is
+    the one reported.
+    """
     present = set(table.column_names)
     n = table.num_rows
 
     def col(name: str) -> Column:
         return Column(table[name], name, where, off)
 
-    def text(name: str) -> pa.ChunkedArray:
-        return col(name).text() if name in present else pa.chunked_array([pa.nulls(n, pa.string())])
+    def text(name: str) -> pa.ChunkedArray | pa.Array:
+        return _text(table[name]) if name in present else pa.nulls(n, pa.string())
 
-    dates = _dates(col("event_date"))
+    dates = _dates(col("event_date"), seen.dates)
     plausible_dates(dates, "event_date", where, off)
     event_type = col("event_type").recode(
         {k: k for k in VIOLENCE_BY_EVENT_TYPE},
@@ -256,7 +416,7 @@ def _parsed(raw: RawTable, where: str, version: str | None) -> Parsed:
     )
     fatalities = col("fatalities").integers()
     if "event_id_cnty" in present:
-        ids = col("event_id_cnty").text()
+        ids = _text(table["event_id_cnty"])
     else:
         ids = _content_ids(table)
         notes.append(
@@ -269,22 +429,23 @@ def _parsed(raw: RawTable, where: str, version: str | None) -> Parsed:
     category = pc.binary_join_element_wise(event_type, pc.fill_null(sub_type, ""), ": ")
     category = pc.if_else(pc.is_null(sub_type), event_type, category)
     if "civilian_targeting" in present:
-        targeted = pc.equal(pc.utf8_lower(text("civilian_targeting")), CIVILIAN_TARGETING)
+        targeted = _per_distinct(
+            table["civilian_targeting"],
+            lambda values: pc.equal(pc.utf8_lower(_text(values)), CIVILIAN_TARGETING),
+            pa.bool_(),
+        )
         civilians = pc.if_else(
             pc.fill_null(targeted, False), fatalities, pa.scalar(None, pa.int32())
         )
     else:
-        civilians = pa.chunked_array([pa.nulls(n, pa.int32())])
-    country = col("country").text()
-    geo = _countries(country, text("iso"), where)
-    release = Release(DATASET, _version(version, table, where, off))
+        civilians = pa.nulls(n, pa.int32())
+    country = _text(table["country"])
+    geo = _countries(country, text("iso"), where, seen.countries)
+    export_date = date_export(table)
     if "latitude" not in present:
         notes.append("no latitude/longitude columns: events are located by admin areas only")
     arrays = {
         "event_id": pc.binary_join_element_wise(pa.scalar(f"{SOURCE}:"), ids, ""),
-        "source": pa.array([SOURCE] * n, pa.string()),
-        "dataset": pa.array([DATASET] * n, pa.string()),
-        "source_version": pa.array([release.version] * n, pa.string()),
         "source_event_id": ids if "event_id_cnty" in present else pa.nulls(n, pa.string()),
         "date_start": dates,
         "date_end": dates,
@@ -298,18 +459,30 @@ def _parsed(raw: RawTable, where: str, version: str | None) -> Parsed:
         ),
         "violence_type": violence,
         "source_category": category,
-        "conflict_name": pa.nulls(n, pa.string()),
         "fatalities_best": fatalities,
-        "fatalities_low": pa.nulls(n, pa.int32()),
-        "fatalities_high": pa.nulls(n, pa.int32()),
         "civilian_deaths": civilians,
         "headline": _headlines(text("notes")),
-        "import_id": pa.nulls(n, pa.string()),
     }
-    events = pa.table(
-        {f.name: _chunked(arrays[f.name], f.type) for f in EVENT_SCHEMA}, schema=EVENT_SCHEMA
-    )
-    return Parsed(events, release, notes, off)
+    return arrays, export_date
+
+
+def _events(chunks: dict[str, list[pa.Array]], n: int, export_date: str) -> pa.Table:
+    """The canonical table from converted chunks; constant and empty columns made here, once."""
+    constant = {"source": SOURCE, "dataset": DATASET, "source_version": export_date}
+    columns = {}
+    for column in EVENT_SCHEMA:
+        if column.name in constant:
+            parts = [pa.repeat(pa.scalar(constant[column.name], column.type), n)]
+        else:
+            parts = chunks.get(column.name) or [pa.nulls(n, column.type)]
+        columns[column.name] = pa.chunked_array(
+            [c if c.type == column.type else c.cast(column.type) for c in parts], column.type
+        )
+    return pa.table(columns, schema=EVENT_SCHEMA)
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _optional(
@@ -324,10 +497,33 @@ def _optional(
     return convert(col(name)) if name in present else pa.nulls(n, type_)
 
 
-def _chunked(values: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
-    if isinstance(values, pa.Array):
-        values = pa.chunked_array([values])
-    return values.cast(type_)
+def _text(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """`Column.text()` (trimmed, blanks null), but the cells as they are when none needs it.
+
+    ACLED's cells are trimmed already: when trimming removed no byte and no cell is blank,
+    the trimmed copy is dropped and the two further passes that null blanks are skipped.
+    """
+    lengths = pc.binary_length(values)
+    trimmed = pc.utf8_trim_whitespace(values)
+    if pc.min(lengths).as_py() != 0 and (
+        pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(lengths).as_py()
+    ):
+        return values
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _per_distinct(
+    values: pa.ChunkedArray,
+    convert: Callable[[pa.Array], pa.Array],
+    type_: pa.DataType,
+) -> pa.ChunkedArray:
+    """An element-wise `convert` run once per distinct value, then spread to the rows: ACLED's
+    coded columns hold a handful of values in millions of rows."""
+    encoded = pc.dictionary_encode(values)
+    return pa.chunked_array(
+        [convert(chunk.dictionary).cast(type_).take(chunk.indices) for chunk in encoded.chunks],
+        type_,
+    )
 
 
 # Date formats seen in ACLED files: API/acledR ISO, export tool, ≤2022 exports, codebook.
@@ -343,12 +539,23 @@ def _parse_date(value: str) -> dt.date | None:
     return None
 
 
-def _dates(column: Column) -> pa.ChunkedArray:
-    """Event dates in any ACLED format; distinct values are parsed once, strictly."""
-    values = pc.utf8_slice_codeunits(column.text(), 0, 20)
-    distinct = pc.unique(values)
-    parsed = [_parse_date(v) if v is not None else None for v in distinct.to_pylist()]
-    dates = pc.take(pa.array(parsed, pa.date32()), pc.index_in(values, distinct))
+def _dates(column: Column, seen: dict[str, dt.date | None]) -> pa.ChunkedArray:
+    """Event dates in any ACLED format; each distinct value is parsed once per file, strictly.
+
+    `seen` holds the values parsed before (in earlier blocks of the file).
+    """
+
+    def parsed(values: pa.Array) -> pa.Array:
+        cells = pc.utf8_slice_codeunits(_text(values), 0, 20).to_pylist()
+        return pa.array(
+            [
+                seen[v] if v in seen else seen.setdefault(v, _parse_date(v)) if v else None
+                for v in cells
+            ],
+            pa.date32(),
+        )
+
+    dates = _per_distinct(column.values, parsed, pa.date32())
     bad = pc.fill_null(pc.and_(pc.is_null(dates), pc.is_valid(column.values)), False)
     if pc.any(bad).as_py() or column.values.null_count:
         missing = pc.is_null(dates)
@@ -365,23 +572,25 @@ def _dates(column: Column) -> pa.ChunkedArray:
 
 def _inter_codes(values: pa.ChunkedArray, name: str, where: str, off: int) -> pa.ChunkedArray:
     """inter1/inter2 as numbers, whether the file has codes (1…8) or labels (State Forces)."""
+    codes = _per_distinct(values, _inter_code, pa.int32())
+    bad = pc.fill_null(pc.and_(pc.is_null(codes), pc.is_valid(values)), False)
+    if pc.any(bad).as_py():
+        raise Column(values, name, where, off)._fail(bad, "not an ACLED actor type (0-8)")
+    return codes
+
+
+def _inter_code(values: pa.Array) -> pa.Array:
     text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
     labels = pc.take(
         pa.array(list(INTER_LABELS.values()), pa.int32()),
         pc.index_in(text, pa.array(list(INTER_LABELS))),
     )
-    numeric = pc.match_substring_regex(text, r"^\d+(\.0*)?$")
-    codes = pc.if_else(
-        pc.fill_null(numeric, False),
-        pc.cast(
-            pc.cast(pc.if_else(pc.fill_null(numeric, False), text, "0"), pa.float64()), pa.int32()
-        ),
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d+(\.0*)?$"), False)
+    return pc.if_else(
+        numeric,
+        pc.cast(pc.cast(pc.if_else(numeric, text, "0"), pa.float64()), pa.int32()),
         labels,
     )
-    bad = pc.fill_null(pc.and_(pc.is_null(codes), pc.is_valid(text)), False)
-    if pc.any(bad).as_py():
-        raise Column(values, name, where, off)._fail(bad, "not an ACLED actor type (0-8)")
-    return codes
 
 
 def _state_forces_involved(table: pa.Table, where: str, off: int) -> pa.ChunkedArray:
@@ -433,42 +642,89 @@ def _version(version: str | None, table: pa.Table, where: str, off: int) -> str:
         raise LoaderError(
             where, "no timestamp column to date the export; pass --version YYYY-MM-DD"
         )
+    export_date = _export_date([_latest_edit(table, where, off)])
+    if export_date is None:
+        raise LoaderError(
+            where, "the timestamp column is empty: nothing dates the export; pass --version"
+        )
+    return export_date
+
+
+def _latest_edit(table: pa.Table, where: str, off: int) -> tuple[bool | None, int | dt.date | None]:
+    """Whether `timestamp` holds Unix seconds (None: no values), and the latest one or date."""
     stamps = Column(table["timestamp"], "timestamp", where, off)
-    if pc.all(pc.match_substring_regex(stamps.values, r"^\s*\d+\s*$")).as_py():
-        latest = pc.max(stamps.integers(pa.int64())).as_py()
-        return dt.datetime.fromtimestamp(latest, dt.UTC).date().isoformat()
-    return pc.max(stamps.dates()).as_py().isoformat()
+    # Digits only (ACLED's own files) settle it without the slower regular expression.
+    unix = (
+        pc.all(pc.ascii_is_decimal(stamps.values)).as_py()
+        or pc.all(pc.match_substring_regex(stamps.values, UNIX_SECONDS)).as_py()
+    )
+    if unix:
+        return True, pc.max(stamps.integers(pa.int64())).as_py()
+    return unix, pc.max(stamps.dates()).as_py()
 
 
-def _headlines(notes: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Notes longer than HEADLINE_CHARS cut at the last whole word, with "…" (in Arrow: a
-    Python loop over millions of notes cost seconds and a gigabyte)."""
-    long = pc.greater(pc.utf8_length(notes), HEADLINE_CHARS)
-    cut = pc.utf8_slice_codeunits(notes, 0, HEADLINE_CHARS - 1)
-    cut = pc.replace_substring_regex(cut, pattern=" [^ ]*$", replacement="")
-    cut = pc.replace_substring_regex(cut, pattern="[,;:]+$", replacement="")
+def _export_date(edits: list[tuple[bool | None, int | dt.date | None]]) -> str | None:
+    """The latest edit of the blocks of a file as a UTC date; None when it cannot be told.
+
+    None also when some blocks hold Unix seconds and others dates: read whole, the file's
+    seconds are then read as dates, and the reader names the first that is not one.
+    """
+    kinds = {unix for unix, _ in edits if unix is not None}
+    latest = [value for unix, value in edits if unix is not None and value is not None]
+    if kinds == {True}:
+        return dt.datetime.fromtimestamp(max(latest), dt.UTC).date().isoformat()
+    if kinds == {False} and latest:
+        return max(latest).isoformat()
+    return None
+
+
+def _headlines(notes: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    """Notes longer than HEADLINE_CHARS cut at the last whole word, with "…"."""
+    return pa.chunked_array([_headlines_of(chunk) for chunk in _chunks(notes)], pa.string())
+
+
+def _headlines_of(notes: pa.Array) -> pa.Array:
+    """Only the long notes are cut, in Arrow (a Python loop cost seconds and a gigabyte); a
+    note of more characters than HEADLINE_CHARS has more bytes, so bytes pick the candidates."""
+    maybe = pc.fill_null(pc.greater(pc.binary_length(notes), HEADLINE_CHARS), False)
+    if not pc.any(maybe).as_py():
+        return notes
+    candidates = pc.filter(notes, maybe)
+    long = pc.greater(pc.utf8_length(candidates), HEADLINE_CHARS)
+    cut = pc.utf8_slice_codeunits(pc.filter(candidates, long), 0, HEADLINE_CHARS - 1)
+    # The last (partial) word and the punctuation before it; without a space, end punctuation.
+    cut = pc.replace_substring_regex(cut, pattern="[,;:]* [^ ]*$|[,;:]+$", replacement="")
     cut = pc.binary_join_element_wise(cut, pa.scalar("…"), "")
-    return pc.if_else(long, cut, notes)
+    return pc.replace_with_mask(notes, pc.replace_with_mask(maybe, maybe, long), cut)
 
 
 def _countries(
-    country: pa.ChunkedArray, iso: pa.ChunkedArray, where: str
+    country: pa.ChunkedArray | pa.Array,
+    iso: pa.ChunkedArray | pa.Array,
+    where: str,
+    seen: dict[str, tuple],
 ) -> dict[str, pa.ChunkedArray]:
-    """Resolve each distinct (country, numeric iso) once: the ISO 3166 code, else the name."""
+    """Resolve each distinct (country, numeric iso) once per file: the ISO 3166 code, else the
+    name. `seen` holds the pairs resolved before (in earlier blocks of the file)."""
     key = pc.binary_join_element_wise(pc.fill_null(country, ""), pc.fill_null(iso, ""), "\x1f")
-    distinct = pc.unique(key)
-    pairs = [k.split("\x1f") for k in distinct.to_pylist()]
-    frame = pd.DataFrame(pairs, columns=["country", "iso_numeric"]).replace("", None)
-    frame["gwno"] = None
-    resolved = countries.resolve(frame, where)
-    index = pc.index_in(key, distinct)
-    out = {}
-    for name, type_ in (
-        ("iso3", pa.string()),
-        ("gwno", pa.int16()),
-        ("un_region", pa.string()),
-        ("un_subregion", pa.string()),
-    ):
-        values = resolved[name].astype(object).where(resolved[name].notna(), None).tolist()
-        out[name] = pc.take(pa.array(values, type_), index)
-    return out
+    names = ("iso3", "gwno", "un_region", "un_subregion")
+    types = (pa.string(), pa.int16(), pa.string(), pa.string())
+    out: dict[str, list[pa.Array]] = {name: [] for name in names}
+    for chunk in _chunks(pc.dictionary_encode(key)):
+        keys = chunk.dictionary.to_pylist()
+        new = [k for k in keys if k not in seen]
+        if new:
+            frame = pd.DataFrame([k.split("\x1f") for k in new], columns=["country", "iso_numeric"])
+            frame = frame.replace("", None)
+            frame["gwno"] = None
+            resolved = countries.resolve(frame, where)
+            values = [
+                resolved[name].astype(object).where(resolved[name].notna(), None).tolist()
+                for name in names
+            ]
+            seen.update(zip(new, zip(*values, strict=True), strict=True))
+        for i, (name, type_) in enumerate(zip(names, types, strict=True)):
+            out[name].append(pa.array([seen[k][i] for k in keys], type_).take(chunk.indices))
+    return {
+        name: pa.chunked_array(out[name], type_) for name, type_ in zip(names, types, strict=True)
+    }
