@@ -10,6 +10,7 @@ Layout under the data directory:
     imports/<dir>/aggregates.parquet  counts per area and month (an aggregates import, e.g. ACLED
                                   via HDX HAPI; provenance "kind": "aggregates")
     staging/                      work in progress; never read
+    readers/<n>                   leases: version n is being read, its imports are kept
 
 An import is written to `staging/`, moved into `imports/` and only then made live by replacing
 `manifest.json` (an atomic rename). A failure or a kill at any point leaves the previous
@@ -52,6 +53,7 @@ KEEP_MANIFESTS = 3
 PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype()}
 LOCK_WAIT_SECONDS = 10.0
 ISO3 = re.compile(r"[A-Z]{3}")
+READERS = "readers"  # readers/<version>: a lease per version being read (see Store.pinned)
 # Manifests pinned by `Store.pinned()` in this thread or task: data directory -> manifest.
 _PINNED: contextvars.ContextVar[dict[Path, dict] | None] = contextvars.ContextVar(
     "pinned_manifests", default=None
@@ -186,11 +188,43 @@ class Store:
         if self.root in pins:  # already pinned by an enclosing block: keep its version
             yield self
             return
-        token = _PINNED.set({**pins, self.root: self._read_manifest()})
+        with self._lease() as manifest:
+            token = _PINNED.set({**pins, self.root: manifest})
+            try:
+                yield self
+            finally:
+                _PINNED.reset(token)
+
+    @contextmanager
+    def _lease(self) -> Iterator[dict]:
+        """The live manifest, its imports kept on disk until the block ends.
+
+        A shared lock on `readers/<version>`, taken under the collector's lock, tells
+        `collect_garbage` the version is still read. Without write access (a read-only store,
+        or none yet) there is no lease, and no import to collect the files either.
+        """
+        lease = None
         try:
-            yield self
+            with self._collector_lock(fcntl.LOCK_SH):
+                manifest = self._read_manifest()
+                if manifest["version"]:
+                    (self.root / READERS).mkdir(exist_ok=True)
+                    lease = (self.root / READERS / f"{manifest['version']:06d}").open("a")
+                    fcntl.flock(lease, fcntl.LOCK_SH)
+        except OSError:
+            manifest = self._read_manifest()
+        try:
+            yield manifest
         finally:
-            _PINNED.reset(token)
+            if lease is not None:
+                lease.close()
+
+    @contextmanager
+    def _collector_lock(self, mode: int) -> Iterator[None]:
+        """Readers take leases (shared) and `collect_garbage` removes files (exclusive) under it."""
+        with (self.root / ".collect.lock").open("a") as handle:
+            fcntl.flock(handle, mode)
+            yield
 
     def version(self) -> str:
         """A token that changes whenever the live data change (for caches)."""
@@ -462,22 +496,47 @@ class Store:
         _write_json_atomic(self.manifest_path, manifest)
 
     def collect_garbage(self) -> None:
-        """Remove imports no recent manifest refers to, and abandoned staging folders."""
-        history = sorted((self.root / "manifests").glob("*.json"))
-        for old in history[:-KEEP_MANIFESTS]:
-            old.unlink(missing_ok=True)
-        referenced = set()
-        for path in [self.manifest_path, *history[-KEEP_MANIFESTS:]]:
-            if path.exists():
-                referenced.update(json.loads(path.read_text(encoding="utf-8"))["imports"].values())
-        for folder in (self.root / "imports").glob("*"):
-            if folder.name not in referenced:
+        """Remove imports no recent or still-read manifest refers to, and abandoned work."""
+        with self._collector_lock(fcntl.LOCK_EX):
+            read = self._leased_versions()
+            history = sorted((self.root / "manifests").glob("*.json"))
+            for old in history[:-KEEP_MANIFESTS]:
+                if int(old.stem) not in read:
+                    old.unlink(missing_ok=True)
+            referenced = set()
+            for path in [self.manifest_path, *(self.root / "manifests").glob("*.json")]:
+                if path.exists():
+                    manifest = json.loads(path.read_text(encoding="utf-8"))
+                    referenced.update(manifest["imports"].values())
+            for folder in (self.root / "imports").glob("*"):
+                if folder.name not in referenced:
+                    shutil.rmtree(folder, ignore_errors=True)
+            for folder in (self.root / "staging").glob("*"):
                 shutil.rmtree(folder, ignore_errors=True)
-        for folder in (self.root / "staging").glob("*"):
-            shutil.rmtree(folder, ignore_errors=True)
-        # Half-written manifests of a killed import (the lock is held: no write is under way).
-        for leftover in [*self.root.glob(".*.tmp"), *(self.root / "manifests").glob(".*.tmp")]:
-            leftover.unlink(missing_ok=True)
+            # Half-written manifests of a killed import (the lock is held: no write is under way).
+            for leftover in [
+                *self.root.glob(".*.tmp"),
+                *(self.root / "manifests").glob(".*.tmp"),
+            ]:
+                leftover.unlink(missing_ok=True)
+
+    def _leased_versions(self) -> set[int]:
+        """Versions a reader has pinned (see `pinned`); the leases of past readers are removed.
+
+        Called with the collector's lock held, so no reader takes a lease meanwhile.
+        """
+        read = set()
+        for lease in (self.root / READERS).glob("*"):
+            if not lease.name.isdigit():
+                continue
+            with lease.open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    read.add(int(lease.name))
+                    continue
+            lease.unlink(missing_ok=True)
+        return read
 
 
 def _precedence(provenance: dict) -> tuple:
