@@ -417,6 +417,8 @@ def _get(url: str, auth: _Auth) -> bytes:
         raise LoaderError(where, http.status_problem(response, READ_EXPLAIN))
     if response.headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/html":
         raise LoaderError(where, http.HTML_PROBLEM)
+    if response.content.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise LoaderError(where, f"{http.HTML_PROBLEM} (it starts with <html>)")
     return response.content
 
 

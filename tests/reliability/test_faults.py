@@ -317,6 +317,18 @@ ONCE: list[tuple[str, str, Fault, str]] = [
     ),
     (
         "acled",
+        "HTML page sent as JSON",
+        body(b"<!DOCTYPE html><html><body>Maintenance</body></html>", "application/json"),
+        r"{url}: the server sent an HTML page, not the data \(it starts with <html>\)",
+    ),
+    (
+        "acled",
+        "zip sent instead of JSON",
+        body(zip_of_page(), "application/zip"),
+        r"{url}: ACLED sent a page that is not valid JSON",
+    ),
+    (
+        "acled",
         "truncated JSON page",
         truncate(100),
         r"{url}: ACLED sent a page that is not valid JSON",
