@@ -304,3 +304,77 @@ def test_shared_hdx_aggregates_are_refused(shared_data: Path, store_dir: Path, n
     with pytest.raises(LoaderError, match="HDX HAPI conflict-event aggregate"):
         acled.read_file(shared_data / "acled" / name)
     assert tree_digest(store_dir) == {}
+
+
+def _streamed(path: Path, version: str | None = None) -> acled.Parsed | None:
+    plan = acled._stream_plan(path, version)
+    assert plan is not None, f"{path.name} is not streamed"
+    return acled._read_streamed(plan, version)
+
+
+def _assert_same(streamed: acled.Parsed | None, whole: acled.Parsed) -> None:
+    assert streamed is not None
+    assert streamed.events.schema == EVENT_SCHEMA
+    assert streamed.events.equals(whole.events)
+    assert (streamed.release, streamed.notes, streamed.row_offset) == (
+        whole.release,
+        whole.notes,
+        whole.row_offset,
+    )
+
+
+@pytest.mark.parametrize("block_bytes", [4 << 10, acled.BLOCK_BYTES])
+@pytest.mark.parametrize("path", [CURRENT, OLD])
+def test_streamed_blocks_equal_the_whole_file_reader(
+    monkeypatch: pytest.MonkeyPatch, path: Path, block_bytes: int
+) -> None:
+    """The fast path changes nothing: events, release and notes as if the file were read whole,
+    in one block or in many (4 KB blocks: dates, countries and timestamps met again later)."""
+    monkeypatch.setattr(acled, "BLOCK_BYTES", block_bytes)
+    _assert_same(_streamed(path), acled._read_whole(path, None))
+    _assert_same(_streamed(path, "2024-01-31"), acled._read_whole(path, "2024-01-31"))
+
+
+def test_acled_layout_is_streamed_others_read_whole(tmp_path: Path) -> None:
+    assert acled._stream_plan(CURRENT, None) is not None
+    assert acled._stream_plan(CURRENT, "25.1") is None  # the whole reader names the version
+    semicolons = tmp_path / "acled_semicolons.csv"
+    semicolons.write_text(CURRENT.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    assert acled._stream_plan(semicolons, None) is None
+    assert acled._stream_plan(SMALL_GED, None) is None
+
+
+def test_problem_in_a_later_block_names_its_row_and_whole_file_count(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A bad value found while streaming sends the file to the whole-file reader, so the row
+    is the file's and the count covers every block, not the block the problem was met in."""
+    monkeypatch.setattr(acled, "BLOCK_BYTES", 4 << 10)
+    rows = [
+        r | {"event_id_cnty": f"{r['event_id_cnty']}-{copy}"}
+        for copy in range(40)
+        for r in _rows(CURRENT)
+    ]
+    rows[250]["fatalities"] = "several"
+    rows[300]["fatalities"] = "many"
+    path = _write(tmp_path / "acled_long.csv", rows)
+    assert acled._read_streamed(acled._stream_plan(path, None), None) is None
+    with pytest.raises(LoaderError) as info:
+        acled.read_file(path)
+    assert str(info.value) == (
+        "acled_long.csv, row 252, column fatalities: not a whole number: 'several' (2 rows in all)"
+    )
+
+
+@pytest.mark.parametrize("name", SHARED_EVENT_FILES)
+def test_shared_files_streamed_equal_whole(
+    monkeypatch: pytest.MonkeyPatch, shared_data: Path, name: str
+) -> None:
+    monkeypatch.setattr(acled, "BLOCK_BYTES", 64 << 10)
+    path = shared_data / "acled" / name
+    if "reduced_columns" in name:  # no ids: they hash the whole file, so it is read whole
+        assert acled._stream_plan(path, None) is None
+        return
+    streamed = _streamed(path)
+    assert streamed is not None and streamed.events["event_id"].num_chunks > 1
+    _assert_same(streamed, acled._read_whole(path, None))
