@@ -29,16 +29,11 @@ import numpy as np
 import pandas as pd
 
 from loaders import acled
+from loaders.countries import reference
 from loaders.store import Store
-from risk.panel import country_month_panel
 from risk.selection import SOURCES
 
 SOURCE_LABELS = {"ucdp": "UCDP GED", "acled": "ACLED"}
-MEASURE_WORDS = {
-    "ucdp": "UCDP deaths: state-based, non-state and one-sided violence",
-    "acled": "ACLED deaths: political violence (battles, explosions/remote violence, violence "
-    "against civilians)",
-}
 ACLED_POLITICAL_VIOLENCE = ("Battles", "Explosions/Remote violence", "Violence against civilians")
 HAPI_POLITICAL_VIOLENCE = "political_violence"
 # A month is a disagreement when one source records at least twice the other's deaths and the
@@ -180,9 +175,7 @@ def _all_iso3(store: Store, sources: Sequence[str]) -> list[str]:
     for record in store.records(sources, kinds=None):
         listed = record.provenance["coverage"]["countries"]
         if listed == ["*"]:
-            from loaders import countries
-
-            codes |= set(countries.reference()["iso3"])
+            codes |= set(reference()["iso3"])
         else:
             codes |= set(listed)
     return sorted(codes)
@@ -276,11 +269,6 @@ def _summary(table: pd.DataFrame, name: str) -> str:
         f"(at {DISAGREE_MIN_DEATHS} or more)."
     )
     return text
-
-
-def source_history(data_dir: str | Path | None, source: str) -> pd.DataFrame:
-    """The violence-type panel of one source, for the views that split deaths by UCDP type."""
-    return country_month_panel(data_dir, sources=(source,))
 
 
 def attribution(records: Sequence) -> list[str]:
