@@ -222,6 +222,7 @@ USED_COLUMNS = frozenset(
 # Exports are parsed in blocks of this many bytes: a block is converted while a thread parses
 # the next one, and memory holds one block of text, not the whole file (tests make it tiny).
 BLOCK_BYTES = 16 << 20
+ROW_OFFSET = 2  # the header is row 1
 UNIX_SECONDS = r"^\s*\d+\s*$"
 
 
@@ -365,16 +366,13 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
                     chunks.setdefault(name, []).extend(_chunks(values))
                 edits.append(edited)
                 rows += table.num_rows
-        export_date = version and dt.date.fromisoformat(version).isoformat()
+        export_date = dt.date.fromisoformat(version).isoformat() if version else None
         export_date = export_date or _export_date(edits)
     except Exception:  # the whole-file reader reports it
         return None
     if not rows or export_date is None:
         return None
     return Parsed(_events(chunks, rows, export_date), Release(DATASET, export_date), notes)
-
-
-ROW_OFFSET = 2  # the header is row 1
 
 
 @dataclass
