@@ -28,9 +28,12 @@ class Column:
         value = self.values[index].as_py()
         count = pc.sum(bad).as_py()
         more = f" ({count} rows in all)" if count > 1 else ""
+        shown = repr(value)
+        if isinstance(value, str) and len(value) > 80:  # a bad cell can be megabytes long
+            shown = f"{value[:80]!r}… ({len(value):,} characters)"
         return LoaderError(
             f"{self.where}, row {index + self.row_offset}, column {self.name}",
-            f"{problem}: {value!r}{more}",
+            f"{problem}: {shown}{more}",
         )
 
     def _check_pattern(self, pattern: str, problem: str) -> None:

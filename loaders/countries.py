@@ -40,6 +40,7 @@ UCDP_REGIONS = (
 
 CONTINENT_TO_UN_REGION = {"America": "Americas"}
 NOT_FOUND = "\x00not found"
+MAX_NAME_CHARS = 100
 
 logging.getLogger("country_converter").setLevel(logging.CRITICAL)
 
@@ -135,6 +136,9 @@ def _iso3_from_names(names: pd.Series) -> pd.Series:
     fixed = overrides().set_index("name")["iso3"]
     mapped = names.map(fixed)
     rest = names[mapped.isna()].dropna()
+    # country_converter's regexes take minutes on a name of many kilobytes (hostile input);
+    # no country is called anything near this long, so such a name is simply not found.
+    rest = rest[rest.str.len() <= MAX_NAME_CHARS]
     if not rest.empty:
         found = converter().convert(list(rest), src="regex", to="ISO3", not_found=NOT_FOUND)
         if isinstance(found, str):
@@ -155,6 +159,17 @@ def _iso3_from_iso_numeric(codes: pd.Series) -> pd.Series:
     return codes.map(by_code)
 
 
+def _codes(values: pd.Series) -> pd.Series:
+    """Numeric country codes as Int64; text, fractions, `1e400` and the like become missing.
+
+    A code that is no whole number from 0 to 32767 (the canonical int16) is no code: the name
+    decides, or the error names the country. (Casting `inf` or `1.5` to Int64 raised instead.)
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    whole = numbers.between(0, 32767) & numbers.mod(1).eq(0)
+    return numbers.where(whole).astype("Int64")
+
+
 def resolve(countries: pd.DataFrame, where: str) -> pd.DataFrame:
     """Map (`country`, `gwno`) rows to iso3, gwno, un_region, un_subregion, row for row.
 
@@ -163,10 +178,10 @@ def resolve(countries: pd.DataFrame, where: str) -> pd.DataFrame:
     `LoaderError` that names every country that could not be matched.
     """
     pairs = countries[["country", "gwno"]].reset_index(drop=True)
-    gw = pd.to_numeric(pairs["gwno"], errors="coerce").astype("Int64")
+    gw = _codes(pairs["gwno"])
     iso3 = _iso3_from_gwno(gw)
     if "iso_numeric" in countries:
-        numeric = pd.to_numeric(countries["iso_numeric"].reset_index(drop=True), errors="coerce")
+        numeric = _codes(countries["iso_numeric"].reset_index(drop=True))
         iso3 = iso3.fillna(_iso3_from_iso_numeric(numeric.astype("Int64")))
     by_name = _iso3_from_names(pairs["country"].where(iso3.isna()))
     iso3 = iso3.fillna(by_name)

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 
+MAX_PROBLEM_CHARS = 300
 SECRET_VARIABLES = ("UCDP_API_TOKEN", "ACLED_USERNAME", "ACLED_PASSWORD", "ACLED_API_KEY")
 
 
@@ -17,6 +18,8 @@ class LoaderError(Exception):
     """A user-facing problem: `where` is a file, row/column or URL; `problem` says what is wrong."""
 
     def __init__(self, where: str, problem: str) -> None:
+        if len(problem) > MAX_PROBLEM_CHARS:  # a quoted cell or a list of names can be huge
+            problem = f"{problem[:MAX_PROBLEM_CHARS]}… ({len(problem):,} characters)"
         super().__init__(f"{where}: {problem}")
         self.where = where
         self.problem = problem

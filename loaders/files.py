@@ -77,7 +77,8 @@ class _Capped:
     """A decompressed byte stream that refuses to yield more than `limit` bytes.
 
     Declared sizes can lie (a gzip trailer holds the size modulo 4 GB; a multi-member gzip's
-    trailer only its last member's), so the bytes actually read are counted.
+    trailer only its last member's), so the bytes actually read are counted. A damaged stream
+    becomes a `LoaderError` here, whichever codec noticed, so no caller needs their list.
     """
 
     def __init__(self, stream: BinaryIO, limit: int, where: str) -> None:
@@ -86,7 +87,11 @@ class _Capped:
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = self._limit - self._total + 1
-        data = self._stream.read(size)
+        try:
+            data = self._stream.read(size)
+        except DAMAGED as exc:
+            problem = f"the compressed file is damaged or truncated ({exc})"
+            raise LoaderError(self._where, problem) from None
         self._total += len(data)
         if self._total > self._limit:
             raise LoaderError(self._where, _bomb(self._limit))
@@ -161,6 +166,8 @@ def _zip_opener(path: Path) -> tuple[Callable[[], BinaryIO], str]:
         raise LoaderError(
             name, "is an Excel workbook (.xlsx), not CSV; save it as CSV (UTF-8) and import that"
         )
+    if not names:
+        raise LoaderError(name, "the zip archive is empty")
     members = [n for n in names if n.lower().endswith((".csv", ".csv.gz", ".txt"))]
     if not members:
         raise LoaderError(name, f"the zip archive holds no CSV file (it has: {', '.join(names)})")
@@ -187,7 +194,7 @@ def _zip_opener(path: Path) -> tuple[Callable[[], BinaryIO], str]:
         raise LoaderError(where, _bomb(limit))
     if member.lower().endswith(".gz"):
         return (lambda: _Capped(gzip.GzipFile(fileobj=archive.open(member)), limit, where)), member
-    return (lambda: archive.open(member)), member
+    return (lambda: _Capped(archive.open(member), limit, where)), member
 
 
 def _sniff_encoding(sample: bytes, where: str) -> tuple[str, list[str]]:

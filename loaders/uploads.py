@@ -32,13 +32,14 @@ def import_upload(
     version: str | None = None,
     data_dir: str | Path | None = None,
 ) -> ImportRecord:
-    """Import an uploaded file: refuse it when too large, else as `python -m loaders import`."""
-    if size > MAX_UPLOAD_MB * 1024 * 1024:
-        raise LoaderError(
-            name,
-            f"is {size / 1024 / 1024:,.0f} MB, over the {MAX_UPLOAD_MB} MB upload limit; "
-            "import it from the command line: python -m loaders import FILE",
-        )
+    """Import an uploaded file: refuse it when too large, else as `python -m loaders import`.
+
+    `size` is what the uploader says; the bytes are counted while they are copied as well, so
+    a stream longer than it claims is still stopped at the limit.
+    """
+    limit = MAX_UPLOAD_MB * 1024 * 1024
+    if size > limit:
+        raise LoaderError(name, _too_large(size))
     if size == 0:
         raise LoaderError(name, "the file is empty")
     store = Store(data_dir)
@@ -46,11 +47,32 @@ def import_upload(
     folder.mkdir(parents=True)
     try:
         path = folder / safe_name(name)
-        with path.open("wb") as out:
-            shutil.copyfileobj(data, out, 8 << 20)
+        try:
+            _copy_at_most(data, path, limit, name)
+        except OSError as exc:  # a full disk, say: the page shows a message, not a traceback
+            raise LoaderError(name, f"could not be saved for import ({exc.strerror})") from None
         return import_file(
             path, source=source, version=version, data_dir=data_dir,
             origin=f"uploaded file {path.name}", move=True,
         )  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _too_large(size: int, *, at_least: bool = False) -> str:
+    return (
+        f"is {size / 1024 / 1024:,.0f} MB{' or more' if at_least else ''}, over the "
+        f"{MAX_UPLOAD_MB} MB upload limit; "
+        "import it from the command line: python -m loaders import FILE"
+    )
+
+
+def _copy_at_most(data: BinaryIO, path: Path, limit: int, name: str) -> None:
+    """Copy `data` to `path`, refusing it as soon as more than `limit` bytes arrive."""
+    copied = 0
+    with path.open("wb") as out:
+        while chunk := data.read(8 << 20):
+            copied += len(chunk)
+            if copied > limit:
+                raise LoaderError(name, _too_large(copied, at_least=True))
+            out.write(chunk)

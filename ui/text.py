@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+# `&` too: `&lt;img&gt;` would otherwise be decoded to `<img>` (shown, never run, but not as typed).
+MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
 def escape_markdown(text: object) -> str:
