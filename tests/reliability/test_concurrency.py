@@ -10,6 +10,7 @@ result can be told apart: it must be exactly A's or exactly B's.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from loaders.store import Store
 from risk.panel import country_month_panel
 from tests.conftest import GLOBAL_GED, REPO, ged_rows, shared_data_dir, write_ged
 from tests.loaders import test_ucdp_remote as ucdp_site
+from tests.loopback import Reply, Request
 from tests.reliability.helpers import (
     FaultyServer,
     drip,
@@ -214,13 +216,17 @@ def test_import_refused_while_another_is_stuck(
 def test_two_fetches_at_once(store: Path) -> None:
     """Two `fetch ucdp` download side by side (each in its own folder), then commit in turn."""
     with FaultyServer() as server:
-        ucdp_site.FakeUcdp(server)
-        server.script(ucdp_site.YEARLY_PATH, drip(2_048, 0.05), drip(2_048, 0.05))  # ~6 s each
+        both = threading.Barrier(2, timeout=120)  # neither answer starts before both are asked
+
+        def together(_request: Request) -> Reply:
+            both.wait()
+            return Reply(200, ucdp_site.YEARLY_ZIP, "application/zip", ranges=True)
+
+        server.route(re.escape(ucdp_site.YEARLY_PATH), together)
+        server.script(ucdp_site.YEARLY_PATH, drip(4_096, 0.05), drip(4_096, 0.05))  # ~3 s each
         command = ["-m", "loaders", "--data-dir", str(store), "fetch", "ucdp", "--version",
                    "25.1", "--base-url", server.url, "--no-progress"]  # fmt: skip
-        first = python(command)
-        wait_for(lambda: list((store / "downloads").glob("*/*.part")))
-        second = python(command)
+        first, second = python(command), python(command)
         # Both downloads under way at once: the second must not take the first's folder.
         wait_for(lambda: len(list((store / "downloads").glob("*/*.part"))) == 2)
         outputs = [p.communicate(timeout=120) for p in (first, second)]
