@@ -6,8 +6,7 @@ from exports.trend_charts import small_multiples_figure, trend_figure
 from loaders.schema import VIOLENCE_TYPES
 from risk import trends
 from risk.selection import Selection, region_options
-from risk.sources import SOURCE_LABELS
-from ui import cache
+from ui import cache, filters
 from ui.text import escape_markdown
 
 ALL_TYPES = "all"
@@ -21,14 +20,7 @@ SHOW = {False: "Per month", True: "Cumulative total"}
 
 st.title("Compare and trends")
 selection = st.session_state.get("selection", Selection())
-source = selection.source
-if source != "ucdp" and not cache.has_source(source):
-    st.warning(
-        f"The store holds no {SOURCE_LABELS[source]} data, so this page counts UCDP GED. "
-        "Import or fetch it on the Data page.",
-        icon=":material/database_off:",
-    )
-    source = "ucdp"
+source = filters.counted_source(selection, "this page")
 panel = cache.panel(source)
 if panel.empty:
     st.info(

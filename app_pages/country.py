@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from exports import country_charts
+from exports import country_charts, vega
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 from risk import profile as profiles
@@ -11,7 +11,7 @@ from risk import sources
 from risk.model import InsufficientData
 from risk.selection import Selection, countries_for
 from risk.sources import SOURCE_LABELS
-from ui import cache
+from ui import cache, filters
 from ui.text import escape_markdown
 
 COUNTRY_KEY = "profile_country"
@@ -30,7 +30,6 @@ def footer() -> None:
 
 
 selection = st.session_state.get("selection", Selection())
-source = selection.source
 names = countries.reference().set_index("iso3")["name"].to_dict()
 st.title("Country profile")
 if cache.sources().empty:
@@ -70,13 +69,7 @@ iso3 = st.selectbox(
 )
 st.query_params["iso3"] = iso3
 name = names[iso3]
-if source != "ucdp" and not cache.has_source(source):
-    st.warning(
-        f"The store holds no {SOURCE_LABELS[source]} data, so this profile counts UCDP GED. "
-        "Import or fetch it on the Data page.",
-        icon=":material/database_off:",
-    )
-    source = "ucdp"
+source = filters.counted_source(selection, "this profile")
 as_of = forecast.as_of if forecast is not None else cache.panel().attrs.get("last_complete_month")
 history = cache.panel(source)
 profile = profiles.build_profile(
@@ -149,10 +142,8 @@ if set(selection.violence) != set(VIOLENCE_TYPES):
 
 # --- forecast fan chart ----------------------------------------------------------------------
 st.subheader("Deaths per month and forecast" if source == "ucdp" else "Deaths per month")
-figure = country_charts.fan_chart(
-    profile.series, country=name, as_of=profile.as_of, source=source_note
-)
-st.plotly_chart(figure, width="stretch", theme=None)
+# Vega, not plotly: a profile opened from the landing page then loads no plotly.js (≈ 2 s).
+st.vega_lite_chart(vega.fan_chart(profile.series, country=name, as_of=profile.as_of))
 if source == "ucdp":
     st.caption(
         f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
@@ -225,8 +216,9 @@ else:
         st.caption(
             "Each line counts by its own source's rules and they are never added together: UCDP "
             "counts deaths in conflicts that pass 25 battle-related deaths a year; ACLED counts "
-            "every battle, explosion/remote violence and attack on civilians it records. Months "
-            "where one records at least twice the other's deaths (25 or more) are ringed."
+            "every battle, explosion/remote violence, attack on civilians and mob violence it "
+            "records. Months where one records at least twice the other's deaths (25 or more) "
+            "are ringed."
         )
         with st.expander(f"Months compared ({len(comparison.disagreements):,} disagree)"):
             st.dataframe(
@@ -248,10 +240,9 @@ period = profiles.months_label(profile.as_of, profiles.RECENT_MONTHS)
 if profile.map_events.empty:
     st.info(f"No located events in {period}.")
 else:
-    hotspots = country_charts.hotspot_map(
-        profile.map_events, country=name, period=period, source=source_note
-    )
-    st.plotly_chart(hotspots, width="stretch", config=country_charts.MAP_CONFIG, theme=None)
+    hotspots = vega.hotspot_map(profile.map_events, country=name, iso3=iso3, period=period)
+    st.vega_lite_chart(hotspots)
+    st.caption(escape_markdown(source_note))
 if not profile.admin1_recorded:
     st.info("Admin1 not recorded in this source: no table of admin1 units.")
 elif profile.admin1.empty:

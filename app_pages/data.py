@@ -1,14 +1,40 @@
 """Data: what is in the store, where it came from, how to cite it, and how to add more."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from loaders import acled_remote, ucdp_remote
 from loaders.errors import LoaderError
+from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
 from ui import cache
 from ui.text import escape_markdown
+
+
+def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = None) -> None:
+    """Run one fetch or upload and say what it brought, or what failed (nothing is changed)."""
+    try:
+        record = read()
+    except LoaderError as exc:
+        if bar is not None:
+            bar.empty()
+        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
+        return
+    if bar is not None:
+        bar.progress(1.0, text="Imported")
+    p = record.provenance
+    if record.kind == "events":
+        what = f"{p['rows']:,} events, {p['first_date']} … {p['last_date']}"
+    else:
+        coverage = p["coverage"]
+        what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … {coverage['last_month']}"
+    st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
+    for note in p.get("notes", []) + p.get("warnings", []):
+        st.caption(escape_markdown(note))
+
 
 UPLOAD_SOURCES = {"ucdp": "UCDP GED or Candidate", "acled": "ACLED (export or HDX HAPI counts)"}
 
@@ -55,20 +81,13 @@ if refresh:
         bar.progress(share, text=f"Downloaded {done / 1024 / 1024:,.1f} MB")
 
     base_url, api_url = ucdp_remote.configured_urls()
-    try:
-        record = ucdp_remote.fetch(
+    run_import(
+        lambda: ucdp_remote.fetch(
             version=version.strip(), candidate=candidate.strip() or None,
             base_url=base_url, api_url=api_url, progress=show,
-        )  # fmt: skip
-    except LoaderError as exc:
-        bar.empty()
-        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
-    else:
-        bar.progress(1.0, text="Imported")
-        p = record.provenance
-        st.success(
-            f"Imported {p['label']}: {p['rows']:,} events, {p['first_date']} … {p['last_date']}."
-        )
+        ),
+        bar,
+    )  # fmt: skip
 
 st.subheader("Fetch from the ACLED API")
 # Root-level Streamlit secrets become environment variables, where the client reads them.
@@ -98,20 +117,12 @@ else:
             bar.progress(0.5, text=f"Fetched {rows:,} events")
 
         names = [name.strip() for name in wanted.split(",") if name.strip()]
-        try:
-            record = acled_remote.fetch(
+        run_import(
+            lambda: acled_remote.fetch(
                 countries=names or None, start=str(start), end=str(end), progress=count
-            )
-        except LoaderError as exc:
-            bar.empty()
-            st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
-        else:
-            bar.progress(1.0, text="Imported")
-            p = record.provenance
-            st.success(
-                f"Imported {escape_markdown(p['label'])}: {p['rows']:,} events, "
-                f"{p['first_date']} … {p['last_date']}."
-            )
+            ),
+            bar,
+        )
 
 st.subheader("Import a file")
 with st.form("upload", clear_on_submit=True):
@@ -132,24 +143,12 @@ with st.form("upload", clear_on_submit=True):
 if submitted and upload is None:
     st.warning("Choose a file first.")
 elif submitted:
-    try:
-        record = import_upload(
+    run_import(
+        lambda: import_upload(
             upload.name,
             upload,
             size=upload.size,
             source=upload_source,
             version=release.strip() or None,
         )
-    except LoaderError as exc:
-        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
-    else:
-        p = record.provenance
-        if record.kind == "events":
-            what = f"{p['rows']:,} events, {p['first_date']} … {p['last_date']}"
-        else:
-            coverage = p["coverage"]
-            what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … "
-            what += coverage["last_month"]
-        st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
-        for note in p.get("notes", []) + p.get("warnings", []):
-            st.caption(escape_markdown(note))
+    )

@@ -10,8 +10,9 @@ What each source's column counts (deaths are best estimates; events are rows):
   `fatalities_total`. UCDP counts a conflict only once it passes 25 battle-related deaths in a
   year, and codes each death to one violence type.
 * `acled`: ACLED's own "political violence": its event types Battles, Explosions/Remote
-  violence and Violence against civilians. Protests, riots and strategic developments are left
-  out, as they are from UCDP's types. Where an ACLED events import covers the country-month the
+  violence and Violence against civilians, and the riots it files as mob violence (the grouping
+  of ACLED's HDX data). Protests, other riots and strategic developments are left out, as they
+  are from UCDP's types. Where an ACLED events import covers the country-month the
   events are counted; else the HDX HAPI aggregates' `political_violence` rows (which already
   include civilian targeting, so that row is never added to it). `basis_acled` says which.
 
@@ -35,6 +36,7 @@ from risk.selection import SOURCES
 
 SOURCE_LABELS = {"ucdp": "UCDP GED", "acled": "ACLED"}
 ACLED_POLITICAL_VIOLENCE = ("Battles", "Explosions/Remote violence", "Violence against civilians")
+ACLED_MOB_VIOLENCE = "Riots: Mob violence"  # in ACLED's political violence, as in HDX HAPI's
 HAPI_POLITICAL_VIOLENCE = "political_violence"
 # A month is a disagreement when one source records at least twice the other's deaths and the
 # larger is at least 25 (the forecast's own threshold): small counts differ by noise alone.
@@ -83,7 +85,10 @@ def _event_sums(store: Store, source: str, countries: Sequence[str] | None) -> p
         where = "violence_type IS NOT NULL"
     else:
         kinds = ", ".join(f"'{kind}'" for kind in ACLED_POLITICAL_VIOLENCE)
-        where = f"split_part(source_category, ':', 1) IN ({kinds})"
+        where = (
+            f"split_part(source_category, ':', 1) IN ({kinds}) "
+            f"OR source_category = '{ACLED_MOB_VIOLENCE}'"
+        )
     con = duckdb.connect()
     try:
         events = store.events_relation(con, (source,), columns, countries)

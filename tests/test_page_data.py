@@ -40,7 +40,8 @@ def test_refresh_downloads_and_imports_from_the_mirror(
         page.text_input[0].set_value("25.1")
         page.button[0].click().run()
     assert not page.exception
-    assert page.success[0].value == ("Imported UCDP GED 25.1: 5 events, 2024-01-04 … 2024-03-15.")
+    label = escape_markdown("UCDP GED 25.1")
+    assert page.success[0].value == f"Imported {label}: 5 events, 2024-01-04 … 2024-03-15."
     page.run()
     assert page.dataframe[0].value["Events"].tolist() == [5]
 

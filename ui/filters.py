@@ -9,6 +9,7 @@ from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 from risk.selection import SOURCES, Selection, from_query, region_options, to_query
 from risk.sources import SOURCE_LABELS
+from ui import cache
 
 FILTER_KEYS = ("region", "country", "from", "to", "violence", "source")
 
@@ -90,3 +91,16 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
     others = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_KEYS}
     st.query_params.from_dict({**others, **to_query(selection)})
     return selection
+
+
+def counted_source(selection: Selection, view: str) -> str:
+    """The selection's source if the store holds it, else UCDP GED with a warning on the page."""
+    source = selection.source
+    if source == "ucdp" or cache.has_source(source):
+        return source
+    st.warning(
+        f"The store holds no {SOURCE_LABELS[source]} data, so {view} counts UCDP GED. "
+        "Import or fetch it on the Data page.",
+        icon=":material/database_off:",
+    )
+    return "ucdp"
