@@ -71,7 +71,7 @@ class Before:
         self.folders = {r.folder for r in Store(root).records(kinds=None)}
 
     def unchanged(self) -> bool:
-        """Readers see exactly the previous version; records the kill in the ledger."""
+        """Whether readers see exactly the previous version: manifest, files and imports."""
         store = Store(self.root)
         return (
             store.manifest()["version"] == self.version
