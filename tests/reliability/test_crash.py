@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from loaders import http, ucdp_remote
+from loaders import acled_remote, http, ucdp_remote
 from loaders.pipeline import import_file
 from loaders.store import Store
 from tests.conftest import GLOBAL_GED, SMALL_GED, shared_data_dir
+from tests.loaders import test_acled_remote as acled_site
 from tests.loaders import test_ucdp_remote as ucdp_site
 from tests.reliability.helpers import (
     FaultyServer,
@@ -303,4 +304,45 @@ def test_api_pull_killed_between_pages(
         policy=FAST,
     )
     assert record.provenance["rows"] == 2_500
+    assert leftovers(store) == []
+
+
+def test_acled_pull_killed_midway(
+    store: Path, server: FaultyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fetch acled` killed while a page drips in: nothing reaches the store; the next pull
+    clears the killed run's folder."""
+    monkeypatch.setenv(acled_remote.USERNAME_ENV, acled_site.USERNAME)
+    monkeypatch.setenv(acled_remote.PASSWORD_ENV, acled_site.PASSWORD)
+    acled_site.FakeAcled(server)
+    server.script(acled_site.READ_ROUTE, drip(200, 0.05))  # about 2 s for the page
+    before = Before(store)
+    process = python(
+        [
+            "-m",
+            "loaders",
+            "--data-dir",
+            str(store),
+            "fetch",
+            "acled",
+            "--base-url",
+            server.url,
+            "--no-progress",
+        ]
+    )
+    try:
+        wait_for(lambda: server.hits(acled_site.READ_ROUTE) or process.poll() is not None)
+    finally:
+        process.send_signal(signal.SIGKILL)
+    killed(process)
+    intact = before.unchanged()
+    LEDGER.fault("fetch acled killed while a page arrives", store_intact=intact)
+    assert intact
+    pd.testing.assert_frame_equal(Store(store).load_events(), before.events)
+    (left,) = leftovers(store)
+    assert left.startswith("downloads")
+    record = acled_remote.fetch(
+        base_url=server.url, data_dir=store, progress=False, policy=FAST, page_size=3
+    )
+    assert record.provenance["rows"] == 7
     assert leftovers(store) == []
