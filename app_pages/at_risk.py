@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from exports import charts, tables
+from exports import charts, tables, vega
 from loaders.schema import VIOLENCE_TYPES
 from risk.forecast import new_risk
 from risk.model import InsufficientData
@@ -57,18 +57,19 @@ st.page_link(
 
 source = f"Source: {forecast.vintage}; Article 99 forecast from data to {forecast.as_of}"
 zoom = bool(selection.regions or selection.countries)
-figure = charts.risk_choropleth(table, as_of=forecast.as_of, source=source, zoom=zoom)
-clicked = st.plotly_chart(
-    figure,
-    config=charts.PLOTLY_CONFIG,
+clicked = st.vega_lite_chart(
+    vega.risk_map(table, as_of=forecast.as_of, zoom=zoom),
     on_select="rerun",
-    selection_mode="points",
+    selection_mode=vega.SELECTION,
     key="map",
-    theme=None,  # the figure's own colours and fonts, the same in light and dark themes
 )
-points = clicked.selection.points if clicked else []
-if points and points[0].get("location"):
-    open_profile(points[0]["location"], selection)
+st.caption(
+    f"{escape_markdown(source)}. Click a country to open its profile. Dark grey: not enough "
+    "data to forecast. Light grey: outside the selection or not covered by the data."
+)
+picked_on_map = clicked.selection.get(vega.SELECTION) if clicked else None
+if picked_on_map and picked_on_map[0].get("iso3"):
+    open_profile(picked_on_map[0]["iso3"], selection)
 
 st.subheader("Ranked by risk")
 display = tables.risk_table(table, forecast.drivers)

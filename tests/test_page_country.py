@@ -55,10 +55,8 @@ def _page(iso3: str | None = None, selection: Selection | None = None) -> AppTes
 
 
 def _charts(at: AppTest) -> list[dict]:
-    return [
-        {"spec": json.loads(c.proto.spec), "config": json.loads(c.proto.config or "{}")}
-        for c in at.get("plotly_chart")
-    ]
+    """The Vega-Lite specs of the page's charts (the fan chart and the hotspot map)."""
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
 def _table(at: AppTest, column: str):
@@ -112,15 +110,18 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
     assert by_unit.loc["Shan state", ["Events", "Deaths"]].tolist() == [23, 114]
 
     fan, hotspots = _charts(at)
-    assert fan["spec"]["layout"]["title"]["text"].startswith(
+    assert fan["title"]["text"].startswith(
         "Myanmar: deaths per month by violence type and forecast, Jan 2021–"
     )
-    names = [trace["name"] for trace in fan["spec"]["data"]]
+    history = next(layer for layer in fan["layer"] if layer["mark"]["type"] == "line")
+    names = history["encoding"]["color"]["scale"]["domain"]
     assert {"State-based deaths", "Forecast 90% interval", "Forecast median (state-based)"} <= set(
         names
     )
-    assert hotspots["config"]["topojsonURL"] == "/app/static/topojson/"  # offline outlines
-    assert hotspots["spec"]["layout"]["geo"]["fitbounds"] == "locations"
+    assert {row["line"] for row in history["data"]["values"]} <= set(names)
+    outlines = hotspots["layer"][1]["data"]  # offline: the topojson is inside the spec
+    assert outlines["format"] == {"type": "topojson", "feature": "countries"}
+    assert "fit" in hotspots["projection"]  # the view fits Myanmar and its events
 
     assert any("Sundberg" in t.value for t in at.text)
     assert at.caption[-1].value == r"Data: UCDP GED 24\.1, events to Dec 2023"
@@ -156,7 +157,7 @@ def test_country_without_data_says_so(myanmar_store: Path) -> None:
     assert infos[0] == "Insufficient data: no source in the store covers Iceland in Dec 2023."
     assert infos[1].startswith("No events of the chosen violence types are recorded for Iceland")
     assert not at.dataframe
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not at.get("vega_lite_chart")
     assert any("Sundberg" in t.value for t in at.text)  # the footer still cites the data
 
 
