@@ -429,7 +429,7 @@ def hotspot_map(events: pd.DataFrame, *, country: str, iso3: str, period: str) -
             {
                 "longitude": float(row.longitude),
                 "latitude": float(row.latitude),
-                "size": float(size),
+                "size": _number(size) or 25.0,  # an event without a count still shows
                 "kind": VIOLENCE_LABELS.get(row.violence_type, other),
                 "date": f"{pd.Timestamp(row.date_start):%d %b %Y}",
                 "admin1": "" if pd.isna(row.admin1) else str(row.admin1),

@@ -1,0 +1,82 @@
+"""The Vega-Lite specs of exports/vega.py, checked as data: no browser, no Streamlit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from exports import vega
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "iso3": ["NER", "MLI"],
+            "name": ["<b>Niger</b>", "Côte d'Ivoire"],
+            "status": ["ok", "insufficient data"],
+            "risk": [0.004, np.nan],
+            "expected_fatalities": [12_345.4, np.nan],
+            "fatalities_low": [10.0, np.nan],
+            "fatalities_high": [23_456.0, np.nan],
+        }
+    )
+
+
+def test_map_rows_carry_formatted_text_and_no_nan() -> None:
+    niger, mali = vega.map_rows(_table())
+    assert niger == {
+        "iso3": "NER",
+        "name": "<b>Niger</b>",  # raw: Vega draws text and the tooltip handler escapes it
+        "risk": 0.004,
+        "risk_text": "<1%",
+        "deaths_text": "12,345 (90% interval 10–23,456)",
+        "description": "<b>Niger</b>. Risk <1%. Expected deaths, 3 months: 12,345 "
+        "(90% interval 10–23,456).",
+    }
+    assert mali["risk"] is None and mali["risk_text"] == vega.NOT_ENOUGH_DATA
+    json.dumps(vega.map_rows(_table()), allow_nan=False)  # valid JSON for the browser
+
+
+def test_world_map_is_offline_and_zoom_fits_the_selection() -> None:
+    world = vega.risk_map(_table(), as_of="2020-12")
+    text = json.dumps(world, allow_nan=False)
+    assert '"url"' not in text  # outlines inline: nothing fetched
+    assert "fit" not in world["projection"]
+    ids = {g.get("id") for g in world["data"]["values"]["objects"]["countries"]["geometries"]}
+    assert "ATA" not in ids and {"NER", "MLI", "FRA"} <= ids
+    zoomed = vega.risk_map(_table(), as_of="2020-12", zoom=True)
+    corners = np.array(zoomed["projection"]["fit"]["geometry"]["coordinates"])
+    assert corners[:, 0].min() < -12 and corners[:, 0].max() > 16  # Mali's west, Niger's east
+    assert vega.SELECTION in json.dumps(zoomed["layer"][1]["params"])
+
+
+def test_main_polygon_bounds_leave_out_overseas_parts() -> None:
+    west, south, east, north = vega._bounds()["FRA"]
+    assert -6 < west and east < 10 and 41 < south and north < 52  # no French Guiana
+    assert {"NER", "USA", "RUS"} <= vega.outlined() and "ATA" not in vega.outlined()
+
+
+def test_hotspot_map_survives_missing_counts() -> None:
+    events = pd.DataFrame(
+        {
+            "longitude": [2.1, 13.2],
+            "latitude": [13.5, 13.3],
+            "fatalities_best": [np.nan, 1_200],
+            "violence_type": ["one-sided", None],
+            "date_start": pd.to_datetime(["2020-12-01", "2020-11-03"]),
+            "admin1": [None, "Diffa"],
+            "side_a": ["IS", "Government of Niger"],
+            "side_b": ["Civilians", np.nan],
+        }
+    )
+    spec = vega.hotspot_map(events, country="Niger", iso3="NER", period="Jan–Dec 2020")
+    json.dumps(spec, allow_nan=False)
+    points = spec["layer"][2]["data"]["values"]
+    assert [p["deaths"] for p in points] == ["no data", "1,200"]
+    assert points[1]["kind"] == "Other (source's own category)"
+    assert spec["layer"][2]["encoding"]["color"]["scale"]["domain"] == [
+        "One-sided",
+        "Other (source's own category)",
+    ]
