@@ -147,3 +147,4 @@ with st.container(border=True):
 
 st.divider()
 st.caption(escape_markdown(f"Data: {cache.vintage()}"))
+cache.warm_panel()  # for the profile an analyst opens next

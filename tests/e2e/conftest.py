@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = REPO / "tests" / "screenshots"
+# The landing page map's coloured country shapes (Vega's SVG renderer; see exports/vega.py).
+MAP_SHAPES = "[data-testid='stVegaLiteChart'] g.risk_marks path"
 
 
 def _free_port() -> int:
