@@ -66,7 +66,7 @@ import pyarrow.csv as pacsv
 from loaders import countries
 from loaders.convert import Column, plausible_dates
 from loaders.errors import LoaderError
-from loaders.files import (
+from loaders.files import (  # the sniffing steps of read_delimited, for the streamed path
     SEPARATORS,
     SNIFF_BYTES,
     _first_line,
