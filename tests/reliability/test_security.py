@@ -38,7 +38,7 @@ from loaders import acled_remote, http, ucdp_remote
 from loaders.cli import main as loaders_main
 from loaders.pipeline import import_file
 from risk.selection import Selection
-from tests.conftest import REPO, SMALL_GED
+from tests.conftest import REPO, SMALL_GED, open_page
 from tests.loaders.test_acled_remote import (
     FAST,
     PASSWORD,
@@ -162,6 +162,36 @@ def test_data_page_shows_a_hostile_file_name_as_typed(
     for kind in MARKDOWN_KINDS:
         for element in getattr(at, kind):
             for marker in HOSTILE_TEXTS:
+                assert marker not in element.value, (kind, element.value)
+
+
+def test_country_page_shows_hostile_actors_headlines_and_places_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Actors, headlines and admin1 names written as markup reach the page's tables as typed,
+    and no markdown element of the page carries them unescaped. (Its charts are Vega-Lite,
+    which draws data strings as SVG text, not HTML.)"""
+    place = "**Mopti** [r](javascript:x)"
+    text = (
+        ged_text()
+        .replace("Clashes near Mopti", HOSTILE_TEXTS[1])
+        .replace(",JNIM,2,", f",{HOSTILE_TEXTS[0]},2,")
+        .replace("Mopti region", place)
+    )
+    path = tmp_path / "GEDEvent_v25_1.csv"
+    path.write_text(text, encoding="utf-8")
+    import_file(path, data_dir=tmp_path / "store")
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
+    at = open_page("app_pages/country.py", iso3="MLI")
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    (actors,) = [t for cols, t in tables.items() if cols[0] == "Actor"]
+    assert HOSTILE_TEXTS[0] in set(actors["Actor"])
+    (events,) = [t for cols, t in tables.items() if "Headline (source)" in cols]
+    assert HOSTILE_TEXTS[1] in set(events["Headline (source)"])
+    assert place in set(events["Admin1"])
+    for kind in MARKDOWN_KINDS:
+        for element in getattr(at, kind):
+            for marker in (*HOSTILE_TEXTS, place):
                 assert marker not in element.value, (kind, element.value)
 
 
