@@ -8,6 +8,7 @@ cached in the store, so the page's runs only forecast from it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
+from exports import charts, vega
 from risk.forecast import risk_forecast
 from risk.panel import country_month_panel
 from risk.selection import Selection
@@ -75,6 +77,47 @@ def test_sahel_table_ranks_only_sahel_countries(sahel: AppTest) -> None:
     assert int(high.replace(",", "")) > 1_000 and "," in high
 
 
+def _map_spec(at: AppTest) -> dict:
+    """The Vega-Lite spec of the page's risk map, as the browser receives it."""
+    (chart,) = at.get("vega_lite_chart")
+    return json.loads(chart.proto.spec)
+
+
+def _map_rows(spec: dict) -> dict[str, dict]:
+    """The map's country records (the data its coloured layer looks up), by iso3."""
+    (layer,) = [layer for layer in spec["layer"] if layer.get("name") == vega.LAYER]
+    lookup = layer["transform"][0]
+    assert lookup["lookup"] == "id" and lookup["from"]["key"] == "iso3"
+    return {row["iso3"]: row for row in lookup["from"]["data"]["values"]}
+
+
+def test_sahel_map_holds_the_tables_values_and_zooms_to_the_region(sahel: AppTest) -> None:
+    spec = _map_spec(sahel)
+    rows = _map_rows(spec)
+    table = sahel.dataframe[0].value
+    assert set(rows) == SAHEL
+    assert {iso3 for iso3, row in rows.items() if row["risk"] >= 0.5} == {"NGA", "MLI", "CMR"}
+    for iso3, row in rows.items():  # the tooltip says what the ranked table says
+        assert row["name"] == table.loc[iso3, "Country"]
+        assert abs(row["risk"] * 100 - table.loc[iso3, "Risk"]) < 1e-6
+        # As the table's bar but '<1%' rather than a false '0%' below one per cent.
+        assert row["risk_text"] == charts.percent(table.loc[iso3, "Risk"] / 100)
+        deaths = f"{round(table.loc[iso3, 'Expected deaths']):,}"
+        assert row["deaths_text"] == f"{deaths} (90% interval {table.loc[iso3, '90% interval']})"
+        assert row["description"].startswith(f"{row['name']}. Risk {row['risk_text']}.")
+    assert "," in rows["NGA"]["deaths_text"]  # the interval's top is in the thousands
+    # Zoomed to the region: the projection fits a box around West Africa, not the world.
+    corners = spec["projection"]["fit"]["geometry"]["coordinates"]
+    longitudes, latitudes = zip(*corners, strict=True)
+    assert -25 < min(longitudes) < -15 and 15 < max(longitudes) < 30  # Senegal to Chad
+    assert -5 < min(latitudes) < 5 and 25 < max(latitudes) < 35  # Cameroon to Mali
+    # Offline: the outlines are inside the spec, nothing is fetched.
+    assert spec["data"]["format"] == {"type": "topojson", "feature": "countries"}
+    assert '"url"' not in json.dumps(spec)
+    tooltip = [t["title"] for t in spec["layer"][1]["encoding"]["tooltip"]]
+    assert tooltip == ["Country", "Risk", "Expected deaths, 3 months"]
+
+
 def test_sahel_headline_numbers(sahel: AppTest) -> None:
     metrics = {m.label: m.value for m in sahel.metric}
     table = sahel.dataframe[0].value
@@ -124,6 +167,11 @@ def test_world_view_counts_every_country(global_store: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
     assert int(metrics["Expected deaths, next 3 months"].replace(",", "")) > 5_000
+    spec = _map_spec(at)
+    assert "fit" not in spec["projection"]  # the whole world
+    rows = _map_rows(spec)
+    assert set(rows) == set(table.index)
+    assert rows["AFG"]["risk_text"] == charts.percent(table.loc["AFG", "Risk"] / 100)
 
 
 def test_filter_without_countries_says_so(global_store: Path) -> None:

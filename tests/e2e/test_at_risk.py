@@ -1,9 +1,10 @@
 """The landing page in a real browser with the global GED 21.1 store, with no network at all.
 
-The map must draw country shapes from the app's own topojson (plotly would fetch them from a
-CDN otherwise), a link or the sidebar must narrow the table to a region, and selecting a row or
-a country on the map must open its profile with the filters kept in the URL. The data grid is
-a canvas; its cells are read from the accessible table the grid keeps inside it.
+The map (Vega-Lite, SVG renderer) must draw country shapes from the topojson inside its spec,
+a link or the sidebar must narrow the table and the map to a region, and selecting a row or a
+country on the map must open its profile with the filters kept in the URL. The data grid is a
+canvas; its cells are read from the accessible table the grid keeps inside it. Each map shape
+carries an aria-label that starts with the country's name, which is how a test finds one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.conftest import screenshot, settle
+from exports import vega
+from loaders import countries
+from tests.e2e.conftest import MAP_SHAPES, screenshot, settle
 
 SAHEL = {
     "Burkina Faso", "Cameroon", "Chad", "Gambia", "Guinea",
@@ -21,7 +24,7 @@ SAHEL = {
 }  # fmt: skip
 LOAD_MS = 180_000  # a cold server forecasts every country before it draws the page
 RISK_TABLE = "[data-testid='stDataFrame']"
-SHAPES = "path.choroplethlocation"
+SHAPES = MAP_SHAPES
 
 
 @pytest.fixture
@@ -64,7 +67,15 @@ def _countries(page) -> list[str]:
 
 def test_world_map_draws_offline_with_headline_numbers(page, app_url: str) -> None:
     _open(page, app_url)
-    assert page.locator(SHAPES).count() == 195  # every reference country has a shape
+    # Every reference country with an outline at 110m is drawn and coloured (the smallest
+    # states, e.g. Andorra, have none at this scale); the rest of the land is grey.
+    outlined = set(countries.reference()["iso3"]) & vega.outlined()
+    assert page.locator(SHAPES).count() == len(outlined) > 160
+    assert page.locator("[data-testid='stVegaLiteChart'] g.mark-shape path").count() > 170
+    fills = page.eval_on_selector_all(SHAPES, "paths => paths.map(p => p.getAttribute('fill'))")
+    assert len(set(fills)) > 20  # coloured by risk, not one flat colour
+    afghanistan = page.locator(f"{SHAPES}[aria-label^='Afghanistan.']")
+    assert afghanistan.get_attribute("aria-label").startswith("Afghanistan. Risk 100%.")
     assert not [u for u in page.external if "topojson" in u or "plot.ly" in u]
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     assert metrics[0] == "14"  # countries with risk ≥ 50% in Jan–Mar 2021
@@ -92,7 +103,7 @@ def test_sidebar_region_filter_narrows_the_table_and_the_link(page, app_url: str
     page.wait_for_url("**region=group%3ASahel*", timeout=LOAD_MS)
     # The map and the grid redraw one after the other: wait for both to show ten countries.
     page.wait_for_function(
-        f"""() => document.querySelectorAll('{SHAPES}').length === {len(SAHEL)}
+        f"""() => document.querySelectorAll("{SHAPES}").length === {len(SAHEL)}
             && document.querySelector("{RISK_TABLE} table[role='grid']")
                 .getAttribute('aria-rowcount') === '{len(SAHEL) + 1}'""",
         timeout=LOAD_MS,
@@ -120,8 +131,11 @@ def test_selecting_a_row_opens_the_profile(page, app_url: str) -> None:
 
 def test_clicking_a_country_on_the_map_opens_its_profile(page, app_url: str) -> None:
     _open(page, f"{app_url}/?region=group:Sahel")
-    locations = page.eval_on_selector_all(SHAPES, "paths => paths.map(p => p.__data__.loc)")
-    niger = page.locator(SHAPES).nth(locations.index("NER")).bounding_box()
+    niger = page.locator(f"{SHAPES}[aria-label^='Niger.']").bounding_box()
+    page.mouse.move(niger["x"] + niger["width"] / 2, niger["y"] + niger["height"] / 2)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible")
+    assert "Niger" in tooltip.inner_text() and "Expected deaths, 3 months" in tooltip.inner_text()
     page.mouse.click(niger["x"] + niger["width"] / 2, niger["y"] + niger["height"] / 2)
     page.wait_for_url("**/country?*", timeout=LOAD_MS)
     settle(page, LOAD_MS)
