@@ -444,6 +444,20 @@ REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
         lambda: gzip_bomb(96 << 20, members=12),
         r"^GEDEvent_v25_1\.csv\.gz: decompresses to more than 64 MB",
     ),
+    "acled gzip bomb (the streamed reader)": (
+        "acled_export.csv.gz",
+        lambda: (
+            gzip.compress(acled_text().splitlines()[0].encode() + b"\n")
+            + gzip.compress(
+                (
+                    acled_text().splitlines()[1].replace("(invented row).", "x" * (1 << 20)) + "\n"
+                ).encode()
+                * 100,
+                9,
+            )
+        ),
+        r"^acled_export\.csv\.gz: decompresses to more than 64 MB",
+    ),
     "acled file as ucdp": (GED_NAME, SMALL_ACLED.read_bytes, r": looks like an ACLED events file"),
 }
 
