@@ -35,7 +35,9 @@ navigation = st.navigation(
         ],
     }
 )
-st.session_state["selection"] = filters.sidebar(cache.month_span())
-with st.sidebar:
-    st.caption(cache.vintage())
-navigation.run()
+# One version of the store for the whole run: an import swapped in meanwhile shows on the next.
+with cache.store().pinned():
+    st.session_state["selection"] = filters.sidebar(cache.month_span())
+    with st.sidebar:
+        st.caption(cache.vintage())
+    navigation.run()

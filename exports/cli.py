@@ -21,6 +21,7 @@ from exports.charts import percent
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, build_snapshot, compare, read_json, regenerate
 from loaders.errors import LoaderError, run_command
+from loaders.store import pinned_run
 from risk.model import InsufficientData
 from risk.selection import MONTH, from_query, region_options
 
@@ -137,4 +138,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     moved.set_defaults(run=_changes)
     args = parser.parse_args(argv)
     errors = (LoaderError, SnapshotError, InsufficientData, ImageExportError, ValueError, OSError)
-    return run_command(lambda: args.run(args), errors)
+    return run_command(lambda: pinned_run(args), errors)

@@ -131,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             _report(record.provenance)
         else:
-            _status(Store(data_dir), args.json)
+            store = Store(data_dir)
+            with store.pinned():  # the imports and the version listed are of one version
+                _status(store, args.json)
 
     return run_command(run, interrupted="interrupted: the store is unchanged")
 

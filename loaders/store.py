@@ -21,6 +21,7 @@ A reader that reads the store more than once (records, then events) does it insi
 
 from __future__ import annotations
 
+import argparse
 import contextvars
 import copy
 import datetime as dt
@@ -600,3 +601,11 @@ def _aggregate_summary(aggregates: pa.Table) -> dict:
         "countries": int(pc.count_distinct(aggregates["iso3"]).as_py()),
         "totals": totals,
     }
+
+
+def pinned_run(args: argparse.Namespace) -> object:
+    """Run a CLI command (`args.run(args)`) on one version of its `--data-dir` store, if any."""
+    if not hasattr(args, "data_dir"):
+        return args.run(args)
+    with Store(args.data_dir).pinned():
+        return args.run(args)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError, run_command
+from loaders.store import pinned_run
 from risk import views
 from risk.evaluate import (
     FORECASTERS,
@@ -179,4 +180,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     for add in COMMANDS:
         add(commands)
     args = parser.parse_args(argv)
-    return run_command(lambda: args.run(args), (LoaderError, ValueError, OSError))
+    return run_command(lambda: pinned_run(args), (LoaderError, ValueError, OSError))
