@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -141,7 +142,7 @@ CIVILIAN_TARGETING = "civilian targeting"
 # Tables people may mistake for ACLED events, recognised by their columns.
 NOT_EVENT_DATA = {
     "an HDX HAPI conflict-event aggregate (events and fatalities per location and month), not "
-    "ACLED events; importing ACLED aggregates is not supported yet": (
+    "ACLED events; import it with --source hapi, which keeps it as aggregates": (
         "location_code",
         "event_type",
         "events",
@@ -588,7 +589,8 @@ def _inter_code(values: pa.Array) -> pa.Array:
         pa.array(list(INTER_LABELS.values()), pa.int32()),
         pc.index_in(text, pa.array(list(INTER_LABELS))),
     )
-    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d+(\.0*)?$"), False)
+    # Codes are 0-8: anything else is left null and refused by the caller, never cast.
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^[0-8](\.0*)?$"), False)
     return pc.if_else(
         numeric,
         pc.cast(pc.cast(pc.if_else(numeric, text, "0"), pa.float64()), pa.int32()),
@@ -662,7 +664,12 @@ def _latest_edit(table: pa.Table, where: str, off: int) -> tuple[bool | None, in
         or pc.all(pc.match_substring_regex(stamps.values, UNIX_SECONDS)).as_py()
     )
     if unix:
-        return True, pc.max(stamps.integers(pa.int64())).as_py()
+        seconds = stamps.integers(pa.int64())
+        # A Unix time past tomorrow cannot be an edit time (and past year 9999 not a date).
+        future = pc.fill_null(pc.greater(seconds, int(time.time()) + 86_400), False)
+        if pc.any(future).as_py():
+            raise stamps._fail(future, "a Unix time in the future: not when ACLED edited the event")
+        return True, pc.max(seconds).as_py()
     return unix, pc.max(stamps.dates()).as_py()
 
 

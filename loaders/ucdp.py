@@ -225,7 +225,7 @@ NOT_EVENT_DATA = {
 OTHER_SOURCES = {
     "an ACLED events file; import it with --source acled": ("event_date", "event_type"),
     "an HDX HAPI conflict-event aggregate of ACLED data (events per location and month), not "
-    "UCDP events; aggregates cannot be imported yet": (
+    "UCDP events; import it with --source hapi, which keeps it as aggregates": (
         "location_code",
         "event_type",
         "events",
