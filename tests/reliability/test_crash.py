@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -80,6 +80,26 @@ class Before:
             and {r.folder for r in store.records(kinds=None)} == self.folders
         )
 
+    def kill(
+        self,
+        process: subprocess.Popen,
+        fault: str,
+        ready: Callable[[], object] | None = None,
+        every: float = 0.01,
+    ) -> None:
+        """SIGKILL `process` once `ready()` (the driver kills itself without it), then check
+        that readers still see the previous version, events included."""
+        if ready is not None:
+            try:
+                wait_for(lambda: ready() or process.poll() is not None, every=every)
+            finally:
+                process.send_signal(signal.SIGKILL)
+        killed(process)
+        intact = self.unchanged()
+        LEDGER.fault(fault, store_intact=intact)
+        assert intact
+        pd.testing.assert_frame_equal(Store(self.root).load_events(), self.events)
+
 
 def killed(process: subprocess.Popen) -> str:
     """Wait for a process that must have been killed; return what it printed on stderr."""
@@ -132,11 +152,7 @@ def test_import_killed_before_the_swap_leaves_the_previous_version(
             str(sample),
         ]
     )
-    killed(process)
-    intact = before.unchanged()
-    LEDGER.fault(f"import killed: {POINTS[point]}", store_intact=intact)
-    assert intact
-    pd.testing.assert_frame_equal(Store(store).load_events(), before.events)
+    before.kill(process, f"import killed: {POINTS[point]}")
     left = leftovers(store)
     assert left, "the kill should have left half-done work behind"
     expected = {"parse": "staging", "write": "staging", "move": "imports", "swap": ".manifest"}
@@ -199,15 +215,9 @@ def test_big_import_killed_while_writing(store: Path, moment: str, pattern: str)
     source = global_file()
     before = Before(store)
     process = python(["-m", "loaders", "--data-dir", str(store), "import", str(source)])
-    try:
-        wait_for(lambda: staged(store, pattern) or process.poll() is not None, every=0.002)
-    finally:
-        process.send_signal(signal.SIGKILL)
-    killed(process)
-    intact = before.unchanged()
-    LEDGER.fault(f"import killed while {moment}", store_intact=intact)
-    assert intact
-    pd.testing.assert_frame_equal(Store(store).load_events(), before.events)
+    before.kill(
+        process, f"import killed while {moment}", lambda: staged(store, pattern), every=0.002
+    )
     assert leftovers(store), "killed before the import finished: staging should hold its work"
     next_import_cleans_up(store, before, source.with_name(SAMPLE))
 
@@ -236,15 +246,7 @@ def test_bulk_download_killed_midway(store: Path, server: FaultyServer) -> None:
     def partial() -> list[Path]:
         return [p for p in (store / "downloads").glob("*/*.part") if p.stat().st_size > 0]
 
-    try:
-        wait_for(lambda: partial() or process.poll() is not None)
-    finally:
-        process.send_signal(signal.SIGKILL)
-    killed(process)
-    intact = before.unchanged()
-    LEDGER.fault("fetch ucdp killed while downloading", store_intact=intact)
-    assert intact
-    pd.testing.assert_frame_equal(Store(store).load_events(), before.events)
+    before.kill(process, "fetch ucdp killed while downloading", partial)
     (left,) = leftovers(store)
     assert left.startswith("downloads")
     record = ucdp_remote.fetch(
@@ -278,19 +280,11 @@ def test_api_pull_killed_between_pages(
             "--no-progress",
         ]
     )
-    try:
-        wait_for(
-            lambda: (
-                list((store / "downloads").glob("*/page-00001.json.part"))
-                or process.poll() is not None
-            )
-        )
-    finally:
-        process.send_signal(signal.SIGKILL)
-    killed(process)
-    intact = before.unchanged()
-    LEDGER.fault("fetch ucdp --api killed between pages", store_intact=intact)
-    assert intact
+    before.kill(
+        process,
+        "fetch ucdp --api killed between pages",
+        lambda: list((store / "downloads").glob("*/page-00001.json.part")),
+    )
     (left,) = leftovers(store)
     saved = sorted(p.name for p in (store / left).iterdir())
     assert "page-00000.json" in saved
@@ -330,15 +324,11 @@ def test_acled_pull_killed_midway(
             "--no-progress",
         ]
     )
-    try:
-        wait_for(lambda: server.hits(acled_site.READ_ROUTE) or process.poll() is not None)
-    finally:
-        process.send_signal(signal.SIGKILL)
-    killed(process)
-    intact = before.unchanged()
-    LEDGER.fault("fetch acled killed while a page arrives", store_intact=intact)
-    assert intact
-    pd.testing.assert_frame_equal(Store(store).load_events(), before.events)
+    before.kill(
+        process,
+        "fetch acled killed while a page arrives",
+        lambda: server.hits(acled_site.READ_ROUTE),
+    )
     (left,) = leftovers(store)
     assert left.startswith("downloads")
     record = acled_remote.fetch(
