@@ -155,18 +155,20 @@ def source_panel(
     `countries` (ISO3) limits the read to those countries.
     """
     store = Store(data_dir)
-    wanted = list(countries) if countries is not None else _all_iso3(store, sources)
     merged: pd.DataFrame | None = None
-    for source in sources:
-        part = _source_columns(store, source, wanted, countries)
-        part = part.rename(
-            columns={
-                "fatalities": f"fatalities_{source}",
-                "events": f"events_{source}",
-                "basis": f"basis_{source}",
-            }
-        )
-        merged = part if merged is None else merged.merge(part, on=["iso3", "month"], how="outer")
+    with store.pinned():  # every source read from one version of the store
+        wanted = list(countries) if countries is not None else _all_iso3(store, sources)
+        for source in sources:
+            part = _source_columns(store, source, wanted, countries).rename(
+                columns={
+                    "fatalities": f"fatalities_{source}",
+                    "events": f"events_{source}",
+                    "basis": f"basis_{source}",
+                }
+            )
+            merged = (
+                part if merged is None else merged.merge(part, on=["iso3", "month"], how="outer")
+            )
     assert merged is not None
     merged = merged.drop(columns=[c for c in ("basis_ucdp",) if c in merged.columns])
     merged = merged.sort_values(["iso3", "month"]).reset_index(drop=True)
