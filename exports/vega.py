@@ -263,6 +263,7 @@ BAND_COLOURS = {BAND_50: "rgba(213, 94, 0, 0.35)", BAND_90: "rgba(213, 94, 0, 0.
 MID_GREY = "#888888"  # marks beside the data, readable on white and on the dark theme
 LEGEND = {"orient": "bottom", "title": None, "labelFontSize": FONT_SIZE, "labelLimit": 0}
 MONTH_FORMAT = "%b %Y"
+MONTH_TOOLTIP = {"field": "month", "type": "temporal", "title": "Month", "format": MONTH_FORMAT}
 
 
 def _month(value: object) -> str:
@@ -342,12 +343,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
                 "y": {"field": "deaths", "type": "quantitative", "title": y_title, "axis": y_axis},
                 "color": {"field": "line", "type": "nominal", **colour},
                 "tooltip": [
-                    {
-                        "field": "month",
-                        "type": "temporal",
-                        "title": "Month",
-                        "format": MONTH_FORMAT,
-                    },
+                    MONTH_TOOLTIP,
                     {"field": "line", "title": "Series"},
                     {"field": "text", "title": "Deaths"},
                 ],
@@ -364,12 +360,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
                 "y": {"field": "q50", "type": "quantitative", "title": y_title, "axis": y_axis},
                 "color": {"field": "line", "type": "nominal", **colour},
                 "tooltip": [
-                    {
-                        "field": "month",
-                        "type": "temporal",
-                        "title": "Month",
-                        "format": MONTH_FORMAT,
-                    },
+                    MONTH_TOOLTIP,
                     {"field": "median", "title": "Forecast median"},
                     {"field": "band50", "title": "50% interval"},
                     {"field": "band90", "title": "90% interval"},

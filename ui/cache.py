@@ -194,7 +194,13 @@ def country_sources(iso3: str) -> pd.DataFrame:
 
 def has_source(source: str) -> bool:
     """Whether the live store holds any import (events or aggregates) of `source`."""
-    return bool(store().records((source,), kinds=None))
+    listed = sources()
+    return not listed.empty and bool((listed["Source key"] == source).any())
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _attribution(root: str, version: str) -> list[str]:
+    return sources_attribution(Store(root).records(("acled",), kinds=None))
 
 
 @_one_version
@@ -202,7 +208,8 @@ def attribution(source: str | None = None) -> list[str]:
     """ACLED's required attribution lines (with access dates) for the views that use it."""
     if source not in (None, "acled"):
         return []
-    return sources_attribution(store().records(("acled",), kinds=None))
+    current = store()
+    return _attribution(str(current.root), current.version())
 
 
 @st.cache_data(ttl=600, show_spinner=False)
