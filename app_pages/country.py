@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from exports import country_charts, vega
+from exports import vega
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
 from risk import profile as profiles
@@ -207,18 +207,14 @@ else:
         st.info(f"No comparison: {escape_markdown(comparison.status)}.")
     else:
         st.markdown(escape_markdown(comparison.summary))
-        both = cache.source_line("ucdp", "acled")
-        st.plotly_chart(
-            country_charts.source_comparison_chart(comparison.table, country=name, source=both),
-            width="stretch",
-            theme=None,
-        )
+        st.vega_lite_chart(vega.source_comparison(comparison.table, country=name))
         st.caption(
-            "Each line counts by its own source's rules and they are never added together: UCDP "
-            "counts deaths in conflicts that pass 25 battle-related deaths a year; ACLED counts "
-            "every battle, explosion/remote violence, attack on civilians and mob violence it "
-            "records. Months where one records at least twice the other's deaths (25 or more) "
-            "are ringed."
+            escape_markdown(cache.source_line("ucdp", "acled"))
+            + ". Each line counts by its own source's rules and they are never added "
+            "together: UCDP counts deaths in conflicts that pass 25 battle-related deaths a "
+            "year; ACLED counts every battle, explosion/remote violence, attack on civilians "
+            "and mob violence it records. Months where one records at least twice the other's "
+            "deaths (25 or more) are ringed."
         )
         with st.expander(f"Months compared ({len(comparison.disagreements):,} disagree)"):
             st.dataframe(

@@ -25,6 +25,7 @@ import pandas as pd
 from exports.charts import (
     FONT_SIZE,
     NOT_ENOUGH_DATA_GREY,
+    OKABE_ITO,
     OUTSIDE_GREY,
     RISK_SCALE,
     count,
@@ -263,6 +264,13 @@ BAND_COLOURS = {BAND_50: "rgba(213, 94, 0, 0.35)", BAND_90: "rgba(213, 94, 0, 0.
 MID_GREY = "#888888"  # marks beside the data, readable on white and on the dark theme
 LEGEND = {"orient": "bottom", "title": None, "labelFontSize": FONT_SIZE, "labelLimit": 0}
 MONTH_FORMAT = "%b %Y"
+MONTH_X = {
+    "field": "month",
+    "type": "temporal",
+    "title": "Month",
+    "axis": {"format": MONTH_FORMAT, "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE},
+}
+Y_AXIS = {"format": ",.0f", "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE}
 MONTH_TOOLTIP = {"field": "month", "type": "temporal", "title": "Month", "format": MONTH_FORMAT}
 
 
@@ -311,13 +319,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
     }
     months = [r["month"] for r in history + forecast]
     span = f"{pd.Timestamp(min(months)):%b %Y}–{pd.Timestamp(max(months)):%b %Y}" if months else ""
-    x = {
-        "field": "month",
-        "type": "temporal",
-        "title": "Month",
-        "axis": {"format": MONTH_FORMAT, "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE},
-    }
-    y_axis = {"format": ",.0f", "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE}
+    x, y_axis = MONTH_X, Y_AXIS
     y_title = "Deaths per month (best estimate)"
     layers: list[dict[str, Any]] = []
     for band, low, high in ((BAND_90, "q05", "q95"), (BAND_50, "q25", "q75")):
@@ -496,4 +498,73 @@ def hotspot_map(events: pd.DataFrame, *, country: str, iso3: str, period: str) -
                 },
             },
         ],
+    }
+
+
+SOURCE_LINES = {
+    "ucdp": ("UCDP GED (all three violence types)", OKABE_ITO["blue"]),
+    "acled": ("ACLED (political violence)", OKABE_ITO["orange"]),
+}
+
+
+def source_comparison(table: pd.DataFrame, *, country: str) -> dict[str, Any]:
+    """UCDP's and ACLED's monthly deaths as two lines; months they disagree are ringed.
+
+    `table` is `risk.sources.compare_sources(...).table`. The lines are never summed: each
+    source counts by its own rules (see `risk.sources`). The source goes in a caption.
+    """
+    rows = [
+        {"month": _month(r["month"]), "line": SOURCE_LINES[key][0], "deaths": float(r[key]),
+         "text": count(r[key]), "disagree": bool(r["disagree"])}
+        for r in table.to_dict("records")
+        for key in SOURCE_LINES
+    ]  # fmt: skip
+    colour = {
+        "scale": {
+            "domain": [name for name, _ in SOURCE_LINES.values()],
+            "range": [colour for _, colour in SOURCE_LINES.values()],
+        },
+        "legend": LEGEND,
+    }
+    y = {"field": "deaths", "type": "quantitative", "title": "Deaths per month", "axis": Y_AXIS}
+    tooltip = [
+        MONTH_TOOLTIP,
+        {"field": "line", "title": "Source"},
+        {"field": "text", "title": "Deaths"},
+    ]
+    first, last = pd.Timestamp(table["month"].min()), pd.Timestamp(table["month"].max())
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": {
+            "text": f"{country}: deaths per month, UCDP and ACLED, {first:%b %Y}–{last:%b %Y}",
+            "anchor": "start",
+            "fontSize": FONT_SIZE + 4,
+        },
+        "height": 360,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": {"type": "line", "point": True, "strokeWidth": 2.5},
+                "encoding": {
+                    "x": MONTH_X,
+                    "y": y,
+                    "tooltip": tooltip,
+                    "color": {"field": "line", "type": "nominal", **colour},
+                },
+            },
+            {
+                # The larger of the two in a month they disagree, ringed in black.
+                "transform": [
+                    {"filter": "datum.disagree"},
+                    {
+                        "joinaggregate": [{"op": "max", "field": "deaths", "as": "top"}],
+                        "groupby": ["month"],
+                    },
+                    {"filter": "datum.deaths == datum.top"},
+                ],
+                "mark": {"type": "point", "size": 220, "strokeWidth": 2, "color": "#000000"},
+                "encoding": {"x": MONTH_X, "y": y, "tooltip": tooltip},
+            },
+        ],
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
     }

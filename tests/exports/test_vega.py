@@ -80,3 +80,32 @@ def test_hotspot_map_survives_missing_counts() -> None:
         "One-sided",
         "Other (source's own category)",
     ]
+
+
+def test_source_comparison_sets_two_lines_and_rings_disagreements() -> None:
+    from risk.sources import compare_sources
+
+    months = pd.date_range("2020-01-01", periods=3, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "iso3": "BFA",
+            "month": months,
+            "fatalities_ucdp": pd.array([94, 11, 40], "Int64"),
+            "events_ucdp": pd.array([10, 2, 5], "Int64"),
+            "fatalities_acled": pd.array([215, 116, 42], "Int64"),
+            "events_acled": pd.array([30, 20, 9], "Int64"),
+            "basis_acled": "events",
+        }
+    )
+    table = compare_sources(panel, "BFA", "Burkina Faso").table
+    spec = vega.source_comparison(table, country="Burkina Faso")
+    rows = spec["data"]["values"]
+    assert len(rows) == 6  # two lines, never one summed line
+    acled = [r for r in rows if r["line"].startswith("ACLED")]
+    assert [r["text"] for r in acled] == ["215", "116", "42"]
+    assert [r["disagree"] for r in acled] == [True, True, False]
+    assert spec["title"]["text"] == (
+        "Burkina Faso: deaths per month, UCDP and ACLED, Jan 2020–Mar 2020"
+    )
+    ring = spec["layer"][1]["transform"]
+    assert ring[0] == {"filter": "datum.disagree"}
