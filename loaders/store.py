@@ -277,10 +277,7 @@ class Store:
         needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
         events = con.read_parquet([str(r.events_path) for r in records]).select(*needed)
         if countries is not None:
-            codes = [c for c in countries if ISO3.fullmatch(c)]
-            if len(codes) != len(countries):
-                raise ValueError(f"not ISO3 codes: {sorted(set(countries) - set(codes))}")
-            events = events.filter(f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})")
+            events = events.filter(_iso3_filter(countries))
         events.create_view("live_events")
         # Column names are checked against the schema above, so formatting them in is safe.
         select = ", ".join(f'e."{c}"' for c in wanted)
@@ -358,10 +355,7 @@ class Store:
         try:
             rows = con.read_parquet([str(r.table_path) for r in records])
             if countries is not None:
-                codes = [c for c in countries if ISO3.fullmatch(c)]
-                if len(codes) != len(countries):
-                    raise ValueError(f"not ISO3 codes: {sorted(set(countries) - set(codes))}")
-                rows = rows.filter(f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})")
+                rows = rows.filter(_iso3_filter(countries))
             rows.create_view("live_aggregates")
             con.register("import_rank", ranks)
             table = con.sql(
@@ -538,6 +532,15 @@ class Store:
                     continue
             lease.unlink(missing_ok=True)
         return read
+
+
+def _iso3_filter(countries: Sequence[str]) -> str:
+    """A DuckDB filter keeping `countries`, pushed down to Parquet; codes are checked first,
+    so formatting them into the SQL is safe."""
+    codes = [c for c in countries if ISO3.fullmatch(c)]
+    if len(codes) != len(countries):
+        raise ValueError(f"not ISO3 codes: {sorted(set(countries) - set(codes))}")
+    return f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})"
 
 
 def _precedence(provenance: dict) -> tuple:
