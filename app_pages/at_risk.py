@@ -118,8 +118,15 @@ left, right = st.columns([3, 1], vertical_alignment="bottom")
 chosen = left.selectbox(
     "Open a country profile", list(names), format_func=names.get, key="profile_choice"
 )
-if right.button("Open profile", icon=":material/flag:"):
-    open_profile(chosen, selection)
+# A link, not a button: the profile opens at once (a button reran this page first), and it
+# can be opened in a new tab or copied; the filters go with it.
+right.page_link(
+    PROFILE_PAGE,
+    label="Open profile",
+    icon=":material/flag:",
+    query_params={**to_query(selection), "iso3": chosen},
+)
+cache.warm_country(chosen, forecast.as_of)  # read while the analyst reaches for the link
 
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")

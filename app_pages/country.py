@@ -160,8 +160,9 @@ else:
     )
 for line in attribution:
     st.caption(escape_markdown(line))
-with st.expander("Numbers behind the chart"):
-    st.dataframe(
+numbers = st.expander("Numbers behind the chart", key="profile_numbers", on_change="rerun")
+if numbers.open:  # drawn only when opened: one grid fewer on every profile
+    numbers.dataframe(
         profile.series.rename(columns=profiles.SERIES_LABELS),
         hide_index=True,
         column_config={"Month": st.column_config.DateColumn(format="MMM YYYY")},
@@ -178,109 +179,127 @@ else:
         "the input is set to a neutral value. The sentences quote the data."
     )
 
-# --- escalation signals ----------------------------------------------------------------------
-st.subheader(f"Escalation signals, {pd.Period(as_of, 'M'):%b %Y}")
-if profile.signals.empty:
-    st.info("No escalation signals: the store has no violent events for this country.")
-else:
-    st.dataframe(profile.signals, hide_index=True, height="content")
-    if not profile.admin1_recorded:
-        st.caption("Admin1 signals: admin1 not recorded in this source.")
-    elif not profile.admin1_signals.empty:
-        st.caption("Admin1 units with violence or a flag in the month")
-        st.dataframe(
-            profile.admin1_signals.rename(columns=profiles.ADMIN1_SIGNAL_LABELS),
-            hide_index=True,
-            column_config={"Deaths vs 3-month mean, %": PERCENT},
-        )
+# --- the rest, one section at a time ---------------------------------------------------------
+# Only the open tab is drawn (each tab was a grid or a map the browser drew on every visit, for
+# a section one scroll away); the tab is in the URL (`?section=Where`), so a link reopens it.
+period = profiles.months_label(profile.as_of, profiles.RECENT_MONTHS)
+SECTIONS = {
+    "Signals": f"Escalation signals, {pd.Period(as_of, 'M'):%b %Y}",
+    "Where": "Where: admin1 hotspots",
+    "Who": f"Who: main actors and dyads, {period}",
+    "Latest events": "Latest events",
+    "UCDP and ACLED": "UCDP and ACLED side by side",
+}
+signals_tab, where_tab, who_tab, latest_tab, sources_tab = st.tabs(
+    list(SECTIONS), key="section", bind="query-params"
+)
 
-# --- UCDP and ACLED side by side --------------------------------------------------------------
-st.subheader("UCDP and ACLED side by side")
-if not cache.has_source("acled"):
-    st.caption(
-        "ACLED is not in the store, so there is nothing to set beside UCDP: import an ACLED "
-        "export or fetch it from the API on the Data page."
-    )
-else:
-    comparison = sources.compare_sources(cache.country_sources(iso3), iso3, name)
-    if not comparison.summary:
-        st.info(f"No comparison: {escape_markdown(comparison.status)}.")
-    else:
-        st.markdown(escape_markdown(comparison.summary))
-        st.vega_lite_chart(vega.source_comparison(comparison.table, country=name))
-        st.caption(
-            escape_markdown(cache.source_line("ucdp", "acled"))
-            + ". Each line counts by its own source's rules and they are never added "
-            "together: UCDP counts deaths in conflicts that pass 25 battle-related deaths a "
-            "year; ACLED counts every battle, explosion/remote violence, attack on civilians "
-            "and mob violence it records. Months where one records at least twice the other's "
-            "deaths (25 or more) are ringed."
-        )
-        with st.expander(f"Months compared ({len(comparison.disagreements):,} disagree)"):
+if signals_tab.open:
+    with signals_tab:
+        st.subheader(SECTIONS["Signals"])
+        if profile.signals.empty:
+            st.info("No escalation signals: the store has no violent events for this country.")
+        else:
+            st.dataframe(profile.signals, hide_index=True, height="content")
+            if not profile.admin1_recorded:
+                st.caption("Admin1 signals: admin1 not recorded in this source.")
+            elif not profile.admin1_signals.empty:
+                st.caption("Admin1 units with violence or a flag in the month")
+                st.dataframe(
+                    profile.admin1_signals.rename(columns=profiles.ADMIN1_SIGNAL_LABELS),
+                    hide_index=True,
+                    column_config={"Deaths vs 3-month mean, %": PERCENT},
+                )
+
+if where_tab.open:
+    with where_tab:
+        st.subheader(SECTIONS["Where"])
+        if profile.map_events.empty:
+            st.info(f"No located events in {period}.")
+        else:
+            hotspots = vega.hotspot_map(profile.map_events, country=name, iso3=iso3, period=period)
+            st.vega_lite_chart(hotspots)
+            st.caption(escape_markdown(source_note))
+        if not profile.admin1_recorded:
+            st.info("Admin1 not recorded in this source: no table of admin1 units.")
+        elif profile.admin1.empty:
+            st.info(f"No events in the 6 months to {profile.as_of}.")
+        else:
+            st.caption(
+                f"Admin1 units: the 3 months to {profile.as_of} against the 3 months before."
+            )
             st.dataframe(
-                comparison.table.rename(columns=sources.COMPARISON_LABELS)[
-                    list(sources.COMPARISON_LABELS.values())
-                ],
+                profile.admin1.rename(columns=profiles.LABELS),
+                hide_index=True,
+                column_config={"Events change %": PERCENT, "Deaths change %": PERCENT},
+            )
+
+if who_tab.open:
+    with who_tab:
+        st.subheader(SECTIONS["Who"])
+        actors_col, dyads_col = st.columns(2)
+        with actors_col:
+            st.caption("Armed actors by events (civilians are not counted as actors)")
+            st.dataframe(
+                profile.actors.rename(columns=profiles.LABELS),
                 hide_index=True,
                 column_config={
-                    "Month": st.column_config.DateColumn(format="MMM YYYY"),
-                    "Larger / smaller": st.column_config.NumberColumn(format="%.1f×"),
+                    "Actor": st.column_config.TextColumn(width="large"),
+                    "Events": COUNT,
+                    "Deaths": COUNT,
                 },
             )
-        for line in cache.attribution("acled"):
-            st.caption(escape_markdown(line))
+        with dyads_col:
+            st.caption("Dyads (side A – side B) by events")
+            st.dataframe(
+                profile.dyads.rename(columns=profiles.LABELS),
+                hide_index=True,
+                column_config={"Events": COUNT, "Deaths": COUNT},
+            )
 
-# --- where -----------------------------------------------------------------------------------
-st.subheader("Where: admin1 hotspots")
-period = profiles.months_label(profile.as_of, profiles.RECENT_MONTHS)
-if profile.map_events.empty:
-    st.info(f"No located events in {period}.")
-else:
-    hotspots = vega.hotspot_map(profile.map_events, country=name, iso3=iso3, period=period)
-    st.vega_lite_chart(hotspots)
-    st.caption(escape_markdown(source_note))
-if not profile.admin1_recorded:
-    st.info("Admin1 not recorded in this source: no table of admin1 units.")
-elif profile.admin1.empty:
-    st.info(f"No events in the 6 months to {profile.as_of}.")
-else:
-    st.caption(f"Admin1 units: the 3 months to {profile.as_of} against the 3 months before.")
-    st.dataframe(
-        profile.admin1.rename(columns=profiles.LABELS),
-        hide_index=True,
-        column_config={
-            "Events change %": PERCENT,
-            "Deaths change %": PERCENT,
-        },
-    )
+if latest_tab.open:
+    with latest_tab:
+        st.subheader(SECTIONS["Latest events"])
+        st.dataframe(
+            profile.latest.rename(columns=profiles.LABELS),
+            hide_index=True,
+            column_config={"Headline (source)": st.column_config.TextColumn(width="large")},
+        )
 
-# --- who -------------------------------------------------------------------------------------
-st.subheader(f"Who: main actors and dyads, {period}")
-actors_col, dyads_col = st.columns(2)
-with actors_col:
-    st.caption("Armed actors by events (civilians are not counted as actors)")
-    st.dataframe(
-        profile.actors.rename(columns=profiles.LABELS),
-        hide_index=True,
-        column_config={
-            "Actor": st.column_config.TextColumn(width="large"),
-            "Events": COUNT,
-            "Deaths": COUNT,
-        },
-    )
-with dyads_col:
-    st.caption("Dyads (side A – side B) by events")
-    st.dataframe(
-        profile.dyads.rename(columns=profiles.LABELS),
-        hide_index=True,
-        column_config={"Events": COUNT, "Deaths": COUNT},
-    )
-
-# --- latest events ---------------------------------------------------------------------------
-st.subheader("Latest events")
-st.dataframe(
-    profile.latest.rename(columns=profiles.LABELS),
-    hide_index=True,
-    column_config={"Headline (source)": st.column_config.TextColumn(width="large")},
-)
+if sources_tab.open:
+    with sources_tab:
+        st.subheader(SECTIONS["UCDP and ACLED"])
+        if not cache.has_source("acled"):
+            st.caption(
+                "ACLED is not in the store, so there is nothing to set beside UCDP: import an "
+                "ACLED export or fetch it from the API on the Data page."
+            )
+        else:
+            comparison = sources.compare_sources(cache.country_sources(iso3), iso3, name)
+            if not comparison.summary:
+                st.info(f"No comparison: {escape_markdown(comparison.status)}.")
+            else:
+                st.markdown(escape_markdown(comparison.summary))
+                st.vega_lite_chart(vega.source_comparison(comparison.table, country=name))
+                st.caption(
+                    escape_markdown(cache.source_line("ucdp", "acled"))
+                    + ". Each line counts by its own source's rules and they are never added "
+                    "together: UCDP counts deaths in conflicts that pass 25 battle-related deaths "
+                    "a year; ACLED counts every battle, explosion/remote violence, attack on "
+                    "civilians and mob violence it records. Months where one records at least "
+                    "twice the other's deaths (25 or more) are ringed."
+                )
+                st.dataframe(
+                    comparison.table.rename(columns=sources.COMPARISON_LABELS)[
+                        list(sources.COMPARISON_LABELS.values())
+                    ],
+                    hide_index=True,
+                    column_config={
+                        "Month": st.column_config.DateColumn(format="MMM YYYY"),
+                        "Larger / smaller": st.column_config.NumberColumn(format="%.1f×"),
+                    },
+                )
+                st.caption(f"{len(comparison.disagreements):,} of the months compared disagree.")
+            for line in cache.attribution("acled"):
+                st.caption(escape_markdown(line))
 footer()

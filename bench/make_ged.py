@@ -14,6 +14,10 @@ The reduced file lacks the source, location-text and precision columns; those co
 own precision), so rows have a real width. Their admin/location text therefore does not
 describe the event's place: the file is for timing, not for analysis.
 
+`--global-only` resamples the 21.1 subset alone and names the file 21.1, so the store's coverage
+(to Dec 2020) matches its events: the dashboard benchmark then forecasts from the data's last
+month, as in real use, not from years of empty months.
+
 Each output row gets id 1..N, its own relid, and its dates moved to a random day of the same
 month (the event's span kept). Quoting is minimal, as in UCDP's CSV; dates look like
 `2013-01-03 00:00:00.000`.
@@ -51,6 +55,7 @@ FULL_FILES = (
 )
 REDUCED_FILE = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 DEFAULT_VERSION = "25.1"
+GLOBAL_VERSION = "21.1"  # the release REDUCED_FILE comes from
 VIOLENCE_CODES = {"State-based violence": 1, "Non-state violence": 2, "One-sided violence": 3}
 # Columns a reduced row borrows from its donor (the subset has no equivalent).
 DONOR_COLUMNS = (
@@ -215,11 +220,15 @@ def _ucdp_dates(days: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(iso, " 00:00:00.000", "")
 
 
-def build_pool(data_dir: Path, rng: np.random.Generator) -> pa.Table:
-    """All real events in the 49-column layout, as text."""
+def build_pool(data_dir: Path, rng: np.random.Generator, global_only: bool = False) -> pa.Table:
+    """All real events in the 49-column layout, as text.
+
+    `global_only` keeps just the GED 21.1 subset (the full files only lend their text columns),
+    so every event falls within 21.1's coverage (to Dec 2020) and the file can be named 21.1.
+    """
     full = read_full(data_dir)
     reduced = reduced_as_ged(data_dir, full, rng)
-    pool = pd.concat([full, reduced], ignore_index=True)
+    pool = reduced if global_only else pd.concat([full, reduced], ignore_index=True)
     schema = pa.schema([(c, pa.string()) for c in GED_COLUMNS])
     return pa.Table.from_pandas(pool, schema=schema, preserve_index=False)
 
@@ -283,10 +292,12 @@ def write_csv(schema: pa.Schema, stream: Iterator[pa.RecordBatch], out: Path) ->
         tmp.unlink(missing_ok=True)
 
 
-def generate(events: int, seed: int, out: Path, data_dir: Path | None = None) -> Path:
+def generate(
+    events: int, seed: int, out: Path, data_dir: Path | None = None, global_only: bool = False
+) -> Path:
     """Write `events` resampled GED events to `out` (the same file for the same seed)."""
     rng = np.random.default_rng(seed)
-    pool = build_pool(data_dir or shared_data_dir(), rng)
+    pool = build_pool(data_dir or shared_data_dir(), rng, global_only)
     write_csv(pool.schema, batches(pool, events, rng), out)
     return out
 
@@ -299,16 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, help="default: bench/out/GEDEvent_v25_1_bench<N>_seed<S>.csv"
     )
     parser.add_argument("--data-dir", type=Path, help="shared data (default: ../shared/data)")
+    parser.add_argument(
+        "--global-only",
+        action="store_true",
+        help=f"resample only {REDUCED_FILE} (events to Dec 2020; named GED {GLOBAL_VERSION})",
+    )
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error("--events must be at least 1")
-    out = args.out or REPO / "bench" / "out" / default_name(args.events, args.seed)
+    version = GLOBAL_VERSION if args.global_only else DEFAULT_VERSION
+    out = args.out or REPO / "bench" / "out" / default_name(args.events, args.seed, version)
     began = time.perf_counter()
-    generate(args.events, args.seed, out, args.data_dir)
+    generate(args.events, args.seed, out, args.data_dir, args.global_only)
     size = out.stat().st_size / 2**20
     print(f"{out}: {args.events:,} events, {size:,.0f} MiB, {time.perf_counter() - began:.1f} s")
     if release_from_name(out.name) is None:
-        print(f"note: the name carries no GED version; import with --version {DEFAULT_VERSION}")
+        print(f"note: the name carries no GED version; import with --version {version}")
     return 0
 
 

@@ -151,11 +151,17 @@ def signals_from_store(
     level: str = "country",
     countries: Sequence[str] | None = None,
     sources: Sequence[str] | None = FORECAST_SOURCES,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """`escalation_signals` of the store's live events, with the store's coverage."""
+    """`escalation_signals` of the store's live events, with the store's coverage.
+
+    `events`: the live events of `countries` and `sources` already read from this store (a
+    profile's), so they are not read again.
+    """
     store = Store(data_dir)
     coverage = [record.provenance["coverage"] for record in store.records(sources)]
-    events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS, countries=countries)
+    if events is None:
+        events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS, countries=countries)
     return escalation_signals(events, as_of, level=level, countries=countries, coverage=coverage)
 
 

@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -45,10 +46,15 @@ def myanmar_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield store
 
 
-def _page(iso3: str | None = None, selection: Selection | None = None) -> AppTest:
+def _page(
+    iso3: str | None = None, selection: Selection | None = None, section: str | None = None
+) -> AppTest:
+    """The profile as a link opens it: `?iso3=…&section=…` (no section: the first tab)."""
     at = AppTest.from_file(PAGE, default_timeout=120)
     if iso3 is not None:
         at.query_params["iso3"] = iso3
+    if section is not None:
+        at.query_params["section"] = section
     if selection is not None:
         at.session_state["selection"] = selection
     return at.run()
@@ -80,36 +86,24 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
     assert "90% interval" in at.caption[0].value
     assert "Status: ok; forecast from 2023-12." in at.caption[0].value
 
-    latest = _table(at, "Headline (source)")
-    assert len(latest) == 20
-    first = latest.iloc[0]
-    assert str(first["Date"]) == "2023-12-31"
-    assert first["Admin1"] == "Mandalay region"
-    assert first["Headline (source)"] == NEWEST_HEADLINE
-
-    admin1 = _table(at, "Trend").set_index("Admin1")
-    assert list(admin1.index[:2]) == ["Shan state", "Sagaing region"]
-    assert admin1.loc["Shan state"].iloc[1:5].tolist() == [80, 286, 25, 39]
-    assert admin1.loc["Sagaing region"].iloc[1:5].tolist() == [143, 211, 189, 271]
-    assert admin1.loc["Shan state", "Trend"] == "▲"
-    assert "(not recorded)" in admin1.index  # 453 events without adm_1 are kept, not dropped
-
-    actors = _table(at, "Actor")
-    assert actors.iloc[0].tolist() == ["Government of Myanmar (Burma)", 2072, 3109]
-    assert actors.iloc[1].tolist() == ["NUG", 1263, 1428]
-    assert "Civilians" not in set(actors["Actor"])
-    dyads = _table(at, "Dyad").set_index("Dyad")
-    assert dyads.loc["Government of Myanmar (Burma) – NUG", "Events"] == 1251
-    assert dyads.loc["Government of Myanmar (Burma) – Civilians"].tolist()[:2] == [269, 596]
-
+    # The first tab, escalation signals, is open; the other sections are not drawn.
+    assert [tab.label for tab in at.tabs] == [
+        "Signals",
+        "Where",
+        "Who",
+        "Latest events",
+        "UCDP and ACLED",
+    ]
     signals = _table(at, "Signal")
     values = signals.set_index("Signal")["Value"]
     assert values["Events in the month"] == "121 (-33% on the 3-month mean)"
     by_unit = _table(at, "Newly violent").set_index("Admin1")
     assert by_unit.index[0] == "Shan state"  # December 2023: 23 events, 114 deaths
     assert by_unit.loc["Shan state", ["Events", "Deaths"]].tolist() == [23, 114]
+    shown = {column for frame in at.dataframe for column in frame.value.columns}
+    assert not shown & {"Headline (source)", "Actor", "Dyad", "Trend"}
 
-    fan, hotspots = _charts(at)
+    (fan,) = _charts(at)  # the hotspot map is in the "Where" tab
     assert fan["title"]["text"].startswith(
         "Myanmar: deaths per month by violence type and forecast, Jan 2021–"
     )
@@ -119,16 +113,60 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
         names
     )
     assert {row["line"] for row in history["data"]["values"]} <= set(names)
-    outlines = hotspots["layer"][1]["data"]  # offline: the topojson is inside the spec
-    assert outlines["format"] == {"type": "topojson", "feature": "countries"}
-    assert "fit" in hotspots["projection"]  # the view fits Myanmar and its events
 
     assert any("Sundberg" in t.value for t in at.text)
     assert at.caption[-1].value == r"Data: UCDP GED 24\.1, events to Dec 2023"
 
 
+def test_each_section_opens_from_its_link(myanmar_store: Path) -> None:
+    latest_tab = _page("MMR", section="Latest events")
+    assert not latest_tab.exception
+    latest = _table(latest_tab, "Headline (source)")
+    assert len(latest) == 20
+    first = latest.iloc[0]
+    assert str(first["Date"]) == "2023-12-31"
+    assert first["Admin1"] == "Mandalay region"
+    assert first["Headline (source)"] == NEWEST_HEADLINE
+    assert not any("Signal" in frame.value.columns for frame in latest_tab.dataframe)
+
+    where = _page("MMR", section="Where")
+    admin1 = _table(where, "Trend").set_index("Admin1")
+    assert list(admin1.index[:2]) == ["Shan state", "Sagaing region"]
+    assert admin1.loc["Shan state"].iloc[1:5].tolist() == [80, 286, 25, 39]
+    assert admin1.loc["Sagaing region"].iloc[1:5].tolist() == [143, 211, 189, 271]
+    assert admin1.loc["Shan state", "Trend"] == "▲"
+    assert "(not recorded)" in admin1.index  # 453 events without adm_1 are kept, not dropped
+    _, hotspots = _charts(where)
+    outlines = hotspots["layer"][1]["data"]  # offline: the topojson is inside the spec
+    assert outlines["format"] == {"type": "topojson", "feature": "countries"}
+    assert "fit" in hotspots["projection"]  # the view fits Myanmar and its events
+
+    who = _page("MMR", section="Who")
+    actors = _table(who, "Actor")
+    assert actors.iloc[0].tolist() == ["Government of Myanmar (Burma)", 2072, 3109]
+    assert actors.iloc[1].tolist() == ["NUG", 1263, 1428]
+    assert "Civilians" not in set(actors["Actor"])
+    dyads = _table(who, "Dyad").set_index("Dyad")
+    assert dyads.loc["Government of Myanmar (Burma) – NUG", "Events"] == 1251
+    assert dyads.loc["Government of Myanmar (Burma) – Civilians"].tolist()[:2] == [269, 596]
+
+    sources = _page("MMR", section="UCDP and ACLED")
+    assert any("ACLED is not in the store" in c.value for c in sources.caption)
+
+
+def test_numbers_behind_the_chart_are_drawn_when_opened(myanmar_store: Path) -> None:
+    at = _page("MMR")
+    assert not any("Month" in frame.value.columns for frame in at.dataframe)
+    at.session_state["profile_numbers"] = True  # the expander, opened
+    at.run()
+    months = _table(at, "Month")
+    assert len(months) == 51  # 36 months of history to Dec 2023 and the 15 forecast months
+    assert months["Month"].min() == pd.Timestamp("2021-01-01")
+    assert months["Month"].max() == pd.Timestamp("2025-03-01")
+
+
 def test_violence_filter_narrows_the_event_tables(myanmar_store: Path) -> None:
-    at = _page("MMR", Selection(violence=("one-sided",)))
+    at = _page("MMR", Selection(violence=("one-sided",)), section="Who")
     assert not at.exception
     dyads = _table(at, "Dyad")
     assert dyads.iloc[0].tolist() == [
@@ -137,8 +175,9 @@ def test_violence_filter_narrows_the_event_tables(myanmar_store: Path) -> None:
         596,
         "one-sided",
     ]
-    assert set(_table(at, "Headline (source)")["Violence type"]) == {"one-sided"}
     assert any("show only one-sided violence" in c.value for c in at.caption)
+    latest = _page("MMR", Selection(violence=("one-sided",)), section="Latest events")
+    assert set(_table(latest, "Headline (source)")["Violence type"]) == {"one-sided"}
 
 
 def test_choosing_a_country_writes_it_to_the_link(myanmar_store: Path) -> None:
@@ -180,11 +219,12 @@ def test_source_without_admin1_and_without_forecast(
     rows[0]["source_headline"] = "[click](http://evil) **bold** <b>x</b>"
     loaders.import_file(write_ged(tmp_path / "GEDEvent_v25_1.csv", rows), data_dir=store_dir)
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
-    at = _page("MLI")
+    at = _page("MLI", section="Where")
     assert not at.exception
     infos = [i.value for i in at.info]
     assert infos[0].startswith("There is no forecast yet: not enough history to train")
     assert "Admin1 not recorded in this source: no table of admin1 units." in infos
+    at = _page("MLI", section="Latest events")
     latest = _table(at, "Headline (source)")
     # Data text stays text: shown as typed, never rendered as a link or bold.
     assert latest.iloc[-1]["Headline (source)"] == "[click](http://evil) **bold** <b>x</b>"

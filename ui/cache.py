@@ -149,22 +149,40 @@ def panel(source: str = "ucdp") -> pd.DataFrame:
     return _panel(str(current.root), current.version(), source)
 
 
-_warmed: set[tuple[str, str]] = set()
+_warmed: set[tuple[str, ...]] = set()
 
 
-def warm_panel() -> None:
-    """Build the UCDP panel in a background thread, once per store version.
-
-    The landing page does not need it but every country profile does (≈ 0.3 s on an idle
-    2-core machine, seconds on a busy one): built while the analyst reads the landing page,
-    the first profile opened from it finds it cached. Store pins are per thread (ContextVar).
-    """
-    current = store()
-    key = (str(current.root), current.version())
+def _warm(key: tuple[str, ...], read: Callable[[], object]) -> None:
+    """Run `read` once per `key` in a background thread (a visitor asking meanwhile waits on
+    the same cache entry; it is never computed twice). Store pins are per thread (ContextVar)."""
     if key in _warmed:
         return
     _warmed.add(key)
-    threading.Thread(target=panel, name="warm-panel", daemon=True).start()
+    threading.Thread(target=read, name=f"warm-{key[-1]}", daemon=True).start()
+
+
+def warm_panel() -> None:
+    """Build the UCDP panel in the background, once per store version.
+
+    The landing page does not need it but every country profile does (≈ 0.3 s on an idle
+    2-core machine, seconds on a busy one): built while the analyst reads the landing page,
+    the first profile opened from it finds it cached.
+    """
+    current = store()
+    _warm((str(current.root), current.version(), "panel"), panel)
+
+
+def warm_country(iso3: str, as_of: str | None) -> None:
+    """Read a country's events and signals in the background: the landing page calls it for
+    the country chosen under its table, so its profile opens without reading the store."""
+
+    def read() -> None:
+        country_events(iso3)
+        signals(as_of, "country", iso3)
+        signals(as_of, "admin1", iso3)
+
+    current = store()
+    _warm((str(current.root), current.version(), str(as_of), iso3), read)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -216,7 +234,12 @@ def attribution(source: str | None = None) -> list[str]:
 def _signals(
     root: str, version: str, as_of: str | None, level: str, iso3: str | None
 ) -> pd.DataFrame:
-    return signals_from_store(root, as_of, level=level, countries=[iso3] if iso3 else None)
+    if iso3 is None:
+        return signals_from_store(root, as_of, level=level)
+    # One country's from its cached events (the profile reads them too), not the store again.
+    (source,) = FORECAST_SOURCES
+    events = _events(root, version, iso3, source)
+    return signals_from_store(root, as_of, level=level, countries=[iso3], events=events)
 
 
 @_one_version

@@ -87,9 +87,14 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         violence=tuple(violence) or VIOLENCE_TYPES,
         source=source,
     )
-    # Keep the page's own parameters (e.g. the profile's country) beside the filters.
-    others = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_KEYS}
-    st.query_params.from_dict({**others, **to_query(selection)})
+    # Only the filters' own parameters are written: the page's (the profile's country, a tab
+    # bound to the URL, which Streamlit forbids setting here) stay as they are.
+    wanted = to_query(selection)
+    for key in FILTER_KEYS:
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
     return selection
 
 

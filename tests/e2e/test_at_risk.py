@@ -141,3 +141,38 @@ def test_clicking_a_country_on_the_map_opens_its_profile(page, app_url: str) -> 
     settle(page, LOAD_MS)
     assert parse_qs(urlparse(page.url).query) == {"iso3": ["NER"], "region": ["group:Sahel"]}
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_profile_link_and_its_sections(page, app_url: str) -> None:
+    """The link under the table opens the chosen country; a section tab draws its content
+    only when chosen, writes itself to the URL, and that URL reopens it."""
+    _open(page, f"{app_url}/?region=group:Sahel")
+    page.get_by_label("Open a country profile").click()
+    page.keyboard.type("Mali")
+    page.get_by_role("option", name="Mali", exact=True).click()
+    settle(page, LOAD_MS)
+    page.get_by_role("link", name="Open profile").click()
+    page.wait_for_url("**/country?*", timeout=LOAD_MS)
+    page.get_by_role("heading", name="Mali", exact=True).wait_for(timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    assert parse_qs(urlparse(page.url).query) == {"iso3": ["MLI"], "region": ["group:Sahel"]}
+    charts = "[data-testid='stVegaLiteChart']"
+    # The hotspot map's event circles (marks, not legend symbols): the page's second chart.
+    events = page.locator(charts).nth(1).locator("g.mark-symbol.role-mark path")
+    assert page.get_by_role("tab", name="Signals").get_attribute("aria-selected") == "true"
+    assert page.locator(charts).count() == 1  # the fan chart; the hotspot map is not drawn
+
+    page.get_by_role("tab", name="Where").click()
+    page.wait_for_url("**section=Where*", timeout=LOAD_MS)
+    events.first.wait_for(state="attached", timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    drawn = events.count()
+    assert drawn > 0
+    screenshot(page, "profile_where.png")
+
+    page.goto(page.url)  # the link reproduces the view, tab included
+    events.first.wait_for(state="attached", timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    assert page.get_by_role("tab", name="Where").get_attribute("aria-selected") == "true"
+    assert events.count() == drawn
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -182,17 +182,21 @@ def test_country_page_shows_hostile_actors_headlines_and_places_as_typed(
     path.write_text(text, encoding="utf-8")
     import_file(path, data_dir=tmp_path / "store")
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
-    at = open_page("app_pages/country.py", iso3="MLI")
-    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    pages = {
+        section: open_page("app_pages/country.py", iso3="MLI", section=section)
+        for section in ("Signals", "Where", "Who", "Latest events")
+    }
+    tables = {tuple(d.value.columns): d.value for at in pages.values() for d in at.dataframe}
     (actors,) = [t for cols, t in tables.items() if cols[0] == "Actor"]
     assert HOSTILE_TEXTS[0] in set(actors["Actor"])
     (events,) = [t for cols, t in tables.items() if "Headline (source)" in cols]
     assert HOSTILE_TEXTS[1] in set(events["Headline (source)"])
     assert place in set(events["Admin1"])
-    for kind in MARKDOWN_KINDS:
-        for element in getattr(at, kind):
-            for marker in (*HOSTILE_TEXTS, place):
-                assert marker not in element.value, (kind, element.value)
+    for at in pages.values():
+        for kind in MARKDOWN_KINDS:
+            for element in getattr(at, kind):
+                for marker in (*HOSTILE_TEXTS, place):
+                    assert marker not in element.value, (kind, element.value)
 
 
 # --- spreadsheet formula injection -------------------------------------------------------------

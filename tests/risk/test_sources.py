@@ -169,12 +169,15 @@ def test_acled_attribution_carries_the_access_date(two_source_store: Path) -> No
 
 
 def test_profile_page_sets_the_sources_side_by_side(two_source_store: Path) -> None:
-    at = open_page("app_pages/country.py", iso3="BFA", source="acled")
+    at = open_page("app_pages/country.py", iso3="BFA", source="acled", section="UCDP and ACLED")
     markdown = " ".join(m.value.replace("\\", "") for m in at.markdown)
     assert "UCDP records 1,359 deaths and ACLED 3,092" in markdown
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)  # unescaped
     assert "Armed Conflict Location & Event Data (ACLED)" in captions
     assert "the risk, drivers and escalation signals are UCDP GED's" in captions
+    comparison = at.dataframe[-1].value
+    assert comparison["UCDP deaths"].sum() == 1_359 and comparison["ACLED deaths"].sum() == 3_092
+    at = open_page("app_pages/country.py", iso3="BFA", source="acled", section="Latest events")
     latest = at.dataframe[-1].value
     assert latest["Date"].max() == pd.Timestamp("2022-09-23").date()
     assert "Category (source)" in latest.columns

@@ -1,0 +1,73 @@
+"""Warm the server before the first analyst arrives: libraries imported, the forecast read.
+
+Streamlit imports a page's libraries and fills its caches on the first visit, so the first
+analyst after a (re)start waited about a second for pandas, DuckDB, plotly and the risk engine
+to import, then for the forecast and the panel to be read. `app.py` runs `lifespan` as the
+server starts (`st.App`), so that work is done before anyone opens the page.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+THREAD = "warm-start"
+# What the pages import, and so pandas, pyarrow, DuckDB, plotly and the risk engine.
+PAGE_MODULES = (
+    "exports.charts",
+    "exports.tables",
+    "exports.vega",
+    "risk.profile",
+    "ui.cache",
+    "ui.filters",
+)
+
+
+def import_libraries() -> None:
+    """Import what the pages need (≈ 1 s cold); the server answers only once this is done."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+
+
+class _NoContextWarning(logging.Filter):
+    """Streamlit warns that a cached read has no script run; on this thread that is expected."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD
+
+
+def read_data() -> None:
+    """Fill the caches the landing page and the first profile read.
+
+    Seconds when a forecast must be computed, so it runs in the background: a visitor
+    meanwhile waits on the same cache entry and it is never computed twice. A store that
+    cannot be read is left to the pages, which say what is wrong.
+    """
+    from ui import cache
+
+    started = time.perf_counter()
+    try:
+        cache.sources()
+        cache.month_span()
+        cache.risk()
+        cache.panel()
+    except Exception as problem:  # the pages report it; start-up must not fail
+        LOG.warning("warm start: the store could not be read ahead (%s)", problem)
+        return
+    LOG.info("warm start: forecast and panel read in %.1f s", time.perf_counter() - started)
+
+
+@asynccontextmanager
+async def lifespan(_app: Any) -> AsyncIterator[None]:
+    """`st.App` lifespan: libraries before the server answers, data in the background."""
+    import_libraries()
+    context = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    context.addFilter(_NoContextWarning())
+    threading.Thread(target=read_data, name=THREAD, daemon=True).start()
+    yield
