@@ -116,7 +116,13 @@ if picked.selection.rows:
 names = display[tables.COUNTRY].to_dict()
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 chosen = left.selectbox(
-    "Open a country profile", list(names), format_func=names.get, key="profile_choice"
+    "Open a country profile",
+    list(names),
+    format_func=names.get,
+    key="profile_choice",
+    # Once chosen, its events and signals are read in the background while the analyst reaches
+    # for the link (not for the default choice: no reads competing with every filter change).
+    on_change=lambda: cache.warm_country(st.session_state["profile_choice"], forecast.as_of),
 )
 # A link, not a button: the profile opens at once (a button reran this page first), and it
 # can be opened in a new tab or copied; the filters go with it.
@@ -126,7 +132,6 @@ right.page_link(
     icon=":material/flag:",
     query_params={**to_query(selection), "iso3": chosen},
 )
-cache.warm_country(chosen, forecast.as_of)  # read while the analyst reaches for the link
 
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")

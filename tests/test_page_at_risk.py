@@ -23,6 +23,7 @@ from risk.forecast import risk_forecast
 from risk.panel import country_month_panel
 from risk.selection import Selection
 from tests.conftest import REPO, shared_data_dir
+from ui import cache
 
 GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 SAHEL = {"BFA", "CMR", "GIN", "GMB", "MLI", "MRT", "NER", "NGA", "SEN", "TCD"}
@@ -155,6 +156,8 @@ def test_new_risk_lists_only_countries_quiet_for_two_years(
 
 def test_open_profile_keeps_the_filters_in_the_link(sahel: AppTest) -> None:
     sahel.selectbox(key="profile_choice").set_value("MLI").run()
+    assert not sahel.exception
+    assert any(key[-1] == "MLI" for key in cache._warmed)  # its reads started on the choice
     (link,) = [e.proto for e in sahel.get("page_link") if e.proto.label == "Open profile"]
     assert link.page.endswith("country")
     assert parse_qs(link.query_string) == {"region": ["group:Sahel"], "iso3": ["MLI"]}

@@ -30,7 +30,10 @@ def test_lifespan_reads_the_forecast_before_anyone_asks(
         async with warm.lifespan(None):
             pass
 
-    asyncio.run(start_and_stop())
+    # In a thread of its own: Playwright's tests leave an event loop running on this one.
+    server = threading.Thread(target=asyncio.run, args=(start_and_stop(),))
+    server.start()
+    server.join(timeout=60)
     reader = next(t for t in threading.enumerate() if t.name == warm.THREAD)
     reader.join(timeout=300)
     assert not reader.is_alive()
