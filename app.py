@@ -47,8 +47,7 @@ else:
             ],
         }
     )
-    # One version of the store for the whole run: an import swapped in meanwhile shows on the
-    # next.
+    # One version of the store for the whole run: an import swapped in meanwhile shows next run.
     with cache.store().pinned():
         st.session_state["selection"] = filters.sidebar(cache.month_span())
         with st.sidebar:
