@@ -55,7 +55,6 @@ def read_data() -> None:
     started = time.perf_counter()
     try:
         cache.sources()
-        cache.month_span()
         cache.risk()
         cache.panel()
     except Exception as problem:  # the pages report it; start-up must not fail
