@@ -32,6 +32,12 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         coverage = p["coverage"]
         what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … {coverage['last_month']}"
     st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
+    if p.get("rejected_rows"):
+        st.warning(
+            f"{p['rejected_rows']:,} rows failed a check and were set aside, with their "
+            f"reasons, in `raw/{p['rejects_file']}` beside the imported file.",
+            icon=":material/report:",
+        )
     for note in p.get("notes", []) + p.get("warnings", []):
         st.caption(escape_markdown(note))
 
@@ -59,6 +65,7 @@ else:
         column_config={
             "Events": st.column_config.NumberColumn(format="localized"),
             "Deaths (best)": st.column_config.NumberColumn(format="localized"),
+            "Rows set aside": st.column_config.NumberColumn(format="localized"),
         },
     )
     st.subheader("How to cite")
@@ -139,6 +146,11 @@ with st.form("upload", clear_on_submit=True):
         "country-month counts, which are kept as counts and never as events.",
     )
     release = st.text_input("Release, if the file name does not say it (e.g. 25.1)", value="")
+    strict = st.checkbox(
+        "Refuse the file if any row fails a check",
+        help="By default up to 1% of the rows (at most 1,000) may be set aside and listed "
+        "beside the imported file; more refuses the file.",
+    )
     submitted = st.form_submit_button("Import", icon=":material/upload:")
 if submitted and upload is None:
     st.warning("Choose a file first.")
@@ -150,5 +162,6 @@ elif submitted:
             size=upload.size,
             source=upload_source,
             version=release.strip() or None,
+            strict=strict,
         )
     )

@@ -1,20 +1,42 @@
 """ACLED event exports (export tool, API CSV, acledR data, older ≤2022 files) into canonical events.
 
 Formats read, recognised by their columns (names compared case-insensitively, so pre-2019
-upper-case headers work; `ALLY_ACTOR_1/2` are read as `assoc_actor_1/2`):
-* current 31 columns (`event_id_cnty` … `timestamp`), `event_date` as `28 December 2022` or ISO;
+upper-case headers work; `ALLY_ACTOR_1/2` are read as `assoc_actor_1/2`; columns not listed
+here, such as the API's `admin3_pcode`, `inter_type` or `civ_involved`, are ignored):
+* current 31 columns (`event_id_cnty` … `timestamp`), `event_date` as `28 December 2022`, ISO
+  `2022-12-28` or an ISO timestamp (`2022-12-28T00:00:00Z`, with an offset or a space; the date
+  as written is the event's day) — the API saved to CSV;
 * older exports with `data_id`, `event_id_no_cnty`, `iso3`, dates like `9-May-20`;
 * reduced third-party extracts without ids, actors or coordinates (e.g. 15 columns: region,
   country, year, event_date, …, interaction, fatalities, timestamp): the event id is then a
-  hash of the row's contents, and the actor types come from `interaction`.
+  hash of the row's contents, and the actor types come from `interaction`;
+* any of these re-saved by a spreadsheet in another locale: `;` and cp1252 (files.py detects
+  them), decimal commas in `latitude`/`longitude` (read only when the column has no decimal
+  point at all, so `32,8184` cannot be anything else), and numeric dates `09/05/2020` (also
+  with `.` or `-`): day-first when some first field is above 12, month-first when some second
+  field is; the order more values prove wins, and a date impossible in it sets its row aside.
+  A file whose every numeric date could be either is refused with a message: nothing in an
+  ACLED row tells them apart (`year` is the same either way, `timestamp` is when ACLED last
+  edited the event, any time after it), so a guess would move events by months unseen.
 Refused with a message: HDX/HDX HAPI country-month aggregates, ACLED deletion lists (ids and
 deletion times only) and UCDP files.
+
+Rows that fail a blocking check (no id, a missing or impossible date, deaths missing,
+negative or not a whole number, an unknown event or actor type, coordinates that are not
+numbers or out of range, a country not in the reference, an id already seen, a timestamp
+that is not one) are set aside with their row number and reason (`Parsed.rejected`); the
+import decides whether the rest may go in (`convert.Rejected.refusal`) and writes the rows
+set aside beside the raw file. The streamed path sets nothing aside: a file with any such row
+is read again whole.
 
 Mapping (the data is in `FIELD_MAP`, `VIOLENCE_BY_EVENT_TYPE` and `INTER_LABELS` below):
 
 canonical column      from ACLED
 --------------------  -----------------------------------------------------------------------
-event_id              `acled:<event_id_cnty>` (files without ids: `acled:row-<hash of the row>`)
+event_id              `acled:<event_id_cnty>`; a row without one: `acled:data-<data_id>`
+                      (ACLED's numeric row id in older exports; counted in the notes; a row
+                      with neither is set aside); files without an id column:
+                      `acled:row-<hash of the row>`
 source, dataset       `acled`, `export`
 source_version        the `version` given (the export date), else the latest `timestamp`
                       (ACLED's last edit) in the file as a UTC date `YYYY-MM-DD`
@@ -52,6 +74,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +88,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from loaders import countries
-from loaders.convert import Column, plausible_dates
+from loaders.convert import Column, Rejected, Rejects, plausible_dates
 from loaders.errors import LoaderError
 from loaders.files import (  # the sniffing steps of read_delimited, for the streamed path
     SEPARATORS,
@@ -182,6 +205,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     row_offset: int = 2
     complete: bool = False  # ACLED exports are always a selection (countries, dates)
+    rejected: Rejected | None = None  # rows set aside (the whole-file reader only)
 
     def coverage(self) -> dict:
         """The months from the first to the last event, for the countries in the file."""
@@ -214,7 +238,8 @@ USED_COLUMNS = frozenset(
     (
         *NEEDED,
         *FIELD_MAP.values(),
-        *"event_id_cnty sub_event_type inter1 inter2 interaction civilian_targeting iso".split(),
+        *"event_id_cnty data_id sub_event_type inter1 inter2 interaction".split(),
+        *"civilian_targeting iso".split(),
         *"latitude longitude geo_precision notes timestamp".split(),
     )
 )
@@ -225,6 +250,11 @@ USED_COLUMNS = frozenset(
 BLOCK_BYTES = 8 << 20
 ROW_OFFSET = 2  # the header is row 1
 UNIX_SECONDS = r"^\s*\d+\s*$"
+# Coordinates as a spreadsheet in a French or German locale saves them: `32,8184`.
+DECIMAL_COMMA = r"^\s*[-+]?\d+,\d+\s*$"
+# Numeric dates: 09/05/2020, 9.5.2020, 09-05-2020 (day or month first: see the docstring).
+NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})\s*$")
+ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 
 
 def _include(columns: list[str]) -> list[str]:
@@ -242,8 +272,9 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
 
     ACLED's own layout (UTF-8, commas, a header, event ids) is streamed block by block, which
     keeps a 2.5-million-event export within the import's time and memory budget. Every other
-    file, and any file in which the streamed reader meets a problem, is read whole: that reader
-    finds the same problem and names file, row and column, with counts over the whole file.
+    file, and any file in which the streamed reader meets a problem or a row to set aside, is
+    read whole: that reader sets bad rows aside (`Parsed.rejected`) with the file's row numbers.
+    A file none of whose rows can be kept is refused here.
     """
     plan = _stream_plan(path, version)
     parsed = _read_streamed(plan, version) if plan else None
@@ -267,12 +298,93 @@ def _read_whole(path: Path, version: str | None) -> Parsed:
         raise LoaderError(where, f"not an ACLED events file: missing columns {', '.join(missing)}")
     table = raw.table.rename_columns(_canonical_names(raw.table.column_names))
     off, notes = raw.row_offset, raw.notes
+    table = _decimal_commas(table, notes)
+    seen = _Seen(order=_numeric_date_order(table["event_date"], where, notes))
+    rejects = Rejects(table.num_rows)
     arrays, export_date = _convert(
-        table, where, off, notes, _Seen(), lambda t: _version(version, t, where, off)
+        table,
+        where,
+        off,
+        notes,
+        seen,
+        rejects,
+        lambda t: _version(version, t, where, off, rejects),
+        whole=True,
     )
-    chunks = {name: _chunks(values) for name, values in arrays.items()}
-    events = _events(chunks, table.num_rows, export_date)
-    return Parsed(events, Release(DATASET, export_date), notes, off)
+    _reject_repeated_ids(arrays["event_id"], rejects)
+    keep = pc.invert(rejects.mask)
+    if isinstance(keep, pa.ChunkedArray):
+        keep = keep.combine_chunks()
+    kept = {name: _chunks(pc.filter(values, keep)) for name, values in arrays.items()}
+    rejected = rejects.collect(
+        where, off, encoding=raw.encoding, separator=raw.separator, header=off == ROW_OFFSET
+    )
+    if rejected.rows:
+        notes.append(rejected.summary())
+    rows = table.num_rows - len(rejected.rows)
+    if not rows:
+        raise rejected.refusal()
+    events = _events(kept, rows, export_date)
+    return Parsed(events, Release(DATASET, export_date), notes, off, rejected=rejected)
+
+
+def _decimal_commas(table: pa.Table, notes: list[str]) -> pa.Table:
+    """Coordinates written with decimal commas (`32,8184`) read as numbers, when the column
+    has no decimal point anywhere: then a comma between digits cannot be anything else."""
+    fixed = []
+    for name in ("latitude", "longitude"):
+        if name not in table.column_names:
+            continue
+        values = table[name]
+        commas = pc.fill_null(pc.match_substring_regex(values, DECIMAL_COMMA), False)
+        if not pc.any(commas).as_py() or pc.any(pc.match_substring(values, ".")).as_py():
+            continue
+        dotted = pc.replace_substring(values, ",", ".")
+        index = table.column_names.index(name)
+        table = table.set_column(index, name, pc.if_else(commas, dotted, values))
+        fixed.append(name)
+    if fixed:
+        notes.append(f"decimal commas detected in {' and '.join(fixed)} (32,8184 read as 32.8184)")
+    return table
+
+
+def _numeric_date_order(values: pa.ChunkedArray, where: str, notes: list[str]) -> str | None:
+    """`day` or `month`: which comes first in the file's numeric dates (09/05/2020); None when
+    it has none. Told by a first field above 12 (day-first) or a second one (month-first); a
+    file where neither shows is refused, since a guess would move its events by months."""
+    distinct = pc.unique(pc.drop_null(values)).to_pylist()
+    found = [m for v in distinct if (m := NUMERIC_DATE.match(v))]
+    if not found:
+        return None
+    day_first = [m.group(0).strip() for m in found if int(m.group(1)) > 12]
+    month_first = [m.group(0).strip() for m in found if int(m.group(3)) > 12]
+    if len(day_first) == len(month_first):
+        example = found[0].group(0).strip()
+        raise LoaderError(
+            f"{where}, column event_date",
+            f"numeric dates such as {example!r} could be day/month/year or month/day/year, and "
+            + (
+                "no day above 12 tells which"
+                if not day_first
+                else f"as many prove day-first ({day_first[0]!r}) as month-first "
+                f"({month_first[0]!r})"
+            )
+            + "; save event_date as YYYY-MM-DD (e.g. 2020-05-09) and import again",
+        )
+    order, proof = (
+        ("day", day_first[0]) if len(day_first) > len(month_first) else ("month", month_first[0])
+    )
+    shape = "day/month/year" if order == "day" else "month/day/year"
+    notes.append(f"event_date read as {shape} (dates such as {proof!r} show it)")
+    return order
+
+
+def _reject_repeated_ids(ids: pa.ChunkedArray, rejects: Rejects) -> None:
+    """An event id met again in a later row sets that row aside: the first one is kept."""
+    live = pc.if_else(rejects.mask, pa.scalar(None, pa.string()), ids)
+    repeated = pd.Series(live.to_pandas()).duplicated() & pd.Series(live.to_pandas()).notna()
+    if repeated.any():
+        rejects.add(pa.array(repeated.to_numpy()), "event_id_cnty", "duplicate event id", live)
 
 
 @dataclass(frozen=True)
@@ -320,7 +432,8 @@ def _stream_plan(path: Path, version: str | None) -> _Plan | None:
 
 
 def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
-    """Convert the file block by block while a thread parses the next block; None on any problem.
+    """Convert the file block by block while a thread parses the next block; None on any
+    problem or row to set aside, and when an event id repeats.
 
     Only the export date needs every row (the latest `timestamp`): it is kept per block, and
     the constant columns are made once at the end.
@@ -360,14 +473,21 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
                 upcoming = parser.submit(reader.read_next_batch)
                 table = pa.Table.from_batches([batch]).rename_columns(names)
                 off = ROW_OFFSET + rows
+                rejects = Rejects(table.num_rows)
                 arrays, edited = _convert(
                     table,
                     plan.where,
                     off,
                     [] if rows else notes,
                     seen,
-                    lambda t, off=off: None if version else _latest_edit(t, plan.where, off),
+                    rejects,
+                    lambda t, off=off, r=rejects: (
+                        None if version else _latest_edit(t, plan.where, off, r)
+                    ),
+                    whole=False,
                 )
+                if rejects.count():
+                    return None
                 for name, values in arrays.items():
                     chunks.setdefault(name, []).extend(_chunks(values))
                 edits.append(edited)
@@ -378,15 +498,20 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
         return None
     if not rows or export_date is None:
         return None
+    ids = pa.chunked_array(chunks["event_id"], pa.string())
+    if pc.count_distinct(ids).as_py() != rows:
+        return None
     return Parsed(_events(chunks, rows, export_date), Release(DATASET, export_date), notes)
 
 
 @dataclass
 class _Seen:
-    """What earlier blocks of the file worked out already: parsed dates, resolved countries."""
+    """What earlier blocks of the file worked out already: parsed dates, resolved countries,
+    and the order of numeric dates (`_numeric_date_order`; None: such dates are not read)."""
 
     dates: dict[str, dt.date | None] = field(default_factory=dict)
     countries: dict[str, tuple] = field(default_factory=dict)
+    order: str | None = None
 
 
 def _convert(
@@ -395,39 +520,45 @@ def _convert(
     off: int,
     notes: list[str],
     seen: _Seen,
+    rejects: Rejects,
     date_export: Callable[[pa.Table], object],
+    *,
+    whole: bool,
 ) -> tuple[dict[str, pa.Array | pa.ChunkedArray], object]:
     """Canonical columns of a file or block, all but the constant ones, and `date_export`'s answer.
 
-    Values are checked in the order the whole-file reader always has (dates, event type,
-    fatalities, actors, countries, export date, coordinates), so the first problem of a file is
-    the one reported.
+    Rows failing a blocking check are recorded in `rejects` (their values here are null and
+    the caller drops them). `whole`: the whole file is read, so rows without `event_id_cnty`
+    may take their `data_id` (the streamed path sets them aside and so hands the file over).
     """
     present = set(table.column_names)
     n = table.num_rows
 
     def col(name: str) -> Column:
-        return Column(table[name], name, where, off)
+        return Column(table[name], name, where, off, rejects)
 
     def text(name: str) -> pa.ChunkedArray | pa.Array:
         return _text(table[name]) if name in present else pa.nulls(n, pa.string())
 
-    dates = _dates(col("event_date"), seen.dates)
-    plausible_dates(dates, "event_date", where, off)
+    dates = _dates(col("event_date"), seen, rejects)
+    dates = plausible_dates(dates, "event_date", where, off, rejects)
     event_type = col("event_type").recode(
         {k: k for k in VIOLENCE_BY_EVENT_TYPE},
         f"event_type is not one of {', '.join(VIOLENCE_BY_EVENT_TYPE)}",
     )
+    rejects.add(pc.is_null(event_type), "event_type", "missing")
     fatalities = col("fatalities").integers()
+    rejects.add(pc.is_null(fatalities), "fatalities", "missing")
+    rejects.add(pc.less(fatalities, 0), "fatalities", "negative", table["fatalities"])
     if "event_id_cnty" in present:
-        ids = _text(table["event_id_cnty"])
+        ids = _ids(table, rejects, notes if whole else None)
     else:
         ids = _content_ids(table)
         notes.append(
             "no event_id_cnty column: event ids are hashes of each row's contents, so "
             "re-imports of edited events are not recognised as the same event"
         )
-    state = _state_forces_involved(table, where, off)
+    state = _state_forces_involved(table, where, off, rejects)
     violence = _violence(event_type, state)
     sub_type = text("sub_event_type")
     category = pc.binary_join_element_wise(event_type, pc.fill_null(sub_type, ""), ": ")
@@ -445,6 +576,12 @@ def _convert(
         civilians = pa.nulls(n, pa.int32())
     country = _text(table["country"])
     geo = _countries(country, text("iso"), where, seen.countries)
+    rejects.add(
+        pc.is_null(geo["iso3"]),
+        "country",
+        "not in the country reference (add it to data/country_overrides.csv)",
+        table["country"],
+    )
     export_date = date_export(table)
     if "latitude" not in present:
         notes.append("no latitude/longitude columns: events are located by admin areas only")
@@ -456,8 +593,8 @@ def _convert(
         "country": country,
         **geo,
         **{canonical: text(acled) for canonical, acled in FIELD_MAP.items()},
-        "latitude": _optional(col, present, "latitude", n, lambda c: c.numbers(), pa.float64()),
-        "longitude": _optional(col, present, "longitude", n, lambda c: c.numbers(), pa.float64()),
+        "latitude": _coordinate(table, "latitude", 90, col, rejects),
+        "longitude": _coordinate(table, "longitude", 180, col, rejects),
         "location_precision": _optional(
             col, present, "geo_precision", n, lambda c: c.integers(pa.int8()), pa.int8()
         ),
@@ -468,6 +605,38 @@ def _convert(
         "headline": _headlines(text("notes")),
     }
     return arrays, export_date
+
+
+def _ids(table: pa.Table, rejects: Rejects, notes: list[str] | None) -> pa.ChunkedArray:
+    """`event_id_cnty`; where it is missing, `data-<data_id>` when `notes` is given (the whole
+    file is read), counted in the notes. Rows left without an id are set aside."""
+    ids = _text(table["event_id_cnty"])
+    if not ids.null_count:
+        return ids
+    if notes is not None and "data_id" in table.column_names:
+        data_id = _text(table["data_id"])
+        stand_in = pc.binary_join_element_wise(pa.scalar("data-"), data_id, "")
+        used = pc.sum(pc.and_(pc.is_null(ids), pc.is_valid(data_id))).as_py()
+        if used:
+            rows = "1 row has" if used == 1 else f"{used:,} rows have"
+            notes.append(
+                f"{rows} no event_id_cnty: its id is ACLED's data_id (acled:data-<data_id>)"
+            )
+        ids = pc.coalesce(ids, stand_in)
+    rejects.add(pc.is_null(ids), "event_id_cnty", "missing, and no data_id to stand in")
+    return ids
+
+
+def _coordinate(
+    table: pa.Table, name: str, limit: int, col: Callable[[str], Column], rejects: Rejects
+) -> pa.ChunkedArray | pa.Array:
+    """Degrees; a value that is not a number, NaN or beyond ±`limit` sets its row aside."""
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.float64())
+    values = col(name).numbers()
+    outside = pc.or_(pc.greater(pc.abs(values), limit), pc.is_nan(values))
+    rejects.add(outside, name, f"outside -{limit}…{limit}", table[name])
+    return values
 
 
 def _events(chunks: dict[str, list[pa.Array]], n: int, export_date: str) -> pa.Table:
@@ -531,55 +700,72 @@ def _per_distinct(
 
 
 # Date formats seen in ACLED files: API/acledR ISO, export tool, ≤2022 exports, codebook.
-DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%b-%y", "%d-%B-%Y", "%d-%b-%Y", "%d/%m/%Y")
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%b-%y", "%d-%B-%Y", "%d-%b-%Y")
+DATE_CELL_CHARS = 40  # the longest ISO timestamp, `2022-12-28T00:00:00.000000+00:00`, fits
 
 
-def _parse_date(value: str) -> dt.date | None:
+def _parse_date(value: str, order: str | None) -> dt.date | None:
+    """A date in one of DATE_FORMATS, an ISO timestamp (its day as written), or a numeric
+    date in the file's `order` (`day` or `month` first; None: not read)."""
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+    if ISO_TIMESTAMP.match(value):
+        try:
+            return dt.datetime.fromisoformat(value).date()
+        except ValueError:
+            return None
+    if order and (numeric := NUMERIC_DATE.match(value)):
+        first, _, second, year = numeric.groups()
+        day, month = (first, second) if order == "day" else (second, first)
+        try:
+            return dt.date(int(year), int(month), int(day))
+        except ValueError:
+            return None
     return None
 
 
-def _dates(column: Column, seen: dict[str, dt.date | None]) -> pa.ChunkedArray:
+def _dates(column: Column, seen: _Seen, rejects: Rejects) -> pa.ChunkedArray:
     """Event dates in any ACLED format; each distinct value is parsed once per file, strictly.
 
-    `seen` holds the values parsed before (in earlier blocks of the file).
+    `seen.dates` holds the values parsed before (in earlier blocks of the file). A missing or
+    unreadable date sets its row aside.
     """
+    known = seen.dates
 
     def parsed(values: pa.Array) -> pa.Array:
-        cells = pc.utf8_slice_codeunits(_text(values), 0, 20).to_pylist()
+        cells = pc.utf8_slice_codeunits(_text(values), 0, DATE_CELL_CHARS).to_pylist()
         return pa.array(
             [
-                seen[v] if v in seen else seen.setdefault(v, _parse_date(v)) if v else None
+                known[v]
+                if v in known
+                else known.setdefault(v, _parse_date(v, seen.order))
+                if v
+                else None
                 for v in cells
             ],
             pa.date32(),
         )
 
     dates = _per_distinct(column.values, parsed, pa.date32())
-    bad = pc.fill_null(pc.and_(pc.is_null(dates), pc.is_valid(column.values)), False)
-    if pc.any(bad).as_py() or column.values.null_count:
-        missing = pc.is_null(dates)
-        index = pc.index(missing, True).as_py()
-        value = column.values[index].as_py()
-        raise LoaderError(
-            f"{column.where}, row {index + column.row_offset}, column {column.name}",
-            f"not a valid date (28 December 2022, 2022-12-28 or 28-Dec-22): {value!r}"
-            if value is not None
-            else "event_date is missing",
-        )
+    rejects.add(pc.is_null(column.values), column.name, "missing")
+    column.reject(
+        pc.and_(pc.is_null(dates), pc.is_valid(column.values)),
+        "not a valid date (28 December 2022, 2022-12-28 or 28-Dec-22)",
+    )
     return dates
 
 
-def _inter_codes(values: pa.ChunkedArray, name: str, where: str, off: int) -> pa.ChunkedArray:
+def _inter_codes(
+    values: pa.ChunkedArray, name: str, where: str, off: int, rejects: Rejects
+) -> pa.ChunkedArray:
     """inter1/inter2 as numbers, whether the file has codes (1…8) or labels (State Forces)."""
     codes = _per_distinct(values, _inter_code, pa.int32())
-    bad = pc.fill_null(pc.and_(pc.is_null(codes), pc.is_valid(values)), False)
-    if pc.any(bad).as_py():
-        raise Column(values, name, where, off)._fail(bad, "not an ACLED actor type (0-8)")
+    Column(values, name, where, off, rejects).reject(
+        pc.and_(pc.is_null(codes), pc.is_valid(values)), "not an ACLED actor type (0-8)"
+    )
     return codes
 
 
@@ -598,7 +784,9 @@ def _inter_code(values: pa.Array) -> pa.Array:
     )
 
 
-def _state_forces_involved(table: pa.Table, where: str, off: int) -> pa.ChunkedArray:
+def _state_forces_involved(
+    table: pa.Table, where: str, off: int, rejects: Rejects
+) -> pa.ChunkedArray:
     """True where either actor is State Forces (inter code 1), from inter1/2 or interaction.
 
     `interaction` puts the smaller code first (13 = state forces vs militia, 10 = state forces
@@ -606,11 +794,11 @@ def _state_forces_involved(table: pa.Table, where: str, off: int) -> pa.ChunkedA
     """
     present = set(table.column_names)
     if {"inter1", "inter2"} <= present:
-        a = _inter_codes(table["inter1"], "inter1", where, off)
-        b = _inter_codes(table["inter2"], "inter2", where, off)
+        a = _inter_codes(table["inter1"], "inter1", where, off, rejects)
+        b = _inter_codes(table["inter2"], "inter2", where, off, rejects)
         return pc.or_(pc.equal(a, STATE_FORCES), pc.equal(b, STATE_FORCES))
     if "interaction" in present:
-        codes = Column(table["interaction"], "interaction", where, off).integers()
+        codes = Column(table["interaction"], "interaction", where, off, rejects).integers()
         return pc.equal(pc.divide(codes, 10), STATE_FORCES)
     return pa.chunked_array([pa.nulls(table.num_rows, pa.bool_())])
 
@@ -634,7 +822,7 @@ def _content_ids(table: pa.Table) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array(ids.tolist(), pa.string())])
 
 
-def _version(version: str | None, table: pa.Table, where: str, off: int) -> str:
+def _version(version: str | None, table: pa.Table, where: str, off: int, rejects: Rejects) -> str:
     """The export date given, else the latest `timestamp` (Unix seconds or a date) as UTC date."""
     if version:
         try:
@@ -647,30 +835,40 @@ def _version(version: str | None, table: pa.Table, where: str, off: int) -> str:
         raise LoaderError(
             where, "no timestamp column to date the export; pass --version YYYY-MM-DD"
         )
-    export_date = _export_date([_latest_edit(table, where, off)])
+    export_date = _export_date([_latest_edit(table, where, off, rejects)])
     if export_date is None:
         raise LoaderError(
-            where, "the timestamp column is empty: nothing dates the export; pass --version"
+            where, "no timestamp in the file can date the export; pass --version YYYY-MM-DD"
         )
     return export_date
 
 
-def _latest_edit(table: pa.Table, where: str, off: int) -> tuple[bool | None, int | dt.date | None]:
-    """Whether `timestamp` holds Unix seconds (None: no values), and the latest one or date."""
-    stamps = Column(table["timestamp"], "timestamp", where, off)
+def _latest_edit(
+    table: pa.Table, where: str, off: int, rejects: Rejects
+) -> tuple[bool | None, int | dt.date | None]:
+    """Whether `timestamp` holds Unix seconds (None: no values), and the latest one or date.
+
+    The kind is the one most values have; a value of the other kind, or a Unix time in the
+    future, sets its row aside. Dates may be ISO timestamps: their day as written counts.
+    """
+    stamps = Column(table["timestamp"], "timestamp", where, off, rejects)
+    valid = len(stamps.values) - stamps.values.null_count
+    if not valid:
+        return None, None
     # Digits only (ACLED's own files) settle it without the slower regular expression.
-    unix = (
-        pc.all(pc.ascii_is_decimal(stamps.values)).as_py()
-        or pc.all(pc.match_substring_regex(stamps.values, UNIX_SECONDS)).as_py()
-    )
-    if unix:
-        seconds = stamps.integers(pa.int64())
-        # A Unix time past tomorrow cannot be an edit time (and past year 9999 not a date).
-        future = pc.fill_null(pc.greater(seconds, int(time.time()) + 86_400), False)
-        if pc.any(future).as_py():
-            raise stamps._fail(future, "a Unix time in the future: not when ACLED edited the event")
-        return True, pc.max(seconds).as_py()
-    return unix, pc.max(stamps.dates()).as_py()
+    unix = bool(pc.all(pc.ascii_is_decimal(stamps.values)).as_py())
+    if not unix:
+        seconds_like = pc.match_substring_regex(stamps.values, UNIX_SECONDS)
+        unix = 2 * (pc.sum(seconds_like).as_py() or 0) > valid
+        if unix:
+            stamps.reject(pc.invert(seconds_like), "not a Unix time like the file's others")
+    if not unix:
+        return False, pc.max(stamps.dates()).as_py()
+    seconds = stamps.integers(pa.int64())
+    # A Unix time past tomorrow cannot be an edit time (and past year 9999 not a date).
+    future = pc.fill_null(pc.greater(seconds, int(time.time()) + 86_400), False)
+    stamps.reject(future, "a Unix time in the future: not when ACLED edited the event")
+    return True, pc.max(pc.if_else(future, pa.scalar(None, pa.int64()), seconds)).as_py()
 
 
 def _export_date(edits: list[tuple[bool | None, int | dt.date | None]]) -> str | None:
@@ -681,7 +879,7 @@ def _export_date(edits: list[tuple[bool | None, int | dt.date | None]]) -> str |
     """
     kinds = {unix for unix, _ in edits if unix is not None}
     latest = [value for unix, value in edits if unix is not None and value is not None]
-    if kinds == {True}:
+    if kinds == {True} and latest:
         return dt.datetime.fromtimestamp(max(latest), dt.UTC).date().isoformat()
     if kinds == {False} and latest:
         return max(latest).isoformat()
@@ -717,7 +915,8 @@ def _countries(
     seen: dict[str, tuple],
 ) -> dict[str, pa.ChunkedArray]:
     """Resolve each distinct (country, numeric iso) once per file: the ISO 3166 code, else the
-    name. `seen` holds the pairs resolved before (in earlier blocks of the file)."""
+    name; all null for a country not in the reference. `seen` holds the pairs resolved before
+    (in earlier blocks of the file)."""
     key = pc.binary_join_element_wise(pc.fill_null(country, ""), pc.fill_null(iso, ""), "\x1f")
     names = ("iso3", "gwno", "un_region", "un_subregion")
     types = (pa.string(), pa.int16(), pa.string(), pa.string())
@@ -726,17 +925,28 @@ def _countries(
         keys = chunk.dictionary.to_pylist()
         new = [k for k in keys if k not in seen]
         if new:
-            frame = pd.DataFrame([k.split("\x1f") for k in new], columns=["country", "iso_numeric"])
-            frame = frame.replace("", None)
-            frame["gwno"] = None
-            resolved = countries.resolve(frame, where)
-            values = [
-                resolved[name].astype(object).where(resolved[name].notna(), None).tolist()
-                for name in names
-            ]
-            seen.update(zip(new, zip(*values, strict=True), strict=True))
+            try:
+                seen.update(zip(new, _resolve(new, where, names), strict=True))
+            except LoaderError:  # some country is unknown: find which, one by one
+                for k in new:
+                    try:
+                        seen[k] = _resolve([k], where, names)[0]
+                    except LoaderError:
+                        seen[k] = (None,) * len(names)  # the caller sets its rows aside
         for i, (name, type_) in enumerate(zip(names, types, strict=True)):
             out[name].append(pa.array([seen[k][i] for k in keys], type_).take(chunk.indices))
     return {
         name: pa.chunked_array(out[name], type_) for name, type_ in zip(names, types, strict=True)
     }
+
+
+def _resolve(keys: list[str], where: str, names: tuple[str, ...]) -> list[tuple]:
+    """`countries.resolve` for `country\x1fiso` keys: a tuple of `names` per key."""
+    frame = pd.DataFrame([k.split("\x1f") for k in keys], columns=["country", "iso_numeric"])
+    frame = frame.replace("", None)
+    frame["gwno"] = None
+    resolved = countries.resolve(frame, where)
+    values = [
+        resolved[name].astype(object).where(resolved[name].notna(), None).tolist() for name in names
+    ]
+    return list(zip(*values, strict=True))

@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the release (UCDP), export date (ACLED) or download date (HAPI, YYYY-MM-DD), when "
         "the file does not say it",
     )
+    imp.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the file if any row fails a check (default: up to 1%% of the rows, at "
+        "most 1,000, are set aside in a .rejects.csv beside the raw file)",
+    )
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
     fetch = commands.add_parser("fetch", help="download from the public service")
@@ -86,6 +92,8 @@ def _status(store: Store, as_json: bool) -> None:
             f"{p['first_date']} … {p['last_date']}, {p['countries']} countries; "
             f"{p['file']}, fetched {p['fetched_at']}, sha256 {p['sha256'][:12]}…"
         )
+        if p.get("rejected_rows"):
+            print(f"    {_set_aside_line(p)}")
         for note in p.get("notes", []) + p.get("warnings", []):
             print(f"    note: {note}")
     for record in aggregates:
@@ -101,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def run() -> None:
         if args.command == "import":
             record = import_file(
-                args.path, source=args.source, version=args.version, data_dir=data_dir
+                args.path,
+                source=args.source,
+                version=args.version,
+                data_dir=data_dir,
+                strict=args.strict,
             )
             _report(record.provenance)
         elif args.command == "fetch" and args.source == "acled":
@@ -164,5 +176,14 @@ def _report(provenance: dict) -> None:
         f"Imported {p['label']} from {p['file']}: {p['rows']:,} events, "
         f"{p['fatalities_best']:,} deaths (best), {p['first_date']} … {p['last_date']}."
     )
+    if p.get("rejected_rows"):
+        print(f"  {_set_aside_line(p)}")
     for note in p.get("notes", []) + p.get("warnings", []):
         print(f"  note: {note}")
+
+
+def _set_aside_line(p: dict) -> str:
+    return (
+        f"rejected: {p['rejected_rows']:,} rows set aside, listed with their reasons in "
+        f"raw/{p['rejects_file']} (sha256 {p['rejects_sha256'][:12]}…)"
+    )

@@ -28,6 +28,7 @@ import charset_normalizer
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from loaders.convert import Rejected
 from loaders.errors import LoaderError
 
 SNIFF_BYTES = 1 << 16
@@ -41,6 +42,8 @@ ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipf
 # An absolute path, a drive letter or a `..` component: a name written to escape a folder.
 UNSAFE_MEMBER = re.compile(r"^([\\/]|[A-Za-z]:)|(^|[\\/])\.\.([\\/]|$)")
 NEWLINE = b"\n"
+# Cells a spreadsheet would run as a formula (as in exports/tabular.py): made inert with a quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What a damaged compressed stream raises, by codec.
 DAMAGED = (OSError, EOFError, zipfile.BadZipFile, zlib.error, lzma.LZMAError)
 
@@ -54,6 +57,8 @@ class RawTable:
     row_offset: int  # add to a 0-based table index to get the row number in the file
     notes: list[str] = field(default_factory=list)
     member: str | None = None
+    encoding: str = "utf-8"
+    separator: str = ","
 
 
 def describe(path: Path, member: str | None = None) -> str:
@@ -319,7 +324,7 @@ def read_delimited(
         raise LoaderError(where, f"the compressed file is damaged or truncated ({exc})") from None
     if table.num_rows == 0:
         raise LoaderError(where, "the file has a header but no rows")
-    return RawTable(table, columns, row_offset, notes, member)
+    return RawTable(table, columns, row_offset, notes, member, encoding, sep)
 
 
 def _arrow_problem(first: str) -> str:
@@ -384,3 +389,39 @@ def _text_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
+
+
+def write_rejects(path: Path, rejected: Rejected, target: Path) -> None:
+    """Write the rows set aside from `path` to `target` (UTF-8 CSV with a byte-order mark, so
+    spreadsheets read it as such): `row`, `reason`, then the file's own header and cells as read.
+
+    The rows are read again with Python's csv module, which counts records as Arrow does
+    (quoted line breaks included; blank lines skipped), so row numbers match the messages.
+    Cells that a spreadsheet would run as formulas are neutralised with a leading quote.
+    """
+    opener, _ = _open_opener(path)
+    wanted = {row - 1: k for k, row in enumerate(rejected.rows)}  # record index -> rejected
+    found: dict[int, list[str]] = {}
+    header: list[str] = []
+    with opener() as stream:
+        records = csv.reader(_text_lines(stream, rejected.encoding), delimiter=rejected.separator)
+        number = 0
+        for record in records:
+            if not record:
+                continue
+            if number == 0 and rejected.header:
+                header = record
+            elif number in wanted:
+                found[wanted[number]] = record
+                if len(found) == len(wanted):
+                    break
+            number += 1
+    with target.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "reason", *header])
+        for k, (row, reason) in enumerate(zip(rejected.rows, rejected.reasons, strict=True)):
+            writer.writerow([row, reason, *(_inert(cell) for cell in found.get(k, []))])
+
+
+def _inert(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

@@ -1,7 +1,12 @@
 """Import steps shared by every source: keep the raw file, parse, record provenance, commit.
 
 Read top-down: take the lock, copy the untouched raw file into staging (hashing it on the
-way), parse *that copy* with the source's reader, then let the store validate and swap it in.
+way), parse *that copy* with the source's reader, set aside the rows it rejected (or refuse the
+file when they are too many), then let the store validate and swap it in.
+
+Rows set aside are written verbatim beside the raw file, `raw/<file>.rejects.csv` (`row`,
+`reason`, then the file's columns), and counted in the provenance (`rejected_rows`,
+`rejects_file`, `rejects_sha256`), so nothing a file held is dropped unseen.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from loaders import acled, hapi, ucdp
 from loaders.errors import LoaderError
+from loaders.files import write_rejects
 from loaders.store import ImportRecord, Store, copy_with_sha256, sha256_of
 
 Parsed = ucdp.Parsed | acled.Parsed | hapi.Parsed
@@ -50,13 +56,16 @@ def import_file(
     move: bool = False,
     details: dict | None = None,
     also_keep: Sequence[Path] = (),
+    strict: bool = False,
 ) -> ImportRecord:
     """Import one file into the store atomically and return the live import's record.
 
     `origin` is the URL a download came from (default: the local path); `move` takes a file
     that was downloaded into the store's staging area instead of copying it. `details` are
     added to the provenance; `also_keep` files (e.g. the API pages a file was built from) are
-    moved into the import's `raw/` folder beside it.
+    moved into the import's `raw/` folder beside it. Rows the reader rejects are set aside
+    when few (`convert.MAX_REJECTED_SHARE`, `MAX_REJECTED_ROWS`); `strict` refuses the file
+    on any.
     """
     path = Path(path)
     read = reader_for(source)
@@ -92,6 +101,7 @@ def import_file(
                 "fetched_at": now_utc(),
                 "sha256": digest,
                 "bytes": size,
+                **_set_aside(parsed, raw, strict),
                 **(details or {}),
             }
         except BaseException:
@@ -102,6 +112,24 @@ def import_file(
                 staging, parsed.aggregates, provenance, parsed.row_offset
             )
         return store.commit(staging, parsed.events, provenance, parsed.row_offset)
+
+
+def _set_aside(parsed: Parsed, raw: Path, strict: bool) -> dict:
+    """Refuse the file if it has too many rejected rows (any, when `strict`); else write them
+    beside the raw file and return what provenance records about them."""
+    rejected = getattr(parsed, "rejected", None)  # only ACLED's reader sets rows aside so far
+    if rejected is None or not rejected.rows:
+        return {"rejected_rows": 0}
+    refusal = rejected.refusal(strict=strict)
+    if refusal is not None:
+        raise refusal
+    target = raw.with_name(f"{raw.name}.rejects.csv")
+    write_rejects(raw, rejected, target)
+    return {
+        "rejected_rows": len(rejected.rows),
+        "rejects_file": target.name,
+        "rejects_sha256": sha256_of(target),
+    }
 
 
 def import_api_pages(

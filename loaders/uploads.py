@@ -31,8 +31,10 @@ def import_upload(
     source: str = "ucdp",
     version: str | None = None,
     data_dir: str | Path | None = None,
+    strict: bool = False,
 ) -> ImportRecord:
-    """Import an uploaded file: refuse it when too large, else as `python -m loaders import`.
+    """Import an uploaded file: refuse it when too large, else as `python -m loaders import`
+    (`strict`: refuse it if any row fails a check, as `--strict`).
 
     `size` is what the uploader says; the bytes are counted while they are copied as well, so
     a stream longer than it claims is still stopped at the limit.
@@ -53,7 +55,7 @@ def import_upload(
             raise LoaderError(name, f"could not be saved for import ({exc.strerror})") from None
         return import_file(
             path, source=source, version=version, data_dir=data_dir,
-            origin=f"uploaded file {path.name}", move=True,
+            origin=f"uploaded file {path.name}", move=True, strict=strict,
         )  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)

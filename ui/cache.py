@@ -68,6 +68,7 @@ def _sources(root: str, version: str) -> pd.DataFrame:
                     "last_date", str(pd.Period(coverage["last_month"], "M").end_time.date())
                 ),
                 "Countries": p["countries"],
+                "Rows set aside": p.get("rejected_rows", 0),
                 "Covers to": p["coverage"]["last_month"],
                 "File": p["file"],
                 "Fetched": p["fetched_at"],

@@ -123,29 +123,49 @@ def _bad(tmp_path: Path, row: int, **changes: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("row", "changes", "where", "problem"),
+    ("row", "changes", "column", "problem", "cell"),
     [
-        (1, {"event_date": "31 February 2023"}, "row 3, column event_date", "not a valid date"),
-        (0, {"event_date": "2094-01-01"}, "row 2, column event_date", "impossible event date"),
-        (2, {"fatalities": "several"}, "row 4, column fatalities", "not a whole number"),
-        (3, {"fatalities": "-1"}, "row 5", "fatalities_best is negative"),
-        (4, {"event_type": "Skirmish"}, "row 6, column event_type", "event_type is not one of"),
-        (0, {"inter1": "Pirates"}, "row 2, column inter1", "not an ACLED actor type"),
-        (1, {"event_id_cnty": "MLI101"}, "row 2", "duplicate event id 'acled:MLI101'"),
-        (5, {"latitude": "north"}, "row 7, column latitude", "not a number"),
-        (2, {"country": "Atlantis", "iso": "999"}, "", "country not in the reference: 'Atlantis'"),
+        (1, {"event_date": "31 February 2023"}, "event_date", "not a valid date", "31 February 2023"),
+        (0, {"event_date": "2094-01-01"}, "event_date", "impossible event date", "2094-01-01"),
+        (1, {"event_date": ""}, "event_date", "missing", None),
+        (2, {"fatalities": "several"}, "fatalities", "not a whole number", "several"),
+        (3, {"fatalities": "-1"}, "fatalities", "negative", "-1"),
+        (3, {"fatalities": ""}, "fatalities", "missing", None),
+        (4, {"event_type": "Skirmish"}, "event_type", "event_type is not one of", "Skirmish"),
+        (0, {"inter1": "Pirates"}, "inter1", "not an ACLED actor type", "Pirates"),
+        (1, {"event_id_cnty": "MLI101"}, "event_id_cnty", "duplicate event id", "acled:MLI101"),
+        (1, {"event_id_cnty": ""}, "event_id_cnty", "missing, and no data_id", None),
+        (5, {"latitude": "north"}, "latitude", "not a number", "north"),
+        (5, {"longitude": "200.5"}, "longitude", "outside -180…180", "200.5"),
+        (2, {"country": "Atlantis", "iso": "999"}, "country", "not in the country reference",
+         "Atlantis"),
+        (2, {"timestamp": "99999999999"}, "timestamp", "a Unix time in the future",
+         "99999999999"),
     ],
-)
-def test_bad_values_name_row_column_and_problem(
-    tmp_path: Path, row: int, changes: dict, where: str, problem: str
+)  # fmt: skip
+def test_bad_rows_are_set_aside_with_row_column_and_problem(
+    tmp_path: Path, store_dir: Path, row: int, changes: dict, column: str, problem: str, cell
 ) -> None:
+    """The reader sets the row aside (the others are read); the import refuses the file, as
+    one bad row in eight is over the limit, naming the row, the column and the cell."""
     path = _bad(tmp_path, row, **changes)
+    parsed = acled.read_file(path)
+    assert parsed.rejected.rows == [row + 2]
+    assert parsed.rejected.columns == [column]
+    assert problem in parsed.rejected.problems[0]
+    assert parsed.events.num_rows == 7
+    assert validate_events(parsed.events, path.name) == []
     with pytest.raises(LoaderError) as info:
-        parsed = acled.read_file(path)
-        validate_events(parsed.events, path.name, parsed.row_offset)
+        loaders.import_file(path, source="acled", data_dir=store_dir)
     message = str(info.value)
-    assert message.startswith(f"acled_bad.csv{', ' + where if where else ''}:"), message
+    assert message.startswith(f"acled_bad.csv, row {row + 2}, column {column}: "), message
     assert problem in message
+    assert (f": {cell!r}; " if cell else "; ") in message
+    assert message.endswith(
+        "; 1 of 8 rows fail blocking checks, more than can be set aside (1% of the rows and "
+        "at most 1,000)"
+    ), message
+    assert tree_digest(store_dir) == {}
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
@@ -344,11 +364,11 @@ def test_acled_layout_is_streamed_others_read_whole(tmp_path: Path) -> None:
     assert acled._stream_plan(SMALL_GED, None) is None
 
 
-def test_problem_in_a_later_block_names_its_row_and_whole_file_count(
+def test_rows_set_aside_in_a_later_block_keep_their_file_row_numbers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A bad value found while streaming sends the file to the whole-file reader, so the row
-    is the file's and the count covers every block, not the block the problem was met in."""
+    """A bad value found while streaming sends the file to the whole-file reader, so the rows
+    set aside are numbered as in the file, not in the block they were met in."""
     monkeypatch.setattr(acled, "BLOCK_BYTES", 4 << 10)
     rows = [
         r | {"event_id_cnty": f"{r['event_id_cnty']}-{copy}"}
@@ -359,10 +379,10 @@ def test_problem_in_a_later_block_names_its_row_and_whole_file_count(
     rows[300]["fatalities"] = "many"
     path = _write(tmp_path / "acled_long.csv", rows)
     assert acled._read_streamed(acled._stream_plan(path, None), None) is None
-    with pytest.raises(LoaderError) as info:
-        acled.read_file(path)
-    assert str(info.value) == (
-        "acled_long.csv, row 252, column fatalities: not a whole number: 'several' (2 rows in all)"
+    rejected = acled.read_file(path).rejected
+    assert (rejected.rows, rejected.reasons) == (
+        [252, 302],
+        ["fatalities: not a whole number"] * 2,
     )
 
 
