@@ -125,7 +125,8 @@ def _bad(tmp_path: Path, row: int, **changes: str) -> Path:
 @pytest.mark.parametrize(
     ("row", "changes", "column", "problem", "cell"),
     [
-        (1, {"event_date": "31 February 2023"}, "event_date", "not a valid date", "31 February 2023"),
+        (1, {"event_date": "31 February 2023"}, "event_date", "not a valid date",
+         "31 February 2023"),
         (0, {"event_date": "2094-01-01"}, "event_date", "impossible event date", "2094-01-01"),
         (1, {"event_date": ""}, "event_date", "missing", None),
         (2, {"fatalities": "several"}, "fatalities", "not a whole number", "several"),
