@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -399,3 +400,229 @@ def test_shared_files_streamed_equal_whole(
     streamed = _streamed(path)
     assert streamed is not None and streamed.events["event_id"].num_chunks > 1
     _assert_same(streamed, acled._read_whole(path, None))
+
+
+# --- files as analysts have them: other layouts, spreadsheet re-saves, rows set aside --------
+
+EXPORT_2020 = FIXTURES / "acled_2020_export_missing_id.csv"
+FRENCH_2020 = FIXTURES / "acled_2020_export_french_excel.csv"
+API_2021 = FIXTURES / "acled_2021_api_iso_dates.csv"
+LIBYA_IDS = [
+    "acled:LBY9001",
+    "acled:LBY9002",
+    "acled:data-7101003",  # no event_id_cnty in the file: ACLED's data_id stands in
+    "acled:LBY9004",
+    "acled:LBY9005",
+    "acled:LBY9006",
+]
+
+
+def test_2020_export_row_without_event_id_takes_its_data_id() -> None:
+    parsed = acled.read_file(EXPORT_2020)
+    events = parsed.events.to_pandas()
+    assert events["event_id"].tolist() == LIBYA_IDS
+    assert events["source_event_id"][2] == "data-7101003"
+    assert parsed.rejected.rows == []
+    assert "1 row has no event_id_cnty: its id is ACLED's data_id" in parsed.notes[0]
+    dates = events["date_start"].astype(str).tolist()
+    assert dates == [
+        "2020-05-09",
+        "2020-05-10",
+        "2020-05-10",
+        "2020-05-13",
+        "2020-05-21",
+        "2020-05-25",
+    ]
+    assert events["fatalities_best"].sum() == 13
+
+
+def test_2021_api_file_with_iso_timestamps_and_extra_columns() -> None:
+    parsed = acled.read_file(API_2021)
+    events = parsed.events.to_pandas()
+    # The day as written, whatever the time part: Z, an offset, a space, milliseconds.
+    assert events["date_start"].astype(str).tolist() == [
+        "2021-01-02",
+        "2021-01-02",
+        "2021-01-03",
+        "2021-01-04",
+        "2021-01-05",
+    ]
+    assert parsed.release.version == "2021-01-21"  # the latest ISO `timestamp`
+    assert events["fatalities_best"].sum() == 118
+    assert events["violence_type"].tolist()[:3] == ["one-sided", "one-sided", "state-based"]
+    assert events["civilian_deaths"].sum() == 105
+    assert set(events["iso3"]) == {"NER"}
+    assert acled._stream_plan(API_2021, None) is not None  # still ACLED's own fast layout
+    assert acled._read_streamed(acled._stream_plan(API_2021, None), None) is not None
+
+
+def test_french_spreadsheet_resave_reads_as_the_original() -> None:
+    original = acled.read_file(EXPORT_2020)
+    resaved = acled.read_file(FRENCH_2020)
+    assert resaved.rejected.rows == []
+    notes = " | ".join(resaved.notes)
+    for detected in (
+        "separator semicolon detected",
+        "decimal commas detected in latitude and longitude",
+        "event_date read as day/month/year (dates such as '13/05/2020' show it)",
+        "1 row has no event_id_cnty",
+    ):
+        assert detected in notes
+    assert "encoding" in notes and "not UTF-8" in notes
+    same = ["event_id", "date_start", "latitude", "longitude", "fatalities_best", "iso3"]
+    assert resaved.events.select(same).equals(original.events.select(same))
+    assert resaved.events["side_a"][3].as_py() == "Protesters (Libya) – étudiants"
+
+
+def _numeric_dates(tmp_path: Path, dates: list[str]) -> Path:
+    rows = _rows(CURRENT)
+    for row, date in zip(rows, dates, strict=False):
+        row["event_date"] = date
+    return _write(tmp_path / "acled_numeric_dates.csv", rows)
+
+
+def test_numeric_dates_need_a_day_or_month_above_12(tmp_path: Path) -> None:
+    month_first = acled.read_file(_numeric_dates(tmp_path, ["03/13/2023", "03/04/2023"]))
+    assert month_first.events["date_start"][1].as_py().isoformat() == "2023-03-04"
+    assert "month/day/year (dates such as '03/13/2023' show it)" in " ".join(month_first.notes)
+    day_first = acled.read_file(_numeric_dates(tmp_path, ["13.03.2023", "04.03.2023"]))
+    assert day_first.events["date_start"][1].as_py().isoformat() == "2023-03-04"
+    with pytest.raises(LoaderError) as info:
+        acled.read_file(_numeric_dates(tmp_path, ["03/04/2023", "04/03/2023"]))
+    assert str(info.value) == (
+        "acled_numeric_dates.csv, column event_date: numeric dates such as '03/04/2023' could "
+        "be day/month/year or month/day/year, and no day above 12 tells which; save event_date "
+        "as YYYY-MM-DD (e.g. 2020-05-09) and import again"
+    )
+
+
+def test_real_benin_export_resaved_by_a_french_spreadsheet(
+    shared_data: Path, tmp_path: Path, store_dir: Path
+) -> None:
+    """cp1252, `;`, decimal commas and dd/mm/yyyy: the same events, deaths and coordinates."""
+    path = shared_data / "acled" / "acled_benin_2009_2022.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        date = pd.Timestamp(row["event_date"])
+        row["event_date"] = f"{date:%d/%m/%Y}"
+        row["latitude"] = row["latitude"].replace(".", ",")
+        row["longitude"] = row["longitude"].replace(".", ",")
+    resaved = tmp_path / "acled_benin_excel_fr.csv"
+    with resaved.open("w", encoding="cp1252", errors="replace", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    first = loaders.import_file(path, source="acled", data_dir=store_dir / "a").provenance
+    second = loaders.import_file(resaved, source="acled", data_dir=store_dir / "b").provenance
+    assert second["rejected_rows"] == first["rejected_rows"] == 0
+    assert (second["rows"], second["fatalities_best"]) == (first["rows"], first["fatalities_best"])
+    assert (second["rows"], second["version"]) == (811, first["version"])
+    columns = ["event_id", "date_start", "fatalities_best", "latitude", "longitude", "iso3"]
+    a = loaders.load_events(store_dir / "a")[columns]
+    b = loaders.load_events(store_dir / "b")[columns]
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def _many(tmp_path: Path, copies: int = 25, **bad: dict[str, str]) -> Path:
+    """CURRENT repeated with unique ids (8 × copies rows); `bad` maps a row index to changes."""
+    rows = [
+        r | {"event_id_cnty": f"{r['event_id_cnty']}-{copy}"}
+        for copy in range(copies)
+        for r in _rows(CURRENT)
+    ]
+    for index, changes in bad.items():
+        rows[int(index.lstrip("r"))].update(changes)
+    return _write(tmp_path / "acled_many.csv", rows)
+
+
+def test_few_bad_rows_are_set_aside_beside_the_raw_file(tmp_path: Path, store_dir: Path) -> None:
+    path = _many(
+        tmp_path,
+        r10={"event_date": "yesterday"},
+        r150={"fatalities": "=1+1", "notes": "-cmd|' /C calc'!A0"},
+    )
+    record = loaders.import_file(path, source="acled", data_dir=store_dir)
+    p = record.provenance
+    assert (p["rows"], p["rejected_rows"], p["rejects_file"]) == (
+        198,
+        2,
+        "acled_many.csv.rejects.csv",
+    )
+    rejects = record.folder / "raw" / "acled_many.csv.rejects.csv"
+    assert p["rejects_sha256"] == hashlib.sha256(rejects.read_bytes()).hexdigest()
+    with rejects.open(encoding="utf-8-sig", newline="") as handle:
+        listed = list(csv.DictReader(handle))
+    assert [(r["row"], r["reason"]) for r in listed] == [
+        ("12", "event_date: not a valid date (28 December 2022, 2022-12-28 or 28-Dec-22)"),
+        ("152", "fatalities: not a whole number"),
+    ]
+    assert list(listed[0])[2:] == list(_rows(CURRENT)[0])  # the file's own columns follow
+    assert listed[0]["event_id_cnty"] == "MLI103-1" and listed[0]["event_date"] == "yesterday"
+    assert listed[1]["fatalities"] == "'=1+1"  # spreadsheet formulas made inert
+    assert listed[1]["notes"] == "'-cmd|' /C calc'!A0"
+    assert listed[1]["assoc_actor_1"] == "NA"  # cells as read, not as interpreted
+    assert "2 of 200 rows set aside by blocking checks" in " ".join(p["notes"])
+    assert len(loaders.load_events(store_dir)) == 198
+
+
+def test_too_many_bad_rows_refuse_the_file_and_keep_the_store(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    loaders.import_file(CURRENT, source="acled", data_dir=store_dir)
+    before = tree_digest(store_dir)
+    path = _many(
+        tmp_path, r7={"event_type": "Skirmish"}, r20={"latitude": "95"}, r30={"fatalities": "-3"}
+    )
+    with pytest.raises(LoaderError) as info:
+        loaders.import_file(path, source="acled", data_dir=store_dir)
+    assert str(info.value) == (
+        "acled_many.csv, row 9, column event_type: event_type is not one of Battles, Violence "
+        "against civilians, Explosions/Remote violence, Protests, Riots, Strategic "
+        "developments: 'Skirmish'; 3 of 200 rows fail blocking checks, more than can be set "
+        "aside (1% of the rows and at most 1,000)"
+    )
+    assert tree_digest(store_dir) == before
+
+
+def test_strict_import_refuses_a_single_bad_row(tmp_path: Path, store_dir: Path) -> None:
+    path = _many(tmp_path, r3={"fatalities": "many"})
+    with pytest.raises(LoaderError, match="1 of 200 rows fail blocking checks, a strict import"):
+        loaders.import_file(path, source="acled", data_dir=store_dir, strict=True)
+    assert tree_digest(store_dir) == {}
+    assert (
+        loaders.import_file(path, source="acled", data_dir=store_dir).provenance["rejected_rows"]
+        == 1
+    )
+
+
+def test_limits_are_one_percent_and_a_thousand_rows() -> None:
+    from loaders.convert import Rejected
+
+    def refused(bad: int, total: int) -> bool:
+        rows = list(range(2, bad + 2))
+        rejected = Rejected("f.csv", total, rows, ["c"] * bad, ["p"] * bad, "x", "utf-8", ",", True)
+        return rejected.refusal() is not None
+
+    assert not refused(1, 100) and refused(2, 100)
+    assert not refused(1_000, 200_000) and refused(1_001, 200_000)
+    assert refused(1, 99)
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "rejected"),
+    [
+        ("acled_benin_2009_2022.csv", 811, 0),
+        ("acled_burkina_faso_2019_2022_reduced_columns.csv.gz", 4_999, 0),
+        ("acledR_acled_old_dummy_argentina_326.csv", 326, 0),
+        # Events (31 columns) in an older version, not a list of deletions: imported.
+        ("acledR_acled_old_deletion_dummy_9000.csv.gz", 9_000, 0),
+        ("hdx_hapi_conflict_event_global_1997-01.csv.gz", 6_000, 0),  # aggregates
+        ("hdx_hapi_conflict_event_global_2025-01.csv.gz", 14_373, 0),
+    ],
+)
+def test_shared_acled_files_reject_counts(
+    shared_data: Path, store_dir: Path, name: str, rows: int, rejected: int
+) -> None:
+    p = loaders.import_file(shared_data / "acled" / name, source="acled", data_dir=store_dir)
+    assert (p.provenance["rows"], p.provenance["rejected_rows"]) == (rows, rejected)

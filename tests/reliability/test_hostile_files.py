@@ -355,7 +355,9 @@ REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
             .replace(",466,Western Africa,Mali,", f",,Western Africa,{'Atlantis' * 10_000},")
             .encode()
         ),
-        r"^acled_export\.csv: country not in the reference: 'AtlantisAtlantis.*characters\)$",
+        # Each such row is set aside; seven of eight are far more than may be.
+        r"^acled_export\.csv, row 2, column country: not in the country reference .*: "
+        r"'AtlantisAtlantis.*characters\); 7 of 8 rows fail blocking checks",
     ),
     "unknown violence type": (
         GED_NAME,
