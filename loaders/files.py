@@ -215,10 +215,16 @@ def _sniff_encoding(sample: bytes, where: str) -> tuple[str, list[str]]:
         return "utf-8", []
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(sample).best()
+    results = charset_normalizer.from_bytes(sample)
+    best = results.best()
     if best is None:
         raise LoaderError(where, "the text encoding could not be recognised; save it as UTF-8")
-    return best.encoding, [f"encoding {best.encoding} detected (not UTF-8)"]
+    # Accented French reads the same in cp1250 and cp1252, and nothing in the bytes tells them
+    # apart: among code pages that fit equally well, Windows' Western European one (what a
+    # spreadsheet in a Western locale saves) is taken.
+    tied = [r.encoding for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
+    encoding = "cp1252" if "cp1252" in tied else best.encoding
+    return encoding, [f"encoding {encoding} detected (not UTF-8)"]
 
 
 def _first_line(text: str) -> str:

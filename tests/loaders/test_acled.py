@@ -468,10 +468,10 @@ def test_french_spreadsheet_resave_reads_as_the_original() -> None:
         "1 row has no event_id_cnty",
     ):
         assert detected in notes
-    assert "encoding" in notes and "not UTF-8" in notes
+    assert "encoding cp1252 detected (not UTF-8)" in notes
     same = ["event_id", "date_start", "latitude", "longitude", "fatalities_best", "iso3"]
     assert resaved.events.select(same).equals(original.events.select(same))
-    assert resaved.events["side_a"][3].as_py() == "Protesters (Libya) – étudiants"
+    assert resaved.events["side_a"][3].as_py() == "Protesters (Libya) – étudiants de Zaouïa"
 
 
 def _numeric_dates(tmp_path: Path, dates: list[str]) -> Path:
