@@ -220,10 +220,15 @@ def _sniff_encoding(sample: bytes, where: str) -> tuple[str, list[str]]:
     if best is None:
         raise LoaderError(where, "the text encoding could not be recognised; save it as UTF-8")
     # Accented French reads the same in cp1250 and cp1252, and nothing in the bytes tells them
-    # apart: among code pages that fit equally well, Windows' Western European one (what a
-    # spreadsheet in a Western locale saves) is taken.
-    tied = [r.encoding for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
-    encoding = "cp1252" if "cp1252" in tied else best.encoding
+    # apart: among code pages that read the sample identically or fit it equally well,
+    # Windows' Western European one (what a spreadsheet in a Western locale saves) is taken.
+    fitting = {
+        name
+        for r in results
+        if (r.chaos, r.coherence) == (best.chaos, best.coherence)
+        for name in r.could_be_from_charset
+    }
+    encoding = "cp1252" if "cp1252" in fitting else best.encoding
     return encoding, [f"encoding {encoding} detected (not UTF-8)"]
 
 

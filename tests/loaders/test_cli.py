@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from loaders.cli import main
-from tests.conftest import REPO, SMALL_GED, tree_digest
+from tests.conftest import FIXTURES, REPO, SMALL_GED, tree_digest
+
+ACLED_SMALL = FIXTURES / "acled_current_small.csv"
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -67,3 +69,42 @@ def test_empty_store_status_says_what_to_do(store_dir: Path) -> None:
     done = run_cli("status", "--data-dir", str(store_dir))
     assert done.returncode == 0
     assert "is empty" in done.stdout and "python -m loaders fetch ucdp" in done.stdout
+
+
+def _one_bad_row_in_200(tmp_path: Path) -> Path:
+    lines = ACLED_SMALL.read_text(encoding="utf-8").splitlines()
+    rows = [line.replace("MLI10", f"MLI{copy}-", 1).replace("XKX20", f"XKX{copy}-", 1)
+            for copy in range(25) for line in lines[1:]]  # fmt: skip
+    rows[40] = rows[40].replace(",Battles,", ",Skirmish,")
+    path = tmp_path / "acled_export.csv"
+    path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_rows_set_aside_are_reported_and_strict_refuses(store_dir: Path, tmp_path: Path) -> None:
+    path = _one_bad_row_in_200(tmp_path)
+    strict = run_cli(
+        "import", str(path), "--source", "acled", "--strict", "--data-dir", str(store_dir)
+    )
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == (
+        "error: acled_export.csv, row 42, column event_type: event_type is not one of Battles, "
+        "Violence against civilians, Explosions/Remote violence, Protests, Riots, Strategic "
+        "developments: 'Skirmish'; 1 of 200 rows fail blocking checks, a strict import sets none "
+        "aside"
+    )
+    assert tree_digest(store_dir) == {}
+    done = run_cli("import", str(path), "--source", "acled", "--data-dir", str(store_dir))
+    assert done.returncode == 0, done.stderr
+    assert "199 events" in done.stdout
+    assert "rejected: 1 rows set aside, listed with their reasons in " \
+        "raw/acled_export.csv.rejects.csv" in done.stdout  # fmt: skip
+    text = run_cli("status", "--data-dir", str(store_dir)).stdout
+    assert "    rejected: 1 rows set aside" in text
+    assert "1 of 200 rows set aside by blocking checks (event_type: event_type is not" in text
+    (record,) = json.loads(run_cli("status", "--json", "--data-dir", str(store_dir)).stdout)[
+        "imports"
+    ]
+    assert (record["rows"], record["rejected_rows"]) == (199, 1)
+    assert record["rejects_file"] == "acled_export.csv.rejects.csv"
+    assert len(record["rejects_sha256"]) == 64

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from loaders.convert import Rejected
 from loaders.errors import LoaderError
-from loaders.files import read_delimited
+from loaders.files import read_delimited, write_rejects
 from tests.conftest import SMALL_GED
 
 KNOWN = ("id", "country", "best", "date_start")
@@ -108,3 +109,24 @@ def test_zip_with_several_csvs_names_them(tmp_path: Path) -> None:
         archive.writestr("b.csv", "id,country,best\n1,Mali,2\n")
     with pytest.raises(LoaderError, match=r"several CSV files \(a\.csv, b\.csv\)"):
         read_delimited(zipped, known_columns=KNOWN)
+
+
+def test_rejects_are_written_verbatim_with_file_row_numbers(tmp_path: Path) -> None:
+    """Rows found again by their file row number, past a quoted line break and a blank line,
+    in a gzipped cp1252 file with semicolons; formulas made inert; Excel-friendly UTF-8."""
+    text = 'id;country;best\n1;"Côte\nd\'Ivoire";3\n\n2;Curaçao;=2+2\n3;Mali;@x\n4;Sénégal;0\n'
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("cp1252")))
+    raw = read_delimited(path, known_columns=KNOWN)
+    assert raw.table["id"].to_pylist() == ["1", "2", "3", "4"]  # Arrow skips the blank line
+    assert (raw.encoding, raw.separator) == ("cp1252", ";")
+    rejected = Rejected("export.csv.gz", 4, [3, 4], ["best", "best"], ["bad", "worse"],
+                        "=2+2", raw.encoding, raw.separator, True)  # fmt: skip
+    target = tmp_path / "export.csv.gz.rejects.csv"
+    write_rejects(path, rejected, target)
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert target.read_text(encoding="utf-8-sig").splitlines() == [
+        "row,reason,id,country,best",
+        "3,best: bad,2,Curaçao,'=2+2",
+        "4,best: worse,3,Mali,'@x",
+    ]
