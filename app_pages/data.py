@@ -32,10 +32,15 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         coverage = p["coverage"]
         what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … {coverage['last_month']}"
     st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
-    if p.get("rejected_rows"):
+    if count := p.get("rejected_rows"):
+        rows = (
+            "1 row failed a check and was"
+            if count == 1
+            else f"{count:,} rows failed a check and were"
+        )
         st.warning(
-            f"{p['rejected_rows']:,} rows failed a check and were set aside, with their "
-            f"reasons, in `raw/{p['rejects_file']}` beside the imported file.",
+            f"{rows} set aside, with their reasons, in `raw/{p['rejects_file']}` beside the "
+            "imported file.",
             icon=":material/report:",
         )
     for note in p.get("notes", []) + p.get("warnings", []):

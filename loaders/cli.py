@@ -183,7 +183,8 @@ def _report(provenance: dict) -> None:
 
 
 def _set_aside_line(p: dict) -> str:
+    count = p["rejected_rows"]
     return (
-        f"rejected: {p['rejected_rows']:,} rows set aside, listed with their reasons in "
-        f"raw/{p['rejects_file']} (sha256 {p['rejects_sha256'][:12]}…)"
+        f"rejected: {count:,} {'row' if count == 1 else 'rows'} set aside, listed with their "
+        f"reasons in raw/{p['rejects_file']} (sha256 {p['rejects_sha256'][:12]}…)"
     )

@@ -102,3 +102,29 @@ def test_acled_fetch_imports_from_the_api_with_progress(
     listed = page.dataframe[0].value
     assert listed["Events"].tolist() == [7]
     assert any("Armed Conflict Location & Event Data" in t.value for t in page.text)
+
+
+def test_upload_with_a_row_set_aside_says_so(page: AppTest) -> None:
+    """The import goes through, a warning names the rejects file, the table counts the row;
+    with the strict box ticked the same file is refused."""
+    from tests.loaders.test_uploads import _acled_with_one_bad_row_in_200
+
+    data = _acled_with_one_bad_row_in_200()
+    page.run()
+    (strict,) = [c for c in page.checkbox if c.label.startswith("Refuse the file")]
+    strict.check()
+    page.file_uploader[0].set_value(("acled.csv", data, "text/csv"))
+    page.radio[0].set_value("acled")
+    next(b for b in page.button if b.label == "Import").click().run()
+    assert not page.exception
+    assert "a strict import sets none aside" in page.error[0].value
+    page.file_uploader[0].set_value(("acled.csv", data, "text/csv"))
+    page.radio[0].set_value("acled")
+    next(c for c in page.checkbox if c.label.startswith("Refuse the file")).uncheck()
+    next(b for b in page.button if b.label == "Import").click().run()
+    assert not page.exception
+    assert ": 199 events," in page.success[0].value
+    assert "1 row failed a check and was set aside" in page.warning[0].value
+    assert "acled.csv.rejects.csv" in page.warning[0].value
+    page.run()
+    assert page.dataframe[0].value["Rows set aside"].tolist() == [1]

@@ -97,10 +97,10 @@ def test_rows_set_aside_are_reported_and_strict_refuses(store_dir: Path, tmp_pat
     done = run_cli("import", str(path), "--source", "acled", "--data-dir", str(store_dir))
     assert done.returncode == 0, done.stderr
     assert "199 events" in done.stdout
-    assert "rejected: 1 rows set aside, listed with their reasons in " \
+    assert "rejected: 1 row set aside, listed with their reasons in " \
         "raw/acled_export.csv.rejects.csv" in done.stdout  # fmt: skip
     text = run_cli("status", "--data-dir", str(store_dir)).stdout
-    assert "    rejected: 1 rows set aside" in text
+    assert "    rejected: 1 row set aside" in text
     assert "1 of 200 rows set aside by blocking checks (event_type: event_type is not" in text
     (record,) = json.loads(run_cli("status", "--json", "--data-dir", str(store_dir)).stdout)[
         "imports"

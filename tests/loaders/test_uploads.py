@@ -10,7 +10,7 @@ import pytest
 import loaders
 from loaders.errors import LoaderError
 from loaders.uploads import MAX_UPLOAD_MB, import_upload, safe_name
-from tests.conftest import SMALL_GED, tree_digest
+from tests.conftest import FIXTURES, SMALL_GED, tree_digest
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,24 @@ def test_too_large_empty_and_bad_uploads_change_nothing(store_dir: Path) -> None
         import_upload("GEDEvent_v25_1.csv", io.BytesIO(workbook), size=104, data_dir=store_dir)
     after = {k: v for k, v in tree_digest(store_dir).items() if not k.startswith("uploads")}
     assert after == before
+
+
+def _acled_with_one_bad_row_in_200() -> bytes:
+    lines = (FIXTURES / "acled_current_small.csv").read_text(encoding="utf-8").splitlines()
+    rows = [line.replace("MLI10", f"MLI{copy}-", 1).replace("XKX20", f"XKX{copy}-", 1)
+            for copy in range(25) for line in lines[1:]]  # fmt: skip
+    rows[9] = rows[9].replace(",5,NA,1700000500", ",five,NA,1700000500")
+    return ("\n".join([lines[0], *rows]) + "\n").encode()
+
+
+def test_upload_sets_a_bad_row_aside_or_refuses_it_when_strict(store_dir: Path) -> None:
+    data = _acled_with_one_bad_row_in_200()
+    with pytest.raises(LoaderError, match="row 11, column fatalities: not a whole number: 'five'"):
+        import_upload("acled.csv", io.BytesIO(data), size=len(data), source="acled",
+                      data_dir=store_dir, strict=True)  # fmt: skip
+    assert loaders.load_events(store_dir).empty
+    record = import_upload(
+        "acled.csv", io.BytesIO(data), size=len(data), source="acled", data_dir=store_dir
+    )
+    assert (record.provenance["rows"], record.provenance["rejected_rows"]) == (199, 1)
+    assert (record.folder / "raw" / "acled.csv.rejects.csv").is_file()
