@@ -26,8 +26,9 @@ negative or not a whole number, an unknown event or actor type, coordinates that
 numbers or out of range, a country not in the reference, an id already seen, a timestamp
 that is not one) are set aside with their row number and reason (`Parsed.rejected`); the
 import decides whether the rest may go in (`convert.Rejected.refusal`) and writes the rows
-set aside beside the raw file. The streamed path sets nothing aside: a file with any such row
-is read again whole.
+set aside beside the raw file. The streamed path sets the same rows aside, and hands a file
+to the whole-file reader when only the whole file can tell (many bad rows, numeric dates,
+decimal commas, a `data_id` standing in, a repeated id).
 
 Mapping (the data is in `FIELD_MAP`, `VIOLENCE_BY_EVENT_TYPE` and `INTER_LABELS` below):
 
@@ -272,9 +273,9 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
 
     ACLED's own layout (UTF-8, commas, a header, event ids) is streamed block by block, which
     keeps a 2.5-million-event export within the import's time and memory budget. Every other
-    file, and any file in which the streamed reader meets a problem or a row to set aside, is
-    read whole: that reader sets bad rows aside (`Parsed.rejected`) with the file's row numbers.
-    A file none of whose rows can be kept is refused here.
+    file, and any file in which the streamed reader meets a problem only the whole file can
+    settle, is read whole. Both set bad rows aside (`Parsed.rejected`) with the file's row
+    numbers; a file none of whose rows can be kept is refused here.
     """
     plan = _stream_plan(path, version)
     parsed = _read_streamed(plan, version) if plan else None
@@ -432,8 +433,10 @@ def _stream_plan(path: Path, version: str | None) -> _Plan | None:
 
 
 def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
-    """Convert the file block by block while a thread parses the next block; None on any
-    problem or row to set aside, and when an event id repeats.
+    """Convert the file block by block while a thread parses the next block, setting bad rows
+    aside as the whole-file reader would; None (read it whole) on any problem, on more bad
+    rows than may be set aside, on bad coordinates, numeric dates or missing ids (only the
+    whole file tells how to read those) and when an event id repeats.
 
     Only the export date needs every row (the latest `timestamp`): it is kept per block, and
     the constant columns are made once at the end.
@@ -441,6 +444,7 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
     keep = _include(plan.columns)
     names = _canonical_names(keep)
     seen, notes, rows = _Seen(), [], 0
+    parts: list[Rejected] = []
     chunks: dict[str, list[pa.Array]] = {}
     edits: list[tuple[bool | None, int | dt.date | None]] = []
     try:
@@ -487,7 +491,13 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
                     whole=False,
                 )
                 if rejects.count():
-                    return None
+                    part = rejects.collect(
+                        plan.where, off, encoding="utf-8-sig", separator=",", header=True
+                    )
+                    if {"latitude", "longitude"} & set(part.columns):
+                        return None  # the whole-file reader may read them as decimal commas
+                    parts.append(part)
+                    arrays = {k: pc.filter(v, pc.invert(rejects.mask)) for k, v in arrays.items()}
                 for name, values in arrays.items():
                     chunks.setdefault(name, []).extend(_chunks(values))
                 edits.append(edited)
@@ -496,12 +506,37 @@ def _read_streamed(plan: _Plan, version: str | None) -> Parsed | None:
         export_date = export_date or _export_date(edits)
     except Exception:  # the whole-file reader reports it
         return None
-    if not rows or export_date is None:
-        return None
+    rejected = _joined(parts, plan.where, rows)
+    kept = rows - len(rejected.rows)
+    if not kept or export_date is None or rejected.refusal() is not None:
+        return None  # many bad rows: the whole-file reader's detection and verdict
     ids = pa.chunked_array(chunks["event_id"], pa.string())
-    if pc.count_distinct(ids).as_py() != rows:
-        return None
-    return Parsed(_events(chunks, rows, export_date), Release(DATASET, export_date), notes)
+    if pc.count_distinct(ids).as_py() != kept:
+        return None  # the whole-file reader sets the later rows with an id aside
+    if rejected.rows:
+        notes.append(rejected.summary())
+    events = _events(chunks, kept, export_date)
+    return Parsed(events, Release(DATASET, export_date), notes, rejected=rejected)
+
+
+def _joined(parts: list[Rejected], where: str, rows: int) -> Rejected:
+    """The rows set aside from each block, as one file's."""
+    return Rejected(
+        where,
+        rows,
+        [row for part in parts for row in part.rows],
+        [column for part in parts for column in part.columns],
+        [problem for part in parts for problem in part.problems],
+        parts[0].first_cell if parts else None,
+        "utf-8-sig",
+        ",",
+        True,
+    )
+
+
+class _ReadWhole(Exception):
+    """Something only the whole-file reader can decide (the order of numeric dates, a data_id
+    standing in for an id): the streamed path hands the file over."""
 
 
 @dataclass
@@ -613,7 +648,9 @@ def _ids(table: pa.Table, rejects: Rejects, notes: list[str] | None) -> pa.Chunk
     ids = _text(table["event_id_cnty"])
     if not ids.null_count:
         return ids
-    if notes is not None and "data_id" in table.column_names:
+    if "data_id" in table.column_names:
+        if notes is None:
+            raise _ReadWhole
         data_id = _text(table["data_id"])
         stand_in = pc.binary_join_element_wise(pa.scalar("data-"), data_id, "")
         used = pc.sum(pc.and_(pc.is_null(ids), pc.is_valid(data_id))).as_py()
@@ -706,7 +743,8 @@ DATE_CELL_CHARS = 40  # the longest ISO timestamp, `2022-12-28T00:00:00.000000+0
 
 def _parse_date(value: str, order: str | None) -> dt.date | None:
     """A date in one of DATE_FORMATS, an ISO timestamp (its day as written), or a numeric
-    date in the file's `order` (`day` or `month` first; None: not read)."""
+    date in the file's `order` (`day` or `month` first; None: the streamed path, which hands
+    such a file to the whole-file reader)."""
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).date()
@@ -717,7 +755,9 @@ def _parse_date(value: str, order: str | None) -> dt.date | None:
             return dt.datetime.fromisoformat(value).date()
         except ValueError:
             return None
-    if order and (numeric := NUMERIC_DATE.match(value)):
+    if numeric := NUMERIC_DATE.match(value):
+        if order is None:
+            raise _ReadWhole  # the whole file tells the order (never None there: see caller)
         first, _, second, year = numeric.groups()
         day, month = (first, second) if order == "day" else (second, first)
         try:

@@ -369,8 +369,9 @@ def test_acled_layout_is_streamed_others_read_whole(tmp_path: Path) -> None:
 def test_rows_set_aside_in_a_later_block_keep_their_file_row_numbers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A bad value found while streaming sends the file to the whole-file reader, so the rows
-    set aside are numbered as in the file, not in the block they were met in."""
+    """The streamed path sets the same rows aside as the whole-file reader, numbered as in the
+    file, not in the block they were met in; with more than may be set aside, or rows only the
+    whole file can tell how to read, it hands the file over."""
     monkeypatch.setattr(acled, "BLOCK_BYTES", 4 << 10)
     rows = [
         r | {"event_id_cnty": f"{r['event_id_cnty']}-{copy}"}
@@ -380,12 +381,24 @@ def test_rows_set_aside_in_a_later_block_keep_their_file_row_numbers(
     rows[250]["fatalities"] = "several"
     rows[300]["fatalities"] = "many"
     path = _write(tmp_path / "acled_long.csv", rows)
-    assert acled._read_streamed(acled._stream_plan(path, None), None) is None
-    rejected = acled.read_file(path).rejected
-    assert (rejected.rows, rejected.reasons) == (
-        [252, 302],
-        ["fatalities: not a whole number"] * 2,
-    )
+    streamed, whole = _streamed(path), acled._read_whole(path, None)
+    _assert_same(streamed, whole)
+    for parsed in (streamed, whole):
+        assert (parsed.rejected.rows, parsed.rejected.reasons, parsed.rejected.first_cell) == (
+            [252, 302],
+            ["fatalities: not a whole number"] * 2,
+            "several",
+        )
+    assert "2 of 320 rows set aside by blocking checks" in streamed.notes[-1]
+    for changes in (
+        {"fatalities": "lots"},  # a third and fourth: over 1% of 320
+        {"latitude": "14,5"},  # decimal commas: the whole file tells
+        {"event_date": "13/03/2023"},  # a numeric date: the whole file tells its order
+    ):
+        changed = [dict(r) for r in rows]
+        changed[100].update(changes)
+        changed[101].update(changes)
+        assert _streamed(_write(tmp_path / "acled_changed.csv", changed)) is None, changes
 
 
 @pytest.mark.parametrize("name", SHARED_EVENT_FILES)
