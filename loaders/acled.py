@@ -206,7 +206,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     row_offset: int = 2
     complete: bool = False  # ACLED exports are always a selection (countries, dates)
-    rejected: Rejected | None = None  # rows set aside (the whole-file reader only)
+    rejected: Rejected | None = None  # rows set aside, by file row number
 
     def coverage(self) -> dict:
         """The months from the first to the last event, for the countries in the file."""
@@ -383,7 +383,8 @@ def _numeric_date_order(values: pa.ChunkedArray, where: str, notes: list[str]) -
 def _reject_repeated_ids(ids: pa.ChunkedArray, rejects: Rejects) -> None:
     """An event id met again in a later row sets that row aside: the first one is kept."""
     live = pc.if_else(rejects.mask, pa.scalar(None, pa.string()), ids)
-    repeated = pd.Series(live.to_pandas()).duplicated() & pd.Series(live.to_pandas()).notna()
+    values = pd.Series(live.to_pandas())
+    repeated = values.duplicated() & values.notna()
     if repeated.any():
         rejects.add(pa.array(repeated.to_numpy()), "event_id_cnty", "duplicate event id", live)
 
@@ -564,7 +565,7 @@ def _convert(
 
     Rows failing a blocking check are recorded in `rejects` (their values here are null and
     the caller drops them). `whole`: the whole file is read, so rows without `event_id_cnty`
-    may take their `data_id` (the streamed path sets them aside and so hands the file over).
+    may take their `data_id` (in the streamed path such a row hands the file over).
     """
     present = set(table.column_names)
     n = table.num_rows
@@ -643,8 +644,8 @@ def _convert(
 
 
 def _ids(table: pa.Table, rejects: Rejects, notes: list[str] | None) -> pa.ChunkedArray:
-    """`event_id_cnty`; where it is missing, `data-<data_id>` when `notes` is given (the whole
-    file is read), counted in the notes. Rows left without an id are set aside."""
+    """`event_id_cnty`; where it is missing, `data-<data_id>`, counted in `notes` (None: the
+    streamed path, which hands such a file over). Rows left without an id are set aside."""
     ids = _text(table["event_id_cnty"])
     if not ids.null_count:
         return ids
