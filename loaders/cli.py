@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from loaders import acled_remote, ucdp_remote
 from loaders.errors import run_command
 from loaders.pipeline import import_file
-from loaders.store import Store
+from loaders.store import ImportRecord, Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +93,7 @@ def _status(store: Store, as_json: bool) -> None:
             f"{p['file']}, fetched {p['fetched_at']}, sha256 {p['sha256'][:12]}…"
         )
         if p.get("rejected_rows"):
-            print(f"    {_set_aside_line(p)}")
+            print(f"    {_set_aside_line(record)}")
         for note in p.get("notes", []) + p.get("warnings", []):
             print(f"    note: {note}")
     for record in aggregates:
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=data_dir,
                 strict=args.strict,
             )
-            _report(record.provenance)
+            _report(record)
         elif args.command == "fetch" and args.source == "acled":
             record = acled_remote.fetch(
                 countries=args.country,
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=data_dir,
                 progress=not args.no_progress,
             )
-            _report(record.provenance)
+            _report(record)
             if record.provenance["api_skipped_years"]:
                 skipped = ", ".join(record.provenance["api_skipped_years"])
                 print(f"  skipped (already pulled with the same filters, pages reused): {skipped}")
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=data_dir,
                 progress=not args.no_progress,
             )
-            _report(record.provenance)
+            _report(record)
         else:
             store = Store(data_dir)
             with store.pinned():  # the imports and the version listed are of one version
@@ -165,8 +165,8 @@ def _aggregate_line(p: dict) -> str:
     )
 
 
-def _report(provenance: dict) -> None:
-    p = provenance
+def _report(record: ImportRecord) -> None:
+    p = record.provenance
     if p.get("kind") == "aggregates":
         print(f"Imported {_aggregate_line(p)}")
         for note in p.get("notes", []) + p.get("warnings", []):
@@ -177,14 +177,16 @@ def _report(provenance: dict) -> None:
         f"{p['fatalities_best']:,} deaths (best), {p['first_date']} … {p['last_date']}."
     )
     if p.get("rejected_rows"):
-        print(f"  {_set_aside_line(p)}")
+        print(f"  {_set_aside_line(record)}")
     for note in p.get("notes", []) + p.get("warnings", []):
         print(f"  note: {note}")
 
 
-def _set_aside_line(p: dict) -> str:
+def _set_aside_line(record: ImportRecord) -> str:
+    p = record.provenance
     count = p["rejected_rows"]
     return (
         f"rejected: {count:,} {'row' if count == 1 else 'rows'} set aside, listed with their "
-        f"reasons in raw/{p['rejects_file']} (sha256 {p['rejects_sha256'][:12]}…)"
+        f"reasons in {record.folder / 'raw' / p['rejects_file']} "
+        f"(sha256 {p['rejects_sha256'][:12]}…)"
     )

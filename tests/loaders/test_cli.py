@@ -97,8 +97,10 @@ def test_rows_set_aside_are_reported_and_strict_refuses(store_dir: Path, tmp_pat
     done = run_cli("import", str(path), "--source", "acled", "--data-dir", str(store_dir))
     assert done.returncode == 0, done.stderr
     assert "199 events" in done.stdout
-    assert "rejected: 1 row set aside, listed with their reasons in " \
-        "raw/acled_export.csv.rejects.csv" in done.stdout  # fmt: skip
+    (folder,) = (store_dir / "imports").iterdir()
+    rejects = folder / "raw" / "acled_export.csv.rejects.csv"
+    assert f"rejected: 1 row set aside, listed with their reasons in {rejects} " in done.stdout
+    assert rejects.is_file()
     text = run_cli("status", "--data-dir", str(store_dir)).stdout
     assert "    rejected: 1 row set aside" in text
     assert "1 of 200 rows set aside by blocking checks (event_type: event_type is not" in text
