@@ -6,7 +6,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from loaders import acled_remote, ucdp_remote
+from loaders import acled_remote, registry, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
@@ -27,16 +27,15 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         bar.progress(1.0, text="Imported")
     p = record.provenance
     if record.kind == "events":
-        what = f"{p['rows']:,} events, {p['first_date']} … {p['last_date']}"
+        what = f"{p.rows:,} events, {p.first_date} … {p.last_date}"
     else:
-        coverage = p["coverage"]
-        what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … {coverage['last_month']}"
-    st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
-    for note in p.get("notes", []) + p.get("warnings", []):
+        what = f"{p.rows:,} rows of counts, {p.coverage.first_month} … {p.coverage.last_month}"
+    st.success(f"Imported {escape_markdown(p.label)}: {what}.")
+    for note in p.remarks:
         st.caption(escape_markdown(note))
 
 
-UPLOAD_SOURCES = {"ucdp": "UCDP GED or Candidate", "acled": "ACLED (export or HDX HAPI counts)"}
+UPLOAD_SOURCES = registry.uploadable()
 
 st.title("Data sources")
 sources = cache.sources()

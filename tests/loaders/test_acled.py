@@ -248,10 +248,10 @@ def test_shared_files_import_with_raw_counts_and_totals(
     record = loaders.import_file(path, source="acled", data_dir=store_dir)
     events = loaders.load_events(store_dir)
     fatalities = pd.to_numeric(raw["fatalities"]).sum()
-    assert record.provenance["rows"] == len(raw) == len(events)
-    assert record.provenance["fatalities_best"] == fatalities == events["fatalities_best"].sum()
-    assert record.provenance["licence"] == acled.LICENCE
-    assert record.provenance["warnings"] == []
+    assert record.provenance.rows == len(raw) == len(events)
+    assert record.provenance.fatalities_best == fatalities == events["fatalities_best"].sum()
+    assert record.provenance.licence == acled.LICENCE
+    assert record.provenance.warnings == ()
     # Per event type, totals survive the mapping; only battles and attacks get a UCDP type.
     by_type = raw.assign(f=pd.to_numeric(raw["fatalities"])).groupby("event_type")["f"].sum()
     mapped = events.assign(t=events["source_category"].str.split(": ").str[0])

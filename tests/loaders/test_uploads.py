@@ -32,8 +32,8 @@ def test_upload_imports_like_the_cli(store_dir: Path) -> None:
     record = import_upload(
         "GEDEvent_v25_1.csv", io.BytesIO(data), size=len(data), data_dir=store_dir
     )
-    assert record.provenance["rows"] == 5
-    assert record.provenance["origin"] == "uploaded file GEDEvent_v25_1.csv"
+    assert record.provenance.rows == 5
+    assert record.provenance.origin == "uploaded file GEDEvent_v25_1.csv"
     assert len(loaders.load_events(store_dir)) == 5
     assert not list((store_dir / "uploads").iterdir())
 
