@@ -6,7 +6,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from loaders import acled_remote, ucdp_remote
+from loaders import acled_remote, registry, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
@@ -27,27 +27,26 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         bar.progress(1.0, text="Imported")
     p = record.provenance
     if record.kind == "events":
-        what = f"{p['rows']:,} events, {p['first_date']} … {p['last_date']}"
+        what = f"{p.rows:,} events, {p.first_date} … {p.last_date}"
     else:
-        coverage = p["coverage"]
-        what = f"{p['rows']:,} rows of counts, {coverage['first_month']} … {coverage['last_month']}"
-    st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
-    if count := p.get("rejected_rows"):
+        what = f"{p.rows:,} rows of counts, {p.coverage.first_month} … {p.coverage.last_month}"
+    st.success(f"Imported {escape_markdown(p.label)}: {what}.")
+    if count := p.rejected_rows:
         rows = (
             "1 row failed a check and was"
             if count == 1
             else f"{count:,} rows failed a check and were"
         )
         st.warning(
-            f"{rows} set aside, with their reasons, in `raw/{p['rejects_file']}` beside the "
+            f"{rows} set aside, with their reasons, in `raw/{p.rejects_file}` beside the "
             "imported file.",
             icon=":material/report:",
         )
-    for note in p.get("notes", []) + p.get("warnings", []):
+    for note in p.remarks:
         st.caption(escape_markdown(note))
 
 
-UPLOAD_SOURCES = {"ucdp": "UCDP GED or Candidate", "acled": "ACLED (export or HDX HAPI counts)"}
+UPLOAD_SOURCES = registry.uploadable()
 
 st.title("Data sources")
 sources = cache.sources()

@@ -170,20 +170,23 @@ def source_records(store: Store) -> list[dict]:
         p = record.provenance
         records.append(
             {
-                "source": p["source"],
-                "dataset": p["dataset"],
-                "version": p["version"],
-                "label": p["label"],
-                "file": os.path.basename(p.get("file") or ""),
-                "url": public_url(p.get("origin", "")),
-                "fetched_at": p["fetched_at"],
-                "sha256": p["sha256"],
-                "rows": p["rows"],
-                "first_date": p["first_date"],
-                "last_date": p["last_date"],
-                "coverage": {k: p["coverage"][k] for k in ("first_month", "last_month")},
-                "licence": p["licence"],
-                "citation": p["citation"],
+                "source": p.source,
+                "dataset": p.dataset,
+                "version": p.version,
+                "label": p.label,
+                "file": os.path.basename(p.file),
+                "url": public_url(p.origin),
+                "fetched_at": p.fetched_at,
+                "sha256": p.sha256,
+                "rows": p.rows,
+                "first_date": p.first_date,
+                "last_date": p.last_date,
+                "coverage": {
+                    "first_month": p.coverage.first_month,
+                    "last_month": p.coverage.last_month,
+                },
+                "licence": p.licence,
+                "citation": p.citation,
             }
         )
     return sorted(records, key=lambda r: (r["source"], r["dataset"], r["version"], r["sha256"]))

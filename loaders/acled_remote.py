@@ -342,9 +342,9 @@ def _key(query: dict[str, str]) -> str:
 def _earlier_years(store: Store) -> dict[tuple[str, str], tuple[ImportRecord, list[str]]]:
     """Past years held by live API pulls: (year, query) -> the newest import and its pages."""
     found: dict[tuple[str, str], tuple[ImportRecord, list[str]]] = {}
-    records = [r for r in store.records(["acled"]) if r.provenance.get("api_pull")]
-    for record in sorted(records, key=lambda r: r.provenance["fetched_at"]):
-        for year, info in (record.provenance.get("api_years") or {}).items():
+    records = [r for r in store.records(["acled"]) if r.provenance.details.get("api_pull")]
+    for record in sorted(records, key=lambda r: r.provenance.fetched_at):
+        for year, info in (record.provenance.details.get("api_years") or {}).items():
             names = info.get("pages") or []
             if names and all((record.folder / "raw" / n).is_file() for n in names):
                 found[(year, _key(info["query"]))] = (record, names)

@@ -10,9 +10,10 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from loaders import acled_remote, ucdp_remote
+from loaders import registry, ucdp_remote
 from loaders.errors import run_command
 from loaders.pipeline import import_file
+from loaders.provenance import Provenance
 from loaders.store import ImportRecord, Store
 
 
@@ -28,12 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--source",
         default="ucdp",
-        help="ucdp (default), acled, or hapi (ACLED's HDX HAPI aggregates; also found by acled)",
+        help="; ".join(f"{key}: {s.name}" for key, s in registry.SOURCES.items())
+        + " (default ucdp)",
     )
     imp.add_argument(
         "--version",
-        help="the release (UCDP), export date (ACLED) or download date (HAPI, YYYY-MM-DD), when "
-        "the file does not say it",
+        help="; ".join(f"{key}: {s.version_help}" for key, s in registry.SOURCES.items()),
     )
     imp.add_argument(
         "--strict",
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
     fetch = commands.add_parser("fetch", help="download from the public service")
-    fetch.add_argument("source", choices=["ucdp", "acled"])
+    fetch.add_argument("source", choices=registry.fetchable())
     fetch.add_argument("--version", default=ucdp_remote.LATEST_GED, help="yearly GED release")
     fetch.add_argument("--candidate", help="a monthly Candidate release, e.g. 25.0.6")
     fetch.add_argument("--api", action="store_true", help="use the UCDP API (needs a token)")
@@ -73,8 +74,8 @@ def _status(store: Store, as_json: bool) -> None:
             "data_dir": str(store.root),
             "version": manifest["version"],
             "updated_at": manifest.get("updated_at"),
-            "imports": [r.provenance for r in records],
-            "aggregates": [r.provenance for r in aggregates],
+            "imports": [r.provenance.to_dict() for r in records],
+            "aggregates": [r.provenance.to_dict() for r in aggregates],
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
@@ -88,18 +89,38 @@ def _status(store: Store, as_json: bool) -> None:
     for record in records:
         p = record.provenance
         print(
-            f"- {p['label']}: {p['rows']:,} events, {p['fatalities_best']:,} deaths (best), "
-            f"{p['first_date']} … {p['last_date']}, {p['countries']} countries; "
-            f"{p['file']}, fetched {p['fetched_at']}, sha256 {p['sha256'][:12]}…"
+            f"- {p.label}: {p.rows:,} events, {p.fatalities_best:,} deaths (best), "
+            f"{p.first_date} … {p.last_date}, {p.countries} countries; "
+            f"{p.file}, fetched {p.fetched_at}, sha256 {p.sha256[:12]}…"
         )
-        if p.get("rejected_rows"):
+        if p.rejected_rows:
             print(f"    {_set_aside_line(record)}")
-        for note in p.get("notes", []) + p.get("warnings", []):
+        for note in p.remarks:
             print(f"    note: {note}")
     for record in aggregates:
         print(f"- {_aggregate_line(record.provenance)}")
-        for note in record.provenance.get("notes", []):
+        for note in record.provenance.notes:
             print(f"    note: {note}")
+
+
+# Each fetchable source's options from the command line (see its module's `fetch`).
+FETCH_OPTIONS = {
+    "ucdp": lambda args: {
+        "version": args.version,
+        "candidate": args.candidate,
+        "use_api": args.api,
+        "base_url": args.base_url or ucdp_remote.BASE_URL,
+        "api_url": args.api_url,
+    },
+    "acled": lambda args: {
+        "countries": args.country,
+        "region": args.region,
+        "start": args.start,
+        "end": args.end,
+        "event_types": args.event_type,
+        "base_url": args.base_url,
+    },
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,32 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 strict=args.strict,
             )
             _report(record)
-        elif args.command == "fetch" and args.source == "acled":
-            record = acled_remote.fetch(
-                countries=args.country,
-                region=args.region,
-                start=args.start,
-                end=args.end,
-                event_types=args.event_type,
-                base_url=args.base_url,
-                data_dir=data_dir,
-                progress=not args.no_progress,
-            )
-            _report(record)
-            if record.provenance["api_skipped_years"]:
-                skipped = ", ".join(record.provenance["api_skipped_years"])
-                print(f"  skipped (already pulled with the same filters, pages reused): {skipped}")
         elif args.command == "fetch":
-            record = ucdp_remote.fetch(
-                version=args.version,
-                candidate=args.candidate,
-                use_api=args.api,
-                base_url=args.base_url or ucdp_remote.BASE_URL,
-                api_url=args.api_url,
+            record = registry.source(args.source).fetch(
+                **FETCH_OPTIONS[args.source](args),
                 data_dir=data_dir,
                 progress=not args.no_progress,
             )
             _report(record)
+            if skipped := record.provenance.details.get("api_skipped_years"):
+                listed = ", ".join(skipped)
+                print(f"  skipped (already pulled with the same filters, pages reused): {listed}")
         else:
             store = Store(data_dir)
             with store.pinned():  # the imports and the version listed are of one version
@@ -150,43 +155,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(run, interrupted="interrupted: the store is unchanged")
 
 
-def _aggregate_line(p: dict) -> str:
+def _aggregate_line(p: Provenance) -> str:
     """An aggregate import in one line: its counts per event type (they overlap; see hapi)."""
     totals = ", ".join(
         f"{kind} {t['events']:,} events"
         + (f" / {t['fatalities']:,} deaths" if t["fatalities"] else "")
-        for kind, t in p["totals"].items()
+        for kind, t in (p.totals or {}).items()
     )
-    cover = p["coverage"]
     return (
-        f"{p['label']}: {p['rows']:,} rows (counts, not events), {p['countries']} location codes, "
-        f"{cover['first_month']} … {cover['last_month']}; {totals}; {p['file']}, fetched "
-        f"{p['fetched_at']}, sha256 {p['sha256'][:12]}…"
+        f"{p.label}: {p.rows:,} rows (counts, not events), {p.countries} location codes, "
+        f"{p.coverage.first_month} … {p.coverage.last_month}; {totals}; {p.file}, fetched "
+        f"{p.fetched_at}, sha256 {p.sha256[:12]}…"
     )
 
 
 def _report(record: ImportRecord) -> None:
     p = record.provenance
-    if p.get("kind") == "aggregates":
+    if p.kind == "aggregates":
         print(f"Imported {_aggregate_line(p)}")
-        for note in p.get("notes", []) + p.get("warnings", []):
-            print(f"  note: {note}")
-        return
-    print(
-        f"Imported {p['label']} from {p['file']}: {p['rows']:,} events, "
-        f"{p['fatalities_best']:,} deaths (best), {p['first_date']} … {p['last_date']}."
-    )
-    if p.get("rejected_rows"):
+    else:
+        print(
+            f"Imported {p.label} from {p.file}: {p.rows:,} events, "
+            f"{p.fatalities_best:,} deaths (best), {p.first_date} … {p.last_date}."
+        )
+    if p.rejected_rows:
         print(f"  {_set_aside_line(record)}")
-    for note in p.get("notes", []) + p.get("warnings", []):
+    for note in p.remarks:
         print(f"  note: {note}")
 
 
 def _set_aside_line(record: ImportRecord) -> str:
     p = record.provenance
-    count = p["rejected_rows"]
+    count = p.rejected_rows
     return (
         f"rejected: {count:,} {'row' if count == 1 else 'rows'} set aside, listed with their "
-        f"reasons in {record.folder / 'raw' / p['rejects_file']} "
-        f"(sha256 {p['rejects_sha256'][:12]}…)"
+        f"reasons in {record.folder / 'raw' / p.rejects_file} "
+        f"(sha256 {p.rejects_sha256[:12]}…)"
     )

@@ -15,31 +15,14 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from loaders import acled, hapi, ucdp
+from loaders import registry, ucdp
 from loaders.errors import LoaderError
 from loaders.files import write_rejects
+from loaders.provenance import Provenance
 from loaders.store import ImportRecord, Store, copy_with_sha256, sha256_of
-
-Parsed = ucdp.Parsed | acled.Parsed | hapi.Parsed
-
-# One reader per source: path and optional version in, parsed events out.
-READERS: dict[str, Callable[[Path, str | None], Parsed]] = {
-    "ucdp": ucdp.read_file,
-    "acled": acled.read_file,
-    "hapi": hapi.read_file,  # ACLED's HDX HAPI aggregates: stored as aggregates, not events
-}
-
-
-def reader_for(source: str) -> Callable[[Path, str | None], Parsed]:
-    try:
-        return READERS[source]
-    except KeyError:
-        raise LoaderError(
-            "--source", f"unknown source {source!r}; known: {', '.join(sorted(READERS))}"
-        ) from None
 
 
 def now_utc() -> str:
@@ -68,18 +51,9 @@ def import_file(
     on any.
     """
     path = Path(path)
-    read = reader_for(source)
     if not path.is_file():
         raise LoaderError(str(path), "no such file")
-    if source != "hapi" and hapi.is_hapi(path):
-        # ACLED's aggregates come as "ACLED files"; they are imported, as aggregates.
-        if source != "acled":
-            raise LoaderError(
-                path.name,
-                f"is an HDX HAPI conflict-event aggregate of ACLED data, not "
-                f"{source.upper()} events; import it with --source acled",
-            )
-        read = hapi.read_file
+    reader = registry.reader_for(path, source)
     store = Store(data_dir)
     with store.lock():
         staging = store.staging_dir()
@@ -93,28 +67,28 @@ def import_file(
                 digest, size = copy_with_sha256(path, raw)
             for extra in also_keep:
                 shutil.move(extra, raw.parent / extra.name)
-            parsed = read(raw, version)
-            provenance = {
+            parsed = reader.read_file(raw, version)
+            provenance = Provenance.create(
                 **parsed.provenance(),
-                "file": path.name,
-                "origin": origin or str(path.resolve()),
-                "fetched_at": now_utc(),
-                "sha256": digest,
-                "bytes": size,
+                file=path.name,
+                origin=origin or str(path.resolve()),
+                fetched_at=now_utc(),
+                sha256=digest,
+                bytes=size,
                 **_set_aside(parsed, raw, strict),
-                **(details or {}),
-            }
+                details=details or {},
+            )
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        if isinstance(parsed, hapi.Parsed):
+        if reader.kind == "aggregates":
             return store.commit_aggregates(
                 staging, parsed.aggregates, provenance, parsed.row_offset
             )
         return store.commit(staging, parsed.events, provenance, parsed.row_offset)
 
 
-def _set_aside(parsed: Parsed, raw: Path, strict: bool) -> dict:
+def _set_aside(parsed: registry.Parsed, raw: Path, strict: bool) -> dict:
     """Refuse the file if it has too many rejected rows (any, when `strict`); else write them
     beside the raw file and return what provenance records about them."""
     rejected = getattr(parsed, "rejected", None)  # only ACLED's reader sets rows aside so far
@@ -173,16 +147,15 @@ def import_api_pages(
             where = f"UCDP API gedevents/{release.version}"
             parsed = ucdp.table_from_records(records, where, release)
             parsed.complete = complete
-            provenance = {
+            provenance = Provenance.create(
                 **parsed.provenance(),
-                "file": f"api-gedevents-{release.version}",
-                "origin": origin,
-                "fetched_at": now_utc(),
-                "sha256": whole.hexdigest(),
-                "bytes": sum(p["bytes"] for p in listed),
-                "pages": listed,
-                **(details or {}),
-            }
+                file=f"api-gedevents-{release.version}",
+                origin=origin,
+                fetched_at=now_utc(),
+                sha256=whole.hexdigest(),
+                bytes=sum(p["bytes"] for p in listed),
+                details={"pages": listed, **(details or {})},
+            )
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loaders.errors import LoaderError
+from loaders.provenance import Provenance
 from loaders.schema import AGGREGATE_SCHEMA, EVENT_SCHEMA, validate_aggregates, validate_events
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
@@ -88,12 +89,12 @@ class ImportRecord:
 
     import_id: str
     folder: Path
-    provenance: dict
+    provenance: Provenance
 
     @property
     def kind(self) -> str:
         """`events` or `aggregates` (see TABLE_FILES)."""
-        return self.provenance.get("kind", "events")
+        return self.provenance.kind
 
     @property
     def table_path(self) -> Path:
@@ -243,9 +244,11 @@ class Store:
         out = []
         for import_id, folder in sorted(self.manifest()["imports"].items()):
             path = self.root / "imports" / folder
-            provenance = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
+            provenance = Provenance.from_dict(
+                json.loads((path / "provenance.json").read_text(encoding="utf-8"))
+            )
             record = ImportRecord(import_id, path, provenance)
-            if (sources is None or provenance["source"] in sources) and (
+            if (sources is None or provenance.source in sources) and (
                 kinds is None or record.kind in kinds
             ):
                 out.append(record)
@@ -283,7 +286,7 @@ class Store:
         select = ", ".join(f'e."{c}"' for c in wanted)
         joins, where, qualify = "", "", ""
         # Each step is added only when it can change the result: most stores hold one release.
-        if any(r.provenance["dataset"] == "candidate" for r in records):
+        if any(r.provenance.dataset == "candidate" for r in records):
             cover, everywhere = _yearly_cover(records)
             con.register("yearly_cover", cover)
             joins += " LEFT JOIN yearly_cover c ON c.iso3 = e.iso3"
@@ -347,7 +350,7 @@ class Store:
         ranks = pd.DataFrame(
             {
                 "import_id": [r.import_id for r in ordered],
-                "source": [r.provenance["source"] for r in ordered],
+                "source": [r.provenance.source for r in ordered],
                 "rank": range(len(ordered)),
             }
         )
@@ -406,7 +409,7 @@ class Store:
         return path
 
     def commit(
-        self, staging: Path, events: pa.Table, provenance: dict, row_offset: int = 2
+        self, staging: Path, events: pa.Table, provenance: Provenance, row_offset: int = 2
     ) -> ImportRecord:
         """Validate events, write them beside the raw file in `staging`, and make them live.
 
@@ -423,14 +426,18 @@ class Store:
         )
 
     def commit_aggregates(
-        self, staging: Path, aggregates: pa.Table, provenance: dict, row_offset: int = 2
+        self,
+        staging: Path,
+        aggregates: pa.Table,
+        provenance: Provenance,
+        row_offset: int = 2,
     ) -> ImportRecord:
         """As `commit`, for an aggregate table (`AGGREGATE_SCHEMA`): never read as events."""
         return self._commit_table(
             staging,
             "aggregates",
             aggregates,
-            {**provenance, "kind": "aggregates"},
+            provenance.with_counts(kind="aggregates"),
             lambda where: validate_aggregates(aggregates, where, row_offset),
             _aggregate_summary,
         )
@@ -440,18 +447,15 @@ class Store:
         staging: Path,
         kind: str,
         table: pa.Table,
-        provenance: dict,
+        provenance: Provenance,
         validate: Callable[[str], list[str]],
         summary: Callable[[pa.Table], dict],
     ) -> ImportRecord:
         """The one commit path: validate, stamp the import id, write, move in, swap, collect."""
         try:
-            warnings = validate(provenance["file"])
+            warnings = validate(provenance.file)
             import_id = import_key(
-                provenance["source"],
-                provenance["dataset"],
-                provenance["version"],
-                provenance["file"],
+                provenance.source, provenance.dataset, provenance.version, provenance.file
             )
             table = table.set_column(
                 table.schema.get_field_index("import_id"),
@@ -461,9 +465,10 @@ class Store:
                 else pa.chunked_array([], pa.string()),
             )
             pq.write_table(table, staging / TABLE_FILES[kind], compression="zstd")
-            provenance = {**provenance, **summary(table), "warnings": warnings}
-            provenance["import_id"] = import_id
-            _write_json_atomic(staging / "provenance.json", provenance)
+            provenance = provenance.with_counts(
+                **summary(table), warnings=tuple(warnings), import_id=import_id
+            )
+            _write_json_atomic(staging / "provenance.json", provenance.to_dict())
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
             folder = f"{import_id}@{stamp}"
             (self.root / "imports").mkdir(exist_ok=True)
@@ -543,9 +548,9 @@ def _iso3_filter(countries: Sequence[str]) -> str:
     return f"iso3 IN ({', '.join(repr(c) for c in codes) or 'NULL'})"
 
 
-def _precedence(provenance: dict) -> tuple:
-    version = tuple(int(p) for p in re.findall(r"\d+", provenance["version"]))
-    return (provenance["dataset"] == "ged", version, provenance["fetched_at"])
+def _precedence(provenance: Provenance) -> tuple:
+    version = tuple(int(p) for p in re.findall(r"\d+", provenance.version))
+    return (provenance.dataset == "ged", version, provenance.fetched_at)
 
 
 def _yearly_cover(records: list[ImportRecord]) -> tuple[pd.DataFrame, dt.date]:
@@ -555,11 +560,11 @@ def _yearly_cover(records: list[ImportRecord]) -> tuple[pd.DataFrame, dt.date]:
     """
     days: dict[str, dt.date] = {}
     for record in records:
-        coverage = record.provenance["coverage"]
-        if record.provenance["dataset"] != "ged":
+        coverage = record.provenance.coverage
+        if record.provenance.dataset != "ged":
             continue
-        last = _last_day(coverage["last_month"])
-        for iso3 in coverage["countries"]:
+        last = _last_day(coverage.last_month)
+        for iso3 in coverage.countries:
             days[iso3] = max(days.get(iso3, last), last)
     everywhere = days.pop("*", dt.date(1, 1, 1))
     cover = pd.DataFrame({"iso3": list(days), "last_day": list(days.values())})

@@ -60,7 +60,7 @@ def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -
 
 def _vintage(store: Store) -> str:
     return "; ".join(
-        f"{r.provenance['label']} (events to {r.provenance['last_date'][:7]})"
+        f"{r.provenance.label} (events to {r.provenance.last_date[:7]})"
         for r in store.records(FORECAST_SOURCES)
     )
 

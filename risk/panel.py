@@ -47,7 +47,7 @@ def monthly_counts(
         events = store.events_relation(
             con, sources, ["iso3", "date_start", "violence_type", "fatalities_best"]
         )
-        coverage = [r.provenance["coverage"] for r in store.records(sources)]
+        coverage = [r.provenance.coverage.to_dict() for r in store.records(sources)]
         if events is None:
             return _empty_counts(), coverage
         counts = con.sql(

@@ -159,7 +159,7 @@ def signals_from_store(
     profile's), so they are not read again.
     """
     store = Store(data_dir)
-    coverage = [record.provenance["coverage"] for record in store.records(sources)]
+    coverage = [record.provenance.coverage.to_dict() for record in store.records(sources)]
     if events is None:
         events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS, countries=countries)
     return escalation_signals(events, as_of, level=level, countries=countries, coverage=coverage)

@@ -104,11 +104,11 @@ def _plain(value: object) -> object:
 def _training_data(store: Store) -> list[dict]:
     return [
         {
-            "label": r.provenance["label"],
-            "file": r.provenance["file"],
-            "sha256": r.provenance["sha256"],
-            "last_date": r.provenance["last_date"],
-            "notes": list(r.provenance.get("notes", [])),
+            "label": r.provenance.label,
+            "file": r.provenance.file,
+            "sha256": r.provenance.sha256,
+            "last_date": r.provenance.last_date,
+            "notes": list(r.provenance.notes),
         }
         for r in store.records(FORECAST_SOURCES)
     ]

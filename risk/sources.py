@@ -124,14 +124,14 @@ def _source_columns(
     store: Store, source: str, iso3s: Sequence[str], countries: Sequence[str] | None
 ) -> pd.DataFrame:
     """One source's (iso3, month, fatalities, events, basis) over the months it covers."""
-    events_cover = [r.provenance["coverage"] for r in store.records((source,))]
+    events_cover = [r.provenance.coverage.to_dict() for r in store.records((source,))]
     covered = _coverage_frame(events_cover, iso3s, "events")
     sums = _event_sums(store, source, countries)
     merged = covered.merge(sums, on=["iso3", "month"], how="left")
     merged[["fatalities", "events"]] = merged[["fatalities", "events"]].fillna(0)
     if source == "acled":
         aggregate_cover = [
-            r.provenance["coverage"] for r in store.records((source,), kinds=("aggregates",))
+            r.provenance.coverage.to_dict() for r in store.records((source,), kinds=("aggregates",))
         ]
         extra = _coverage_frame(aggregate_cover, iso3s, "aggregates")
         extra = extra.merge(covered[["iso3", "month"]], how="left", indicator=True)
@@ -180,8 +180,8 @@ def _all_iso3(store: Store, sources: Sequence[str]) -> list[str]:
     """Every country a source's imports name, or the reference list for whole-world imports."""
     codes: set[str] = set()
     for record in store.records(sources, kinds=None):
-        listed = record.provenance["coverage"]["countries"]
-        if listed == ["*"]:
+        listed = record.provenance.coverage.countries
+        if record.provenance.coverage.everywhere:
             codes |= set(reference()["iso3"])
         else:
             codes |= set(listed)
@@ -283,7 +283,7 @@ def attribution(records: Sequence) -> list[str]:
     lines = []
     for record in records:
         p = record.provenance
-        if p["source"] == "acled":
-            accessed = pd.Timestamp(p["fetched_at"]).strftime("%d %B %Y")
-            lines.append(f"{acled.ATTRIBUTION} ({p['label']}, accessed {accessed}).")
+        if p.source == "acled":
+            accessed = pd.Timestamp(p.fetched_at).strftime("%d %B %Y")
+            lines.append(f"{acled.ATTRIBUTION} ({p.label}, accessed {accessed}).")
     return lines

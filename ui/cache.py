@@ -52,30 +52,30 @@ def _sources(root: str, version: str) -> pd.DataFrame:
     rows = []
     for record in Store(root).records(kinds=None):
         p = record.provenance
-        coverage = p["coverage"]
+        coverage = p.coverage
         # Aggregates count events rather than list them: their figures are the political
         # violence totals and their dates the months they cover.
-        violence = p.get("totals", {}).get("political_violence", {})
+        violence = (p.totals or {}).get("political_violence", {})
+        events = record.kind == "events"
         rows.append(
             {
-                "Source key": p["source"],
-                "Source": p["label"],
+                "Source key": p.source,
+                "Source": p.label,
                 "Kind": record.kind,
-                "Events": p["rows"] if record.kind == "events" else violence.get("events"),
-                "Deaths (best)": p.get("fatalities_best", violence.get("fatalities")),
-                "First event": p.get("first_date", f"{coverage['first_month']}-01"),
-                "Last event": p.get(
-                    "last_date", str(pd.Period(coverage["last_month"], "M").end_time.date())
-                ),
-                "Countries": p["countries"],
-                "Rows set aside": p.get("rejected_rows", 0),
-                "Covers to": p["coverage"]["last_month"],
-                "File": p["file"],
-                "Fetched": p["fetched_at"],
-                "SHA-256": p["sha256"][:16],
-                "Licence": p["licence"],
-                "Notes": "; ".join(p.get("notes", []) + p.get("warnings", [])),
-                "Citation": p["citation"],
+                "Events": p.rows if events else violence.get("events"),
+                "Deaths (best)": p.fatalities_best if events else violence.get("fatalities"),
+                "First event": p.first_date or f"{coverage.first_month}-01",
+                "Last event": p.last_date
+                or str(pd.Period(coverage.last_month, "M").end_time.date()),
+                "Countries": p.countries,
+                "Rows set aside": p.rejected_rows,
+                "Covers to": coverage.last_month,
+                "File": p.file,
+                "Fetched": p.fetched_at,
+                "SHA-256": p.sha256[:16],
+                "Licence": p.licence,
+                "Notes": "; ".join(p.remarks),
+                "Citation": p.citation,
             }
         )
     return pd.DataFrame(rows)
@@ -92,7 +92,7 @@ def sources() -> pd.DataFrame:
 def month_span() -> tuple[str, str] | None:
     """The first and last month the forecast's sources cover, from the provenance records
     (the panel's range, without building the panel: the landing page does not need it)."""
-    coverage = [r.provenance["coverage"] for r in store().records(FORECAST_SOURCES)]
+    coverage = [r.provenance.coverage.to_dict() for r in store().records(FORECAST_SOURCES)]
     if not coverage:
         return None
     return min(c["first_month"] for c in coverage), max(c["last_month"] for c in coverage)

@@ -270,10 +270,10 @@ def test_shared_files_import_with_raw_counts_and_totals(
     record = loaders.import_file(path, source="acled", data_dir=store_dir)
     events = loaders.load_events(store_dir)
     fatalities = pd.to_numeric(raw["fatalities"]).sum()
-    assert record.provenance["rows"] == len(raw) == len(events)
-    assert record.provenance["fatalities_best"] == fatalities == events["fatalities_best"].sum()
-    assert record.provenance["licence"] == acled.LICENCE
-    assert record.provenance["warnings"] == []
+    assert record.provenance.rows == len(raw) == len(events)
+    assert record.provenance.fatalities_best == fatalities == events["fatalities_best"].sum()
+    assert record.provenance.licence == acled.LICENCE
+    assert record.provenance.warnings == ()
     # Per event type, totals survive the mapping; only battles and attacks get a UCDP type.
     by_type = raw.assign(f=pd.to_numeric(raw["fatalities"])).groupby("event_type")["f"].sum()
     mapped = events.assign(t=events["source_category"].str.split(": ").str[0])
@@ -604,8 +604,7 @@ def test_strict_import_refuses_a_single_bad_row(tmp_path: Path, store_dir: Path)
         loaders.import_file(path, source="acled", data_dir=store_dir, strict=True)
     assert tree_digest(store_dir) == {}
     assert (
-        loaders.import_file(path, source="acled", data_dir=store_dir).provenance["rejected_rows"]
-        == 1
+        loaders.import_file(path, source="acled", data_dir=store_dir).provenance.rejected_rows == 1
     )
 
 
@@ -638,4 +637,4 @@ def test_shared_acled_files_reject_counts(
     shared_data: Path, store_dir: Path, name: str, rows: int, rejected: int
 ) -> None:
     p = loaders.import_file(shared_data / "acled" / name, source="acled", data_dir=store_dir)
-    assert (p.provenance["rows"], p.provenance["rejected_rows"]) == (rows, rejected)
+    assert (p.provenance.rows, p.provenance.rejected_rows) == (rows, rejected)

@@ -234,18 +234,22 @@ def token_hits(site: FakeAcled) -> list[Request]:
 def test_pages_are_followed_until_a_short_page(site: FakeAcled, store: Path) -> None:
     record = fetch(site, store)
     p = record.provenance
-    assert (p["source"], p["rows"]) == ("acled", 7)
-    assert p["fatalities_best"] == sum(int(r["fatalities"]) for r in ROWS) == 9
+    assert (p.source, p.rows) == ("acled", 7)
+    assert p.fatalities_best == sum(int(r["fatalities"]) for r in ROWS) == 9
     assert [(h.query["page"], h.query["limit"]) for h in read_hits(site)] == [
         ("1", "3"),
         ("2", "3"),
         ("3", "3"),
     ]
-    assert (p["api_pull"], p["api_rows"], len(p["api_pages"])) == (True, 7, 3)
-    assert p["origin"] == f"{site.server.url}/api/acled/read?_format=json"
+    assert (p.details["api_pull"], p.details["api_rows"], len(p.details["api_pages"])) == (
+        True,
+        7,
+        3,
+    )
+    assert p.origin == f"{site.server.url}/api/acled/read?_format=json"
     table, *raw = sorted(f.name for f in (record.folder / "raw").iterdir())
     assert raw == ["page-00001.json", "page-00002.json", "page-00003.json"]
-    assert table.startswith("acled-api-") and table.endswith(".csv") and p["file"] == table
+    assert table.startswith("acled-api-") and table.endswith(".csv") and p.file == table
     pages = [json.loads((record.folder / "raw" / n).read_bytes())["data"] for n in raw]
     assert [len(d) for d in pages] == [3, 3, 1]
     assert [r["event_id_cnty"] for d in pages for r in d] == [r["event_id_cnty"] for r in ROWS]
@@ -257,7 +261,7 @@ def test_pages_are_followed_until_a_short_page(site: FakeAcled, store: Path) -> 
 
 def test_an_exact_multiple_ends_with_an_empty_page(site: FakeAcled, store: Path) -> None:
     site.rows = acled_rows(6)
-    assert fetch(site, store).provenance["rows"] == 6
+    assert fetch(site, store).provenance.rows == 6
     assert [h.query["page"] for h in read_hits(site)] == ["1", "2", "3"]
 
 
@@ -284,7 +288,7 @@ def test_request_carries_filters_limit_page_and_bearer(site: FakeAcled, store: P
         "page": "1",
     }
     assert hit.headers["authorization"] == f"Bearer {site.token(1)}"
-    assert record.provenance["api_years"]["2025"]["reused_from"] is None
+    assert record.provenance.details["api_years"]["2025"]["reused_from"] is None
     (login,) = token_hits(site)
     assert login.method == "POST"
     assert login.query == {
@@ -294,13 +298,13 @@ def test_request_carries_filters_limit_page_and_bearer(site: FakeAcled, store: P
         "password": PASSWORD,
         "scope": "authenticated",
     }
-    assert record.provenance["api_filters"]["country"] == "Benin|Togo"
-    assert "Benin%7CTogo" in record.provenance["origin"]
+    assert record.provenance.details["api_filters"]["country"] == "Benin|Togo"
+    assert "Benin%7CTogo" in record.provenance.origin
 
 
 def test_expired_token_is_refreshed_once(site: FakeAcled, store: Path) -> None:
     site.server.script(READ_ROUTE, ok(), status(401))
-    assert fetch(site, store).provenance["rows"] == 7
+    assert fetch(site, store).provenance.rows == 7
     grants = [h.query["grant_type"] for h in token_hits(site)]
     assert grants == ["password", "refresh_token"]
     bearers = [h.headers["authorization"] for h in read_hits(site)]
@@ -309,7 +313,7 @@ def test_expired_token_is_refreshed_once(site: FakeAcled, store: Path) -> None:
 
 def test_token_past_its_lifetime_is_renewed_before_use(site: FakeAcled, store: Path) -> None:
     site.expires_in = 1  # inside the safety margin: renewed before each page
-    assert fetch(site, store).provenance["rows"] == 7
+    assert fetch(site, store).provenance.rows == 7
     assert [h.query["grant_type"] for h in token_hits(site)] == [
         "password",
         "refresh_token",
@@ -320,7 +324,7 @@ def test_token_past_its_lifetime_is_renewed_before_use(site: FakeAcled, store: P
 def test_refused_refresh_falls_back_to_a_new_log_in(site: FakeAcled, store: Path) -> None:
     site.server.script(READ_ROUTE, ok(), status(401))
     site.server.script(TOKEN_ROUTE, ok(), status(400, body=b'{"error": "invalid_grant"}'))
-    assert fetch(site, store).provenance["rows"] == 7
+    assert fetch(site, store).provenance.rows == 7
     grants = [h.query["grant_type"] for h in token_hits(site)]
     assert grants == ["password", "refresh_token", "password"]
 
@@ -364,7 +368,7 @@ def test_missing_credentials_say_what_to_set(
 def test_rate_limit_with_retry_after_then_success(site: FakeAcled, store: Path) -> None:
     site.server.script(READ_ROUTE, ok(), status(429, retry_after="1"))
     started = time.monotonic()
-    assert fetch(site, store).provenance["rows"] == 7
+    assert fetch(site, store).provenance.rows == 7
     assert time.monotonic() - started >= 0.9
     assert len(read_hits(site)) == 4
 
@@ -379,14 +383,14 @@ def test_rate_limit_every_time_mentions_the_quota(site: FakeAcled, store: Path) 
 
 def test_server_error_is_retried(site: FakeAcled, store: Path) -> None:
     site.server.script(READ_ROUTE, status(500))
-    assert fetch(site, store).provenance["rows"] == 7
+    assert fetch(site, store).provenance.rows == 7
     assert len(read_hits(site)) == 4
 
 
 def test_page_cut_mid_body_is_asked_for_again(site: FakeAcled, store: Path) -> None:
     site.server.script(READ_ROUTE, ok(), cut(20))
     record = fetch(site, store)
-    assert record.provenance["rows"] == 7
+    assert record.provenance.rows == 7
     assert [h.query["page"] for h in read_hits(site)] == ["1", "2", "2", "3"]
 
 
@@ -428,7 +432,7 @@ def test_credentials_and_tokens_never_stored(site: FakeAcled, store: Path) -> No
     record = fetch(site, store)
     assert site.issued == 2
     assert_no_secrets_in(store, site)
-    text = json.dumps(record.provenance)
+    text = json.dumps(record.provenance.to_dict())
     assert not any(secret in text for secret in secrets(site))
 
 
@@ -488,12 +492,12 @@ def test_a_span_is_fetched_year_by_year(site: FakeAcled, store: Path) -> None:
         f"{start}|{THIS_YEAR - 1}-12-31",
         f"{THIS_YEAR}-01-01|{THIS_YEAR}-12-31",
     ]
-    assert (p["rows"], p["api_skipped_years"]) == (len(rows), [])
-    assert {y: info["rows"] for y, info in p["api_years"].items()} == {
+    assert (p.rows, p.details["api_skipped_years"]) == (len(rows), [])
+    assert {y: info["rows"] for y, info in p.details["api_years"].items()} == {
         str(THIS_YEAR - 1): 4,
         str(THIS_YEAR): 5,
     }
-    assert [x["file"] for x in p["api_pages"]][:2] == [
+    assert [x["file"] for x in p.details["api_pages"]][:2] == [
         f"page-{THIS_YEAR - 1}-00001.json",
         f"page-{THIS_YEAR - 1}-00002.json",
     ]
@@ -517,9 +521,9 @@ def test_past_years_already_pulled_are_skipped(
     (second,) = Store(store).records(["acled"])
     assert second.folder != first.folder
     p = second.provenance
-    assert p["api_skipped_years"] == [str(THIS_YEAR - 1)]
-    assert p["api_years"][str(THIS_YEAR - 1)]["reused_from"] == first.import_id
-    assert p["rows"] == len(rows)
+    assert p.details["api_skipped_years"] == [str(THIS_YEAR - 1)]
+    assert p.details["api_years"][str(THIS_YEAR - 1)]["reused_from"] == first.import_id
+    assert p.rows == len(rows)
     assert tree_digest(first.folder) == before or not first.folder.exists()
 
 
@@ -529,5 +533,5 @@ def test_other_filters_do_not_reuse_past_years(site: FakeAcled, store: Path) -> 
     fetch(site, store, **span)
     site.server.requests.clear()
     p = fetch(site, store, countries=["Benin"], **span).provenance
-    assert p["api_skipped_years"] == []
+    assert p.details["api_skipped_years"] == []
     assert len(windows(site)) == 2

@@ -24,7 +24,7 @@ from loaders import hapi
 from loaders.cli import main
 from loaders.errors import LoaderError
 from loaders.schema import AGGREGATE_SCHEMA
-from loaders.store import ImportRecord, Store
+from loaders.store import Store
 from tests.conftest import FIXTURES, SMALL_GED, tree_digest
 
 SMALL = FIXTURES / "hapi_conflict_event_small.csv"
@@ -81,7 +81,7 @@ def test_small_fixture_sums_admin_rows_per_country_month_and_type(store_dir: Pat
     targeting 2 + 1 + 0 = 3 and 4 + 0 + 0 = 4; demonstrations 1 + 0 + 0 = 1 and no deaths
     (null, not 0). Senegal's and Kosovo's single rows stand as they are."""
     record = loaders.import_file(SMALL, source="acled", data_dir=store_dir)
-    assert record.kind == "aggregates" and record.provenance["kind"] == "aggregates"
+    assert record.kind == "aggregates" and record.provenance.kind == "aggregates"
     got = Store(store_dir).load_aggregates()
     expected = pd.DataFrame(
         [
@@ -131,21 +131,21 @@ def test_small_fixture_rows_and_provenance(store_dir: Path) -> None:
     senegal = stored.to_pandas().query("iso3 == 'SEN'")
     assert (senegal["admin_level"] == 0).all() and senegal["admin1_name"].isna().all()
     p = record.provenance
-    assert (p["source"], p["dataset"], p["version"]) == ("acled", "hapi", "2024-01")
-    assert p["label"] == "ACLED via HDX HAPI (aggregates), Jan 2024"
-    assert p["coverage"] == {
+    assert (p.source, p.dataset, p.version) == ("acled", "hapi", "2024-01")
+    assert p.label == "ACLED via HDX HAPI (aggregates), Jan 2024"
+    assert p.coverage.to_dict() == {
         "first_month": "2024-01",
         "last_month": "2024-01",
         "countries": ["MLI", "SEN", "XKX"],
     }
-    assert "hdx-other" in p["licence"] and p["attribution"].startswith("Armed Conflict Location")
-    assert p["terms"] == "https://acleddata.com/terms-of-use/" and "Raleigh" in p["citation"]
-    assert p["rows"] == 15 and p["countries"] == 3
-    assert p["totals"]["demonstration"] == {"events": 5, "fatalities": None}
-    assert p["totals"]["political_violence"] == {"events": 11, "fatalities": 16}
-    assert p["sha256"] and p["fetched_at"] and p["origin"] == str(SMALL.resolve())
+    assert "hdx-other" in p.licence and p.attribution.startswith("Armed Conflict Location")
+    assert p.terms == "https://acleddata.com/terms-of-use/" and "Raleigh" in p.citation
+    assert p.rows == 15 and p.countries == 3
+    assert p.totals["demonstration"] == {"events": 5, "fatalities": None}
+    assert p.totals["political_violence"] == {"events": 11, "fatalities": 16}
+    assert p.sha256 and p.fetched_at and p.origin == str(SMALL.resolve())
     assert (record.folder / "raw" / SMALL.name).read_bytes() == SMALL.read_bytes()
-    notes = " ".join(p["notes"])
+    notes = " ".join(p.notes)
     assert "civilian_targeting is a subset of it (never add them up)" in notes
     assert "3 rows carry an HDX HAPI error ('Non matching p-code' × 3) in XKX" in notes
     assert "3 admin rows have no HDX p-code (MLI)" in notes
@@ -235,7 +235,7 @@ def test_source_hapi_names_what_is_missing(store_dir: Path) -> None:
 
 
 def test_ucdp_import_of_a_hapi_file_says_which_source(store_dir: Path) -> None:
-    with pytest.raises(LoaderError, match="aggregate of ACLED data, not UCDP events; import it"):
+    with pytest.raises(LoaderError, match=r"HDX HAPI .*, not UCDP events; import it with --source"):
         loaders.import_file(SMALL, data_dir=store_dir)
     assert tree_digest(store_dir) == {}
 
@@ -251,9 +251,9 @@ def test_event_readers_never_see_aggregates(store_dir: Path, tmp_path: Path) -> 
     loaders.import_file(FIXTURES / "acled_current_small.csv", source="acled", data_dir=store_dir)
     store = Store(store_dir)
     assert [r.kind for r in store.records()] == ["events", "events"]
-    assert [r.provenance["dataset"] for r in store.records(["acled"])] == ["export"]
+    assert [r.provenance.dataset for r in store.records(["acled"])] == ["export"]
     assert {r.kind for r in store.records(kinds=None)} == {"events", "aggregates"}
-    assert [r.provenance["dataset"] for r in store.records(kinds=("aggregates",))] == ["hapi"]
+    assert [r.provenance.dataset for r in store.records(kinds=("aggregates",))] == ["hapi"]
     ucdp = store.load_events(sources=["ucdp"])
     pd.testing.assert_frame_equal(ucdp, Store(only_events).load_events())
     everything = store.load_events()
@@ -283,9 +283,16 @@ def test_status_lists_aggregates_apart(store_dir: Path, capsys: pytest.CaptureFi
     assert "is empty" not in text and "political_violence 11 events / 16 deaths" in text
 
 
-def test_old_imports_without_kind_are_events(tmp_path: Path) -> None:
-    record = ImportRecord("x", tmp_path, {"source": "ucdp", "dataset": "ged"})
-    assert record.kind == "events" and record.table_path == tmp_path / "events.parquet"
+def test_old_imports_without_kind_are_events(store_dir: Path) -> None:
+    """Provenance written before aggregates (no "kind") and before its schema version."""
+    record = loaders.import_file(SMALL_GED, data_dir=store_dir)
+    path = record.folder / "provenance.json"
+    old = json.loads(path.read_text())
+    del old["kind"], old["schema_version"]
+    path.write_text(json.dumps(old))
+    (again,) = Store(store_dir).records()
+    assert again.kind == "events" and again.table_path == record.folder / "events.parquet"
+    assert again.provenance == record.provenance
 
 
 def test_overlapping_imports_count_each_country_month_once(store_dir: Path, tmp_path: Path) -> None:
@@ -340,12 +347,12 @@ def test_real_file_imports_whole(shared_data: Path, store_dir: Path, name: str) 
     assert len(rows) == expected_rows
     record = loaders.import_file(path, source="acled", data_dir=store_dir)
     assert record.kind == "aggregates"
-    assert record.provenance["rows"] == expected_rows
+    assert record.provenance.rows == expected_rows
     codes = sorted({r["location_code"] for r in rows})
-    assert len(codes) == expected_codes == record.provenance["countries"]
-    assert record.provenance["coverage"]["countries"] == codes
+    assert len(codes) == expected_codes == record.provenance.countries
+    assert list(record.provenance.coverage.countries) == codes
     totals = _raw_totals(rows)
-    assert {k: (v["events"], v["fatalities"]) for k, v in record.provenance["totals"].items()} == (
+    assert {k: (v["events"], v["fatalities"]) for k, v in record.provenance.totals.items()} == (
         totals
     )
     got = Store(store_dir).load_aggregates()
@@ -425,5 +432,5 @@ def test_zipped_real_file_imports(shared_data: Path, store_dir: Path, tmp_path: 
     with gzip.open(source, "rb") as raw, zipfile.ZipFile(packed, "w") as archive:
         archive.writestr("hdx_hapi_conflict_event_global_1997-01.csv", raw.read())
     record = loaders.import_file(packed, source="acled", data_dir=store_dir)
-    assert record.provenance["rows"] == 6000
-    assert record.provenance["totals"]["political_violence"] == {"events": 180, "fatalities": 3429}
+    assert record.provenance.rows == 6000
+    assert record.provenance.totals["political_violence"] == {"events": 180, "fatalities": 3429}

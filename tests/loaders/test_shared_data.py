@@ -26,7 +26,7 @@ def test_every_shared_ged_file_imports_whole(shared_data: Path, store_dir: Path,
     raw = pd.read_csv(shared_data / name, low_memory=False)
     record = loaders.import_file(shared_data / name, data_dir=store_dir)
     events = loaders.load_events(store_dir)
-    assert record.provenance["rows"] == len(raw) == len(events)
+    assert record.provenance.rows == len(raw) == len(events)
     assert events["fatalities_best"].sum() == raw[GED_FILES[name]].sum()
     assert events["iso3"].notna().all()
     assert events["un_region"].notna().all() and events["un_subregion"].notna().all()
@@ -55,10 +55,10 @@ def test_documented_totals(shared_data: Path, store_dir: Path) -> None:
     world = loaders.import_file(
         shared_data / "ucdp_ged_v21_1_global_precise_reduced.csv.gz", data_dir=store_dir
     )
-    assert (myanmar.provenance["rows"], myanmar.provenance["fatalities_best"]) == (7374, 28721)
-    assert (world.provenance["rows"], world.provenance["fatalities_best"]) == (176579, 1797771)
-    assert world.provenance["countries"] == 121
-    assert "precisely located" in world.provenance["notes"][0]
+    assert (myanmar.provenance.rows, myanmar.provenance.fatalities_best) == (7374, 28721)
+    assert (world.provenance.rows, world.provenance.fatalities_best) == (176579, 1797771)
+    assert world.provenance.countries == 121
+    assert "precisely located" in world.provenance.notes[0]
 
 
 def test_every_ged_country_maps_to_iso3_and_un_regions(shared_data: Path) -> None:

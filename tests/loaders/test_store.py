@@ -127,7 +127,7 @@ def test_a_second_import_waits_then_is_refused(store_dir: Path, monkeypatch) -> 
     finally:
         release.set()
         holder.join(10)
-    assert loaders.import_file(SMALL_GED, data_dir=store_dir).provenance["rows"] == 5
+    assert loaders.import_file(SMALL_GED, data_dir=store_dir).provenance.rows == 5
 
 
 def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:

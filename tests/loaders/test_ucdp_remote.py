@@ -199,7 +199,7 @@ def refused(call: Callable[[], object], store: Path) -> str:
 
 
 def live(store: Path) -> dict[str, dict]:
-    return {r.provenance["file"]: r.provenance for r in Store(store).records()}
+    return {r.provenance.file: r.provenance for r in Store(store).records()}
 
 
 # --- URLs and versions --------------------------------------------------------------------
@@ -244,10 +244,10 @@ def test_versions_are_checked_before_any_request(site: FakeUcdp, store: Path) ->
 def test_yearly_release_is_downloaded_and_imported(site: FakeUcdp, store: Path) -> None:
     record = fetch(site, store, version="25.1")
     provenance = record.provenance
-    assert (provenance["label"], provenance["rows"]) == ("UCDP GED 25.1", 600)
-    assert provenance["fatalities_best"] == best_total(YEARLY_ROWS)
-    assert provenance["origin"] == site.server.url + YEARLY_PATH
-    assert provenance["sha256"] == hashlib.sha256(YEARLY_ZIP).hexdigest()
+    assert (provenance.label, provenance.rows) == ("UCDP GED 25.1", 600)
+    assert provenance.fatalities_best == best_total(YEARLY_ROWS)
+    assert provenance.origin == site.server.url + YEARLY_PATH
+    assert provenance.sha256 == hashlib.sha256(YEARLY_ZIP).hexdigest()
     assert (record.folder / "raw" / "ged251-csv.zip").read_bytes() == YEARLY_ZIP
     assert set(live(store)) == {"ged251-csv.zip", SMALL_GED.name}  # the earlier import stays
     assert not (store / "downloads").exists()
@@ -276,7 +276,7 @@ def test_yearly_release_from_the_shared_sample(
     record = ucdp_remote.fetch(
         version="23.1", base_url=server.url, data_dir=store, progress=False, policy=FAST
     )
-    assert (record.provenance["rows"], record.provenance["fatalities_best"]) == (
+    assert (record.provenance.rows, record.provenance.fatalities_best) == (
         len(rows),
         best_total(rows),
     )
@@ -292,10 +292,10 @@ def test_candidate_month_with_and_without_header(site: FakeUcdp, store: Path, he
         "text/csv",
     )
     provenance = fetch(site, store, candidate="25.0.6").provenance
-    assert (provenance["dataset"], provenance["version"]) == ("candidate", "25.0.6")
-    assert (provenance["rows"], provenance["fatalities_best"]) == (40, best_total(rows))
-    assert (provenance["first_date"], provenance["last_date"]) == ("2025-06-01", "2025-06-28")
-    headerless = any("no header row" in note for note in provenance["notes"])
+    assert (provenance.dataset, provenance.version) == ("candidate", "25.0.6")
+    assert (provenance.rows, provenance.fatalities_best) == (40, best_total(rows))
+    assert (provenance.first_date, provenance.last_date) == ("2025-06-01", "2025-06-28")
+    headerless = any("no header row" in note for note in provenance.notes)
     assert headerless is not header
 
 
@@ -306,7 +306,7 @@ def test_candidate_months_in_one_file(site: FakeUcdp, store: Path) -> None:
     path = "/downloads/candidateged/GEDEvent_v25_01_25_06.csv"
     site.server.serve_bytes(path, csv_bytes(rows), "text/csv")
     provenance = fetch(site, store, candidate="25.0.1-6").provenance
-    assert (provenance["version"], provenance["rows"]) == ("25.0.1-6", 24)
+    assert (provenance.version, provenance.rows) == ("25.0.1-6", 24)
     assert len(site.server.hits(path)) == 1
 
 
@@ -320,7 +320,7 @@ def test_unknown_release_is_a_404_with_advice(site: FakeUcdp, store: Path) -> No
 
 def test_server_errors_are_retried(site: FakeUcdp, store: Path) -> None:
     site.server.script(YEARLY_PATH, status(503), status(502))
-    assert fetch(site, store, version="25.1").provenance["rows"] == 600
+    assert fetch(site, store, version="25.1").provenance.rows == 600
     assert len(site.server.hits(YEARLY_PATH)) == 3
 
 
@@ -334,7 +334,7 @@ def test_server_errors_every_time_give_up(site: FakeUcdp, store: Path) -> None:
 def test_retry_after_is_honoured(site: FakeUcdp, store: Path) -> None:
     site.server.script(YEARLY_PATH, status(429, retry_after="1"))
     started = time.monotonic()
-    assert fetch(site, store, version="25.1").provenance["rows"] == 600
+    assert fetch(site, store, version="25.1").provenance.rows == 600
     assert time.monotonic() - started >= 0.9
 
 
@@ -450,9 +450,9 @@ def test_truncated_zip_is_refused(site: FakeUcdp, store: Path) -> None:
 def test_api_follows_every_page(site: FakeUcdp, store: Path) -> None:
     record = fetch(site, store, version="25.1", use_api=True)
     provenance = record.provenance
-    assert (provenance["rows"], provenance["fatalities_best"]) == (2_500, best_total(API_ROWS))
-    assert provenance["coverage"]["countries"] == ["*"]
-    assert provenance["api_requests"] == 3
+    assert (provenance.rows, provenance.fatalities_best) == (2_500, best_total(API_ROWS))
+    assert provenance.coverage.countries == ("*",)
+    assert provenance.details["api_requests"] == 3
     hits = site.server.hits("/api/gedevents/25.1")
     assert [(h.query["page"], h.query["pagesize"]) for h in hits] == [
         ("0", "1000"),
@@ -463,7 +463,7 @@ def test_api_follows_every_page(site: FakeUcdp, store: Path) -> None:
     pages = sorted((record.folder / "raw").iterdir())
     assert [p.name for p in pages] == ["page-00000.json", "page-00001.json", "page-00002.json"]
     assert [len(json.loads(p.read_bytes())["Result"]) for p in pages] == [1000, 1000, 500]
-    assert [p["sha256"] for p in provenance["pages"]] == [
+    assert [p["sha256"] for p in provenance.details["pages"]] == [
         hashlib.sha256(p.read_bytes()).hexdigest() for p in pages
     ]
     assert all(TOKEN.encode() not in p.read_bytes() for p in store.rglob("*") if p.is_file())
@@ -473,8 +473,8 @@ def test_api_candidate_release(site: FakeUcdp, store: Path) -> None:
     rows = ged_events(30, year=2025, month=6)
     site.api_records["25.0.6"] = [api_record(r) for r in rows]
     provenance = fetch(site, store, candidate="25.0.6", use_api=True).provenance
-    assert (provenance["dataset"], provenance["rows"]) == ("candidate", 30)
-    assert provenance["fatalities_best"] == best_total(rows)
+    assert (provenance.dataset, provenance.rows) == ("candidate", 30)
+    assert provenance.fatalities_best == best_total(rows)
 
 
 def test_api_without_token_says_what_to_do(
@@ -529,7 +529,7 @@ def test_api_rate_limit_then_success(site: FakeUcdp, store: Path) -> None:
     started = time.monotonic()
     provenance = fetch(site, store, version="25.1", use_api=True).provenance
     assert time.monotonic() - started >= 0.9
-    assert (provenance["rows"], provenance["api_requests"]) == (2_500, 4)
+    assert (provenance.rows, provenance.details["api_requests"]) == (2_500, 4)
 
 
 def test_api_rate_limit_every_time_mentions_the_quota(site: FakeUcdp, store: Path) -> None:
@@ -563,13 +563,13 @@ def test_api_bad_page_names_the_page(
 
 def test_api_page_cut_short_is_fetched_again(site: FakeUcdp, store: Path) -> None:
     site.server.script(API_ROUTE, ok(), cut(200))
-    assert fetch(site, store, version="25.1", use_api=True).provenance["rows"] == 2_500
+    assert fetch(site, store, version="25.1", use_api=True).provenance.rows == 2_500
     assert len(site.server.hits("/api/gedevents/25.1")) == 4
 
 
 def test_api_next_page_on_another_host_is_brought_back(site: FakeUcdp, store: Path) -> None:
     site.link_root = "http://collector.invalid:8080"
-    assert fetch(site, store, version="25.1", use_api=True).provenance["rows"] == 2_500
+    assert fetch(site, store, version="25.1", use_api=True).provenance.rows == 2_500
     assert len(site.server.hits("/api/gedevents/25.1")) == 3
 
 

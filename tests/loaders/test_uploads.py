@@ -32,8 +32,8 @@ def test_upload_imports_like_the_cli(store_dir: Path) -> None:
     record = import_upload(
         "GEDEvent_v25_1.csv", io.BytesIO(data), size=len(data), data_dir=store_dir
     )
-    assert record.provenance["rows"] == 5
-    assert record.provenance["origin"] == "uploaded file GEDEvent_v25_1.csv"
+    assert record.provenance.rows == 5
+    assert record.provenance.origin == "uploaded file GEDEvent_v25_1.csv"
     assert len(loaders.load_events(store_dir)) == 5
     assert not list((store_dir / "uploads").iterdir())
 
@@ -71,5 +71,5 @@ def test_upload_sets_a_bad_row_aside_or_refuses_it_when_strict(store_dir: Path) 
     record = import_upload(
         "acled.csv", io.BytesIO(data), size=len(data), source="acled", data_dir=store_dir
     )
-    assert (record.provenance["rows"], record.provenance["rejected_rows"]) == (199, 1)
+    assert (record.provenance.rows, record.provenance.rejected_rows) == (199, 1)
     assert (record.folder / "raw" / "acled.csv.rejects.csv").is_file()

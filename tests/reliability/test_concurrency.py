@@ -166,7 +166,7 @@ def test_second_import_waits_for_the_first(store: Path, versions: tuple[Version,
     first = import_holding_the_lock(store)
     second = python(["-m", "loaders", "--data-dir", str(store), "import", str(b.path)])
     outputs = [p.communicate(timeout=120) for p in (first, second)]
-    (replaced,) = [r for r in Store(store).records() if r.provenance["file"] == RELEASE_FILE]
+    (replaced,) = [r for r in Store(store).records() if r.provenance.file == RELEASE_FILE]
     imported = set(pd.read_parquet(replaced.events_path, columns=["event_id"])["event_id"])
     intact = imported == b.event_ids and leftovers(store) == []
     LEDGER.fault("two imports at once (the second waits)", store_intact=intact)
@@ -179,7 +179,7 @@ def test_second_import_waits_for_the_first(store: Path, versions: tuple[Version,
     assert a_folder in second_version.values() and len(second_version) == 2
     assert set(second_version) == set(manifest["imports"])
     assert a_folder not in manifest["imports"].values()
-    names = sorted(r.provenance["file"] for r in Store(store).records())
+    names = sorted(r.provenance.file for r in Store(store).records())
     assert names == sorted([GLOBAL_GED, RELEASE_FILE])
 
 
@@ -208,7 +208,7 @@ def test_import_refused_while_another_is_stuck(
     )
     first.communicate(timeout=120)
     assert first.returncode == 0
-    names = sorted(r.provenance["file"] for r in Store(store).records())
+    names = sorted(r.provenance.file for r in Store(store).records())
     assert names == sorted([GLOBAL_GED, RELEASE_FILE])
     assert versions[0].event_ids <= set(Store(store).load_events()["event_id"])  # still A
 
@@ -235,8 +235,8 @@ def test_two_fetches_at_once(store: Path) -> None:
     LEDGER.fault("two fetches at once", store_intact=intact)
     assert (first.returncode, second.returncode) == (0, 0), outputs
     assert intact
-    (fetched,) = [r for r in Store(store).records() if r.provenance["file"] == "ged251-csv.zip"]
-    assert fetched.provenance["rows"] == 600
+    (fetched,) = [r for r in Store(store).records() if r.provenance.file == "ged251-csv.zip"]
+    assert fetched.provenance.rows == 600
     assert not (store / "downloads").exists()
 
 

@@ -117,7 +117,7 @@ def next_import_cleans_up(root: Path, before: Before, path: Path) -> None:
     record = import_file(path, data_dir=root)
     assert Store(root).manifest()["version"] == before.version + 1
     new_ids = set(pd.read_parquet(record.events_path, columns=["event_id"])["event_id"])
-    assert len(new_ids) == record.provenance["rows"] > 0
+    assert len(new_ids) == record.provenance.rows > 0
     events = Store(root).load_events()
     assert set(events["event_id"]) == set(before.events["event_id"]) | new_ids
     assert len(events) == len(set(events["event_id"]))
@@ -183,7 +183,7 @@ def test_import_killed_after_the_swap_is_the_new_version(store: Path, sample: Pa
     LEDGER.fault("import killed: new version live, old not yet collected", store_intact=intact)
     assert intact
     assert now.manifest()["version"] == before.version + 1
-    labels = sorted(r.provenance["file"] for r in now.records())
+    labels = sorted(r.provenance.file for r in now.records())
     assert labels == sorted([SMALL_GED.name, SAMPLE])
     assert len(now.load_events()) == len(before.events) + 1_000
     next_import_cleans_up(store, Before(store), sample.with_name(CAR))
@@ -252,7 +252,7 @@ def test_bulk_download_killed_midway(store: Path, server: FaultyServer) -> None:
     record = ucdp_remote.fetch(
         version="25.1", base_url=server.url, data_dir=store, progress=False, policy=FAST
     )
-    assert record.provenance["rows"] == 600
+    assert record.provenance.rows == 600
     assert leftovers(store) == [] and not (store / "downloads").exists()
 
 
@@ -297,7 +297,7 @@ def test_api_pull_killed_between_pages(
         progress=False,
         policy=FAST,
     )
-    assert record.provenance["rows"] == 2_500
+    assert record.provenance.rows == 2_500
     assert leftovers(store) == []
 
 
@@ -334,5 +334,5 @@ def test_acled_pull_killed_midway(
     record = acled_remote.fetch(
         base_url=server.url, data_dir=store, progress=False, policy=FAST, page_size=3
     )
-    assert record.provenance["rows"] == 7
+    assert record.provenance.rows == 7
     assert leftovers(store) == []

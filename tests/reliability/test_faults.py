@@ -404,7 +404,7 @@ def kept(before: dict[str, str], store: Path) -> bool:
 def assert_new_import(store: Path, path: str) -> None:
     records = Store(store).records(kinds=None)
     assert len(records) == 2
-    rows = {r.provenance["file"]: r.provenance["rows"] for r in records}
+    rows = {r.provenance.file: r.provenance.rows for r in records}
     assert rows.pop(SMALL_GED.name) > 0  # the earlier import is still live
     assert list(rows.values()) == [NORMAL_ROWS[path]]
 

@@ -134,9 +134,9 @@ def test_file_names_never_leave_the_store(
     before = {p for p in tmp_path.rglob("*") if not p.is_relative_to(store)}
     record = import_upload(name, io.BytesIO(data), size=len(data), version="25.1", data_dir=store)
     LEDGER.hostile(f"upload name {name!r}", refused=False)
-    assert record.provenance["file"] == saved
-    assert record.provenance["origin"] == f"uploaded file {saved}"
-    assert record.provenance["rows"] == 5
+    assert record.provenance.file == saved
+    assert record.provenance.origin == f"uploaded file {saved}"
+    assert record.provenance.rows == 5
     assert {p for p in tmp_path.rglob("*") if not p.is_relative_to(store)} == before
     assert not Path("/tmp/elsewhere").exists()
     assert (record.folder / "raw" / saved).read_bytes() == data

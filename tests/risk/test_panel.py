@@ -50,7 +50,7 @@ def test_panel_of_a_whole_release_is_zero_for_quiet_countries(
 def test_panel_from_an_event_frame_matches_the_store(store_dir: Path) -> None:
     loaders.import_file(SMALL_GED, data_dir=store_dir)
     events = loaders.load_events(store_dir)
-    coverage = [r.provenance["coverage"] for r in loaders.Store(store_dir).records()]
+    coverage = [r.provenance.coverage for r in loaders.Store(store_dir).records()]
     from_frame = build_panel(counts_from_events(events), coverage)
     from_store = country_month_panel(store_dir)
     pd.testing.assert_frame_equal(from_frame, from_store)

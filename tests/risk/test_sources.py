@@ -163,7 +163,7 @@ def test_acled_attribution_carries_the_access_date(two_source_store: Path) -> No
     records = Store(two_source_store).records(kinds=None)
     lines = sources.attribution(records)
     assert len(lines) == 3  # two exports and the HAPI aggregates; none for UCDP
-    fetched = pd.Timestamp(records[0].provenance["fetched_at"]).strftime("%d %B %Y")
+    fetched = pd.Timestamp(records[0].provenance.fetched_at).strftime("%d %B %Y")
     assert all(line.startswith("Armed Conflict Location & Event Data (ACLED)") for line in lines)
     assert any(f"accessed {fetched}" in line for line in lines)
 
@@ -197,7 +197,7 @@ def test_data_page_lists_aggregates_apart_from_events(two_source_store: Path) ->
     from loaders.store import Store
 
     records = Store(two_source_store).records(kinds=None)
-    events = sum(r.provenance["rows"] for r in records if r.kind == "events")
+    events = sum(r.provenance.rows for r in records if r.kind == "events")
     at = open_page("app_pages/data.py")
     assert at.metric[0].value == f"{events:,}"
     listed = at.dataframe[0].value
