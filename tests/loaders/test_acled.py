@@ -528,9 +528,9 @@ def test_real_benin_export_resaved_by_a_french_spreadsheet(
         writer.writerows(rows)
     first = loaders.import_file(path, source="acled", data_dir=store_dir / "a").provenance
     second = loaders.import_file(resaved, source="acled", data_dir=store_dir / "b").provenance
-    assert second["rejected_rows"] == first["rejected_rows"] == 0
-    assert (second["rows"], second["fatalities_best"]) == (first["rows"], first["fatalities_best"])
-    assert (second["rows"], second["version"]) == (811, first["version"])
+    assert second.rejected_rows == first.rejected_rows == 0
+    assert (second.rows, second.fatalities_best) == (first.rows, first.fatalities_best)
+    assert (second.rows, second.version) == (811, first.version)
     columns = ["event_id", "date_start", "fatalities_best", "latitude", "longitude", "iso3"]
     a = loaders.load_events(store_dir / "a")[columns]
     b = loaders.load_events(store_dir / "b")[columns]
@@ -557,13 +557,13 @@ def test_few_bad_rows_are_set_aside_beside_the_raw_file(tmp_path: Path, store_di
     )
     record = loaders.import_file(path, source="acled", data_dir=store_dir)
     p = record.provenance
-    assert (p["rows"], p["rejected_rows"], p["rejects_file"]) == (
+    assert (p.rows, p.rejected_rows, p.rejects_file) == (
         198,
         2,
         "acled_many.csv.rejects.csv",
     )
     rejects = record.folder / "raw" / "acled_many.csv.rejects.csv"
-    assert p["rejects_sha256"] == hashlib.sha256(rejects.read_bytes()).hexdigest()
+    assert p.rejects_sha256 == hashlib.sha256(rejects.read_bytes()).hexdigest()
     with rejects.open(encoding="utf-8-sig", newline="") as handle:
         listed = list(csv.DictReader(handle))
     assert [(r["row"], r["reason"]) for r in listed] == [
@@ -575,7 +575,7 @@ def test_few_bad_rows_are_set_aside_beside_the_raw_file(tmp_path: Path, store_di
     assert listed[1]["fatalities"] == "'=1+1"  # spreadsheet formulas made inert
     assert listed[1]["notes"] == "'-cmd|' /C calc'!A0"
     assert listed[1]["assoc_actor_1"] == "NA"  # cells as read, not as interpreted
-    assert "2 of 200 rows set aside by blocking checks" in " ".join(p["notes"])
+    assert "2 of 200 rows set aside by blocking checks" in " ".join(p.notes)
     assert len(loaders.load_events(store_dir)) == 198
 
 
