@@ -27,7 +27,7 @@ from risk.signals import signals_from_store
 RISK_MONTHS = 3  # headline risk: P(≥ 25 deaths in at least one of the next 3 months)
 NEW_RISK_QUIET_MONTHS = 24  # "new risk": no month with ≥ 25 deaths in this many months
 TREND_STEP = 0.05  # a risk change smaller than 5 points is shown as steady
-MODEL_FORMAT = "1"  # bump when the model changes, so cached fits are not reused
+MODEL_FORMAT = "2"  # bump when the model changes, so cached fits are not reused
 KEEP_MODELS = 3
 
 

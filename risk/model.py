@@ -18,7 +18,8 @@ The method (docs/methodology.md says it for analysts):
 
 Draws are quantiles, not random samples, so results are deterministic; a seeded Gaussian copula
 only decides how draws line up across horizons (so "at least one of the next 3 months" is
-neither the comonotone minimum nor the independent maximum).
+neither the comonotone minimum nor the independent maximum). They are also the same on every
+machine: see DECIMALS.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ QUIET_KEEP = 0.1  # share of all-quiet training rows kept (weighted back up) to 
 BASELINE_WEIGHT = 1.0
 FOLDS = 3  # cross-fitted members: each learns from two thirds, is checked on the rest
 COPULA_NOISE = 0.5  # per-horizon noise in the draw ordering: rank correlation ≈ 0.8
+# Features, targets and draws are rounded to this many decimals (a millionth of a log point or
+# of a death, far below what the data can say) so that the forecast is the same on every
+# machine. Unrounded, their last bit depends on the CPU: numpy computes log1p and expm1 with
+# different SIMD kernels on different processors (SVML on AVX-512, libm elsewhere), and
+# pandas' rolling means are running sums whose last bit depends on the months before the
+# window. One such bit can move a value across a tree's bin threshold and change a forecast
+# in its second digit; after rounding, only a value within one bit of a rounding midpoint can.
+DECIMALS = 6
 SB, NS, OS = "fatalities_state_based", "fatalities_non_state", "fatalities_one_sided"
 FEATURES = (
     "log_last", "log_mean3", "log_mean6", "log_mean12", "log_max12", "log_min12", "log_sd12",
@@ -105,7 +114,7 @@ def _rolling(values: np.ndarray, window: int, how: str) -> np.ndarray:
 
 def features(arrays: Arrays) -> dict[str, np.ndarray]:
     """Every feature of FEATURES, as months × countries arrays (NaN = not computable)."""
-    log_sb, log_ns, log_os = np.log1p(arrays.sb), np.log1p(arrays.ns), np.log1p(arrays.os)
+    log_sb, log_ns, log_os = _log1p(arrays.sb), _log1p(arrays.ns), _log1p(arrays.os)
     ge25 = np.where(np.isnan(arrays.sb), np.nan, arrays.sb >= THRESHOLD)
     ge1 = np.where(np.isnan(arrays.sb), np.nan, arrays.sb >= 1)
     out = {
@@ -127,7 +136,12 @@ def features(arrays: Arrays) -> dict[str, np.ndarray]:
     out["subregion_mean3"] = _subregion_mean(out["log_mean3"], arrays.iso3)
     out["neighbour_max3"] = _neighbour_max(out["log_mean3"], arrays.iso3)
     out["neighbour_max12"] = _neighbour_max(out["log_mean12"], arrays.iso3)
-    return out
+    return {name: values.round(DECIMALS) for name, values in out.items()}
+
+
+def _log1p(counts: np.ndarray) -> np.ndarray:
+    """log(1 + counts), rounded to DECIMALS (see there)."""
+    return np.log1p(counts).round(DECIMALS)
 
 
 def _months_since(flags: np.ndarray) -> np.ndarray:
@@ -234,7 +248,7 @@ def _training_set(
     quiet = (x[:, FEATURES.index("log_max12")] == 0) & (y == 0)
     keep = ~quiet | (rng.random(len(y)) < QUIET_KEEP)
     weight = np.where(quiet, 1 / QUIET_KEEP, 1.0)
-    return x[keep], np.log1p(y[keep]), weight[keep]
+    return x[keep], _log1p(y[keep]), weight[keep]
 
 
 def _regressor(seed: int) -> HistGradientBoostingRegressor:
@@ -246,7 +260,7 @@ def _regressor(seed: int) -> HistGradientBoostingRegressor:
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, q: np.ndarray) -> np.ndarray:
-    order = np.argsort(values)
+    order = np.argsort(values, kind="stable")  # ties in a fixed order on every CPU
     cumulative = np.cumsum(weights[order]) / weights.sum()
     return values[order][np.minimum(np.searchsorted(cumulative, q), len(values) - 1)]
 
@@ -350,6 +364,7 @@ def simulate(
     for k, h in enumerate(horizons):
         point = points[:, k]
         modelled = np.maximum(np.expm1(point[:, None] + model.errors(point, h)[:, pick]), 0)
+        modelled = modelled.round(DECIMALS)
         ranked = np.sort(np.concatenate([modelled, own], axis=1), axis=1)
         values[:, k, :] = np.take_along_axis(ranked, order[:, k, :], axis=1)
     return Draws(np.array(arrays.iso3)[usable], arrays.months[origin], horizons, values)

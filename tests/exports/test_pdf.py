@@ -189,7 +189,8 @@ def test_what_changed_page_follows_the_table(
     assert "Entered the top 3: 1" in page and "Left the top 3: 1" in page
     assert f"↑ Mali 4 → 2 {percent(mali['risk_before'])} → {percent(mali['risk_now'])}" in page
     risk_moved = f"{percent(burkina['risk_before'])} → {percent(burkina['risk_now'])}"
-    assert f"↓ Burkina Faso 3 → 4 {risk_moved} {points(burkina['change'])}" in page
+    ranks = f"{int(burkina['rank_before'])} → {int(burkina['rank_now'])}"
+    assert f"↓ Burkina Faso {ranks} {risk_moved} {points(burkina['change'])}" in page
     assert page.count("↓ Burkina Faso") == 2  # left the top, and improved
     assert "Deteriorated (risk up by at least 10 points): 0 None." in page
     assert texts[3].startswith("1. Nigeria ")
