@@ -36,23 +36,18 @@ COLUMNS = [
 NAMED_COUNTRIES = 3
 
 
-def import_rows(provenance: dict, import_id: str, rank: int) -> list[dict]:
-    """The coverage rows of one import: one per country, or one `*` row for a whole release.
+def import_rows(cover: dict, **meta: object) -> list[dict]:
+    """The coverage rows of one import's `coverage` record: one per country, or one `*` row
+    for a whole release; `meta` (source, dataset, label, import_id, rank) is copied to each.
 
     Records written before per-country days existed say only months: the days are then the
     months' first and last, and no month is partial.
     """
-    cover = provenance["coverage"]
     first = cover.get("first_day") or f"{cover['first_month']}-01"
     last = cover.get("last_day") or str(pd.Period(cover["last_month"], "M").end_time.date())
     by_country = cover.get("by_country", {})
-    common = {
-        "source": provenance["source"],
-        "dataset": provenance["dataset"],
-        "label": provenance["label"],
-        "import_id": import_id,
-        "rank": rank,
-    }
+    common = {"source": None, "dataset": None, "label": None, "import_id": None, "rank": 0}
+    common.update(meta)
     rows = []
     for iso3 in cover["countries"]:
         start, end = by_country.get(iso3, (first, last))
@@ -90,9 +85,10 @@ def by_country(cover: pd.DataFrame, iso3s: Sequence[str] | None = None) -> pd.Da
         return pd.DataFrame(columns=columns)
     # A month is partial only if no import covers it in full: take the earliest start (a full
     # first month wins a tie) and the latest end (likewise).
-    first = rows.sort_values(["first_day", "first_month_partial"]).groupby(["source", "iso3"])
+    keys = ["source", "iso3"]
+    first = rows.sort_values(["first_day", "first_month_partial"]).groupby(keys, dropna=False)
     latest = ["last_day", "last_month_partial", "rank"]
-    last = rows.sort_values(latest, ascending=[False, True, False]).groupby(["source", "iso3"])
+    last = rows.sort_values(latest, ascending=[False, True, False]).groupby(keys, dropna=False)
     out = (
         first[["first_day", "first_month_partial"]]
         .first()
@@ -107,16 +103,16 @@ def last_full_month(countries_cover: pd.DataFrame) -> pd.Series:
     return month.where(~countries_cover["last_month_partial"].astype(bool), month - 1)
 
 
-def default_month(countries_cover: pd.DataFrame) -> pd.Period | None:
+def default_month(last_months: pd.Series) -> pd.Period | None:
     """The month the world is covered to: the latest month that at least half of the covered
-    countries are covered to in full (`by_country` rows of one source).
+    countries are covered to in full (`last_months`: each country's `last_full_month`).
 
     A country-only release (Myanmar to 2023 beside a global file to 2020) extends that
     country's history but cannot move the month for the others; a whole release moves it.
     """
-    if countries_cover.empty:
+    if last_months.empty:
         return None
-    months = last_full_month(countries_cover).sort_values(ascending=False).reset_index(drop=True)
+    months = last_months.sort_values(ascending=False).reset_index(drop=True)
     return months.iloc[(len(months) + 1) // 2 - 1]
 
 
@@ -147,3 +143,34 @@ def vintage_line(cover: pd.DataFrame) -> str | None:
             groups.append(f"{who} to {_day_label(day, partial)}")
         parts.append(f"{rows['label'].iloc[0]}: {', '.join(groups)}")
     return "; ".join(parts)
+
+
+def table(cover: pd.DataFrame) -> pd.DataFrame:
+    """The coverage for people: one row per import and last day, countries named."""
+    names = countries.reference().set_index("iso3")["name"]
+    rows = []
+    for (_, day), same in cover.sort_values(["source", "rank"]).groupby(
+        ["import_id", "last_day"], sort=False
+    ):
+        codes = list(same["iso3"])
+        first = same.iloc[0]
+        partial = [
+            f"{names.get(c, c)}: {what}"
+            for c, start, end in zip(
+                codes, same["first_month_partial"], same["last_month_partial"], strict=True
+            )
+            for what, flag in (("first month", start), ("last month", end))
+            if flag
+        ]
+        rows.append(
+            {
+                "Source": first["label"],
+                "Countries": "all countries"
+                if codes == [EVERY_COUNTRY]
+                else ", ".join(names.get(c, c) for c in codes),
+                "From": same["first_day"].min().date(),
+                "To": day.date(),
+                "Partial months": "; ".join(partial),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Source", "Countries", "From", "To", "Partial months"])

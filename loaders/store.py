@@ -266,7 +266,14 @@ class Store:
         return coverage.frame(
             row
             for r in records
-            for row in coverage.import_rows(r.provenance, r.import_id, ranks[r.import_id])
+            for row in coverage.import_rows(
+                r.provenance["coverage"],
+                source=r.provenance["source"],
+                dataset=r.provenance["dataset"],
+                label=r.provenance["label"],
+                import_id=r.import_id,
+                rank=ranks[r.import_id],
+            )
         )
 
     def events_relation(
@@ -343,6 +350,39 @@ class Store:
             return table.to_pandas(date_as_object=False, types_mapper=PANDAS_TYPES.get)
         finally:
             con.close()
+
+    def live_totals(self) -> pd.DataFrame:
+        """Per live events import: its rows and the events and best deaths still in use once
+        overlaps are resolved (`events_relation`), so no event is counted twice and a
+        superseded release counts only what no newer release replaced.
+
+        Columns: source, label, import_id, rows, events, fatalities_best. Add up within a
+        source, never across: UCDP and ACLED record many of the same incidents.
+        """
+        records = self.records()
+        con = duckdb.connect()
+        try:
+            live = self.events_relation(con, None, ["import_id", "fatalities_best"])
+            if live is None:
+                used = pd.DataFrame({"import_id": [], "events": [], "fatalities_best": []})
+            else:
+                used = con.sql(
+                    "SELECT import_id, count(*) AS events, sum(fatalities_best) AS fatalities_best "
+                    "FROM live GROUP BY import_id"
+                ).df()
+        finally:
+            con.close()
+        totals = pd.DataFrame(
+            {
+                "source": [r.provenance["source"] for r in records],
+                "label": [r.provenance["label"] for r in records],
+                "import_id": [r.import_id for r in records],
+                "rows": [r.provenance["rows"] for r in records],
+            }
+        ).merge(used, on="import_id", how="left")
+        return totals.fillna({"events": 0, "fatalities_best": 0}).astype(
+            {"rows": "int64", "events": "int64", "fatalities_best": "int64"}
+        )
 
     def load_aggregates(
         self, sources: Sequence[str] | None = None, countries: Sequence[str] | None = None
