@@ -267,8 +267,10 @@ def compare_sources(
 
 def _partial(rows: pd.DataFrame) -> pd.Series:
     """True where either source covers the month only in part."""
-    flags = [rows[f"partial_{s}"] for s in SOURCES if f"partial_{s}" in rows]
-    return pd.concat(flags, axis=1).fillna(False).astype(bool).any(axis=1)
+    partial = pd.Series(False, index=rows.index)
+    for flag in (f"partial_{s}" for s in SOURCES if f"partial_{s}" in rows):
+        partial |= rows[flag].fillna(False).astype(bool)
+    return partial
 
 
 def _summary(table: pd.DataFrame, name: str) -> str:
