@@ -65,6 +65,18 @@ def frame(rows: Iterable[dict]) -> pd.DataFrame:
     return table.astype({"rank": "int64"})[COLUMNS]
 
 
+def records_frame(records: Iterable[dict]) -> pd.DataFrame:
+    """The coverage table of bare `coverage` records (no source or label: panels, signals)."""
+    return frame(row for cover in records for row in import_rows(cover))
+
+
+def world_month(records: Iterable[dict]) -> pd.Period | None:
+    """`default_month` of the reference countries under these `coverage` records."""
+    spans = by_country(records_frame(records), list(countries.reference()["iso3"]))
+    spans = spans.assign(month=last_full_month(spans)).groupby("iso3")["month"].max()
+    return default_month(spans)
+
+
 def by_country(cover: pd.DataFrame, iso3s: Sequence[str] | None = None) -> pd.DataFrame:
     """Per source and country: the first and last day any import covers, and whether those
     months are partial. `*` rows are spread over `iso3s` (default: the reference countries).

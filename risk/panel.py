@@ -127,7 +127,7 @@ def build_panel(
             last_complete_month=None, default_as_of=None, first_covered={}, last_covered={}
         )
         return frame
-    cover = cov.frame(row for c in coverage for row in cov.import_rows(c))
+    cover = cov.records_frame(coverage)
     spans = cov.by_country(cover, iso3s).assign(last_month=lambda f: cov.last_full_month(f))
     spans = spans.groupby("iso3").agg(
         first_day=("first_day", "min"), last_month=("last_month", "max")
@@ -159,8 +159,7 @@ def build_panel(
     names = reference.set_index("iso3")["name"]
     panel.insert(1, "country", panel["iso3"].map(names).fillna(panel["iso3"]))
     panel["month"] = panel["month"].dt.start_time
-    in_reference = spans[spans.index.isin(reference["iso3"])]
-    default = cov.default_month(in_reference["last_month"])
+    default = cov.world_month(coverage)
     panel.attrs.update(
         last_complete_month=None if default is None else str(default),
         default_as_of=None if default is None else str(default),

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from loaders.coverage import world_month
 from loaders.schema import VIOLENCE_TYPES
 from loaders.store import Store
 from risk.panel import FORECAST_SOURCES
@@ -225,8 +226,9 @@ def _as_month(as_of: str | pd.Period | pd.Timestamp) -> pd.Period:
 
 
 def _default_month(events: pd.DataFrame, coverage: list[dict] | None) -> pd.Period | None:
+    """The month the world is covered to (as the forecast's), else the latest full month."""
     if coverage:
-        return max(pd.Period(c["last_month"], "M") for c in coverage)
+        return world_month(coverage)
     return latest_complete_month(events)
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
-from loaders import acled, load_events
+from loaders import acled, coverage, load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
@@ -111,7 +111,8 @@ def vintage(source: str | None = None) -> str:
         f"{row['Source']}, events to {pd.Timestamp(row['Last event']):%b %Y}"
         for row in table.to_dict("records")
     ]
-    return " · ".join(parts)
+    by_country = coverage.vintage_line(store().coverage(source and [source], kinds=None))
+    return by_country or " · ".join(parts)
 
 
 def source_line(*sources: str) -> str:
