@@ -261,20 +261,7 @@ class Store:
         Columns: see `loaders.coverage.COLUMNS`; `rank` orders imports by precedence (a higher
         rank wins an overlap). `loaders.coverage.by_country` resolves overlaps per country.
         """
-        records = self.records(sources, kinds)
-        ranks = _ranks(records)
-        return coverage.frame(
-            row
-            for r in records
-            for row in coverage.import_rows(
-                r.provenance["coverage"],
-                source=r.provenance["source"],
-                dataset=r.provenance["dataset"],
-                label=r.provenance["label"],
-                import_id=r.import_id,
-                rank=ranks[r.import_id],
-            )
-        )
+        return _coverage_of(self.records(sources, kinds))
 
     def events_relation(
         self,
@@ -316,7 +303,7 @@ class Store:
             "import_rank", pd.DataFrame({"import_id": list(ranks), "rank": list(ranks.values())})
         )
         where = ""
-        cover = self.coverage(sources)
+        cover = _coverage_of(records)
         cover = cover[(cover["source"] == "ucdp") & (cover["dataset"] == "ged")]
         if not cover.empty:
             con.register("ged_cover", cover[["source", "rank", "iso3", "first_day", "last_day"]])
@@ -615,6 +602,23 @@ def _ranks(records: Sequence[ImportRecord]) -> dict[str, int]:
     """Each import's rank by precedence: the higher rank wins an overlap."""
     ordered = sorted(records, key=lambda r: _precedence(r.provenance))
     return {r.import_id: rank for rank, r in enumerate(ordered)}
+
+
+def _coverage_of(records: Sequence[ImportRecord]) -> pd.DataFrame:
+    """`Store.coverage` of these records."""
+    ranks = _ranks(records)
+    return coverage.frame(
+        row
+        for r in records
+        for row in coverage.import_rows(
+            r.provenance["coverage"],
+            source=r.provenance["source"],
+            dataset=r.provenance["dataset"],
+            label=r.provenance["label"],
+            import_id=r.import_id,
+            rank=ranks[r.import_id],
+        )
+    )
 
 
 def _schema_of(columns: Sequence[str] | None) -> pa.Schema:
