@@ -46,6 +46,9 @@ if table.empty:
     st.info("No country matches the filters: widen the regions or countries in the sidebar.")
     st.stop()
 
+no_forecast = tables.no_forecast_line(table)
+if no_forecast:
+    st.warning(escape_markdown(no_forecast), icon=":material/block:")
 for column, number in zip(st.columns(4), tables.headline(table), strict=True):
     column.metric(number.label, number.value, help=number.help)
 st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
@@ -140,7 +143,9 @@ with st.container(border=True):
         "ranked by risk: an onset there would surprise most watch lists."
     )
     quiet = new_risk(table)
-    if quiet.empty:
+    if no_forecast:
+        st.info("No forecast for the selection, so no quiet country can be ranked.")
+    elif quiet.empty:
         st.info("No country in the selection has been quiet for 24 months.")
     else:
         shown = tables.new_risk_table(quiet.head(NEW_RISK_SHOWN), forecast.drivers)

@@ -72,6 +72,7 @@ name = names[iso3]
 source = filters.counted_source(selection, "this profile")
 as_of = forecast.as_of if forecast is not None else cache.panel().attrs.get("last_complete_month")
 history = cache.panel(source)
+own_last = history.attrs.get("last_covered", {}).get(iso3)
 profile = profiles.build_profile(
     iso3,
     name,
@@ -82,7 +83,9 @@ profile = profiles.build_profile(
     admin1_signals=cache.signals(as_of, "admin1", iso3),
     violence=selection.violence,
     no_forecast_reason=no_forecast_reason,
-    history_as_of=None if source == "ucdp" else history.attrs.get("last_complete_month"),
+    # The country's own last covered month, where its data end apart from the forecast's month
+    # (a country-only release runs on; another source ends elsewhere): its history ends there.
+    history_as_of=own_last if source != "ucdp" or (own_last or "") > (as_of or "") else None,
 )
 source_note = cache.source_line(source)
 attribution = cache.attribution(source)
@@ -144,7 +147,14 @@ if set(selection.violence) != set(VIOLENCE_TYPES):
 st.subheader("Deaths per month and forecast" if source == "ucdp" else "Deaths per month")
 # Vega, not plotly: a profile opened from the landing page then loads no plotly.js (≈ 2 s).
 st.vega_lite_chart(vega.fan_chart(profile.series, country=name, as_of=profile.as_of))
-if source == "ucdp":
+if source == "ucdp" and profile.as_of != as_of:  # its own release runs past the world's month
+    st.caption(
+        f"History: deaths (best estimate) by violence type, last 36 months to {profile.as_of}, "
+        f"the last month {escape_markdown(name)}'s data cover. The forecast is from {as_of}, "
+        "the month the world's data reach, so it is not drawn over these months. "
+        + escape_markdown(source_note)
+    )
+elif source == "ucdp":
     st.caption(
         f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
         "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)

@@ -3,13 +3,15 @@
 import datetime as dt
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from loaders import acled_remote, registry, ucdp_remote
+from loaders import acled_remote, coverage, registry, ucdp_remote
 from loaders.errors import LoaderError
-from loaders.store import ImportRecord
+from loaders.store import ImportRecord, Store
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
+from risk.sources import SOURCE_LABELS
 from ui import cache
 from ui.text import escape_markdown
 
@@ -46,6 +48,18 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         st.caption(escape_markdown(note))
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def live_totals(root: str, version: str) -> pd.DataFrame:
+    """Events in use per import (`Store.live_totals`), cached per store version."""
+    return Store(root).live_totals()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def coverage_table(root: str, version: str) -> pd.DataFrame:
+    """Every import's coverage per country (`Store.coverage`), cached per store version."""
+    return Store(root).coverage(kinds=None)
+
+
 UPLOAD_SOURCES = registry.uploadable()
 
 st.title("Data sources")
@@ -61,8 +75,18 @@ if sources.empty:
         f"Store: `{cache.store().root}`"
     )
 else:
-    listed = sources[sources["Kind"] == "events"]
-    st.metric("Events in the store", f"{int(listed['Events'].sum()):,}")
+    store = cache.store()
+    totals = live_totals(str(store.root), store.version())
+    by_source = totals.groupby("source")[["events", "rows"]].sum()
+    # One number per source: UCDP and ACLED record many of the same incidents, never add them.
+    for column, (source, row) in zip(st.columns(4), by_source.iterrows(), strict=False):
+        superseded = int(row["rows"] - row["events"])
+        column.metric(
+            f"{SOURCE_LABELS.get(source, source)} events in use",
+            f"{int(row['events']):,}",
+            help="Each event once: events a newer release replaced or repeats are not counted"
+            + (f" ({superseded:,} of the files' rows)." if superseded else "."),
+        )
     st.dataframe(
         sources.drop(columns=["Citation", "Source key"]),
         hide_index=True,
@@ -70,6 +94,25 @@ else:
             "Events": st.column_config.NumberColumn(format="localized"),
             "Deaths (best)": st.column_config.NumberColumn(format="localized"),
             "Rows set aside": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    cover = coverage_table(str(store.root), store.version())
+    line = coverage.vintage_line(cover)
+    st.subheader("Coverage")
+    st.caption(
+        escape_markdown(
+            f"The sources end on different days: {line}. Each country is forecast and compared "
+            "only over the months its own sources cover."
+            if line
+            else "Every import ends on the same day."
+        )
+    )
+    st.dataframe(
+        coverage.table(cover),
+        hide_index=True,
+        column_config={
+            "From": st.column_config.DateColumn(format="D MMM YYYY"),
+            "To": st.column_config.DateColumn(format="D MMM YYYY"),
         },
     )
     st.subheader("How to cite")

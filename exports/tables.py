@@ -119,7 +119,8 @@ def new_risk_table(quiet: pd.DataFrame, drivers: pd.DataFrame | None = None) -> 
 
 
 def headline(table: pd.DataFrame) -> list[Headline]:
-    """The four numbers above the table, formatted with thousands separators."""
+    """The four numbers above the table, formatted with thousands separators; "No forecast"
+    instead of the forecast's figures where no country in `table` has one."""
     ok = table[table["status"] == "ok"]
     flagged = (
         ok["surge_events"].fillna(False).astype(bool)
@@ -127,22 +128,24 @@ def headline(table: pd.DataFrame) -> list[Headline]:
         | (ok["new_admin1_count"].fillna(0) > 0)
     )
     insufficient = int((table["status"] != "ok").sum())
+    # Nothing forecast: a sum or count of no forecasts is not 0, it is no figure at all.
+    none = "No forecast" if ok.empty else None
     return [
         Headline(
             f"Countries with risk ≥ {RISK_WATCH:.0%}",
-            count((ok["risk"] >= RISK_WATCH).sum()),
+            none or count((ok["risk"] >= RISK_WATCH).sum()),
             "Countries with at least an even chance of a month with ≥ 25 state-based deaths "
             "in the next three months.",
         ),
         Headline(
             "Countries with a surge flag",
-            count(flagged.sum()),
+            none or count(flagged.sum()),
             "Events or deaths in the last month far above the country's own recent months, "
             "or violence reaching new provinces.",
         ),
         Headline(
             "Expected deaths, next 3 months",
-            count(ok["expected_fatalities"].sum()),
+            none or count(ok["expected_fatalities"].sum()),
             "State-based deaths: the sum of the countries' expected values. Their intervals do "
             "not add up, so none is given for the sum.",
         ),
@@ -157,3 +160,15 @@ def headline(table: pd.DataFrame) -> list[Headline]:
 def as_of_line(as_of: str, vintage: str) -> str:
     """'Forecast from data to Dec 2020 · UCDP GED 21.1 (events to 2020-12)'."""
     return f"Forecast from data to {month_label(as_of)} · {vintage}"
+
+
+def no_forecast_line(table: pd.DataFrame) -> str | None:
+    """'No forecast: …' with each reason and how many countries it holds for, when no country
+    in `table` has a forecast; None when some do."""
+    if (table["status"] == "ok").any():
+        return None
+    reasons = table["reason"].fillna("").replace("", "not enough data").value_counts()
+    said = "; ".join(
+        f"{reason} ({n:,} {'country' if n == 1 else 'countries'})" for reason, n in reasons.items()
+    )
+    return f"No forecast for the {len(table):,} countries selected: {said}."

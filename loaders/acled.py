@@ -209,13 +209,32 @@ class Parsed:
     rejected: Rejected | None = None  # rows set aside, by file row number
 
     def coverage(self) -> dict:
-        """The months from the first to the last event, for the countries in the file."""
+        """The days from the first to the last event, for the file and for each country.
+
+        An export is a selection of countries and dates that the file does not state, so each
+        country speaks for the days from its own first to its own last event: a country whose
+        events end on 23 September covers September only in part.
+        """
         first = pc.min(self.events["date_start"]).as_py()
         last = pc.max(self.events["date_start"]).as_py()
+        spans = self.events.group_by("iso3").aggregate(
+            [("date_start", "min"), ("date_start", "max")]
+        )
+        by_country = {
+            iso3: [str(start), str(end)]
+            for iso3, start, end in zip(
+                *(spans[c].to_pylist() for c in ("iso3", "date_start_min", "date_start_max")),
+                strict=True,
+            )
+            if iso3 is not None
+        }
         return {
             "first_month": f"{first:%Y-%m}",
             "last_month": f"{last:%Y-%m}",
-            "countries": sorted(set(pc.unique(self.events["iso3"]).to_pylist())),
+            "countries": sorted(by_country),
+            "first_day": str(first),
+            "last_day": str(last),
+            "by_country": dict(sorted(by_country.items())),
         }
 
     def provenance(self) -> dict:

@@ -122,12 +122,23 @@ class Parsed:
     hdx: dict = field(default_factory=dict)
 
     def coverage(self) -> dict:
-        """The months from the first to the last row, and every location code in the file."""
-        months = self.aggregates["month"]
+        """The months from the first to the last row, for the file and for each location code
+        (counts are per whole month, so each country's days are its months' first and last)."""
+        spans = self.aggregates.group_by("iso3").aggregate([("month", "min"), ("month", "max")])
+        by_country = {
+            iso3: [f"{start:%Y-%m-%d}", str(pd.Period(end, "M").end_time.date())]
+            for iso3, start, end in zip(
+                *(spans[c].to_pylist() for c in ("iso3", "month_min", "month_max")), strict=True
+            )
+        }
+        first, last = min(s for s, _ in by_country.values()), max(e for _, e in by_country.values())
         return {
-            "first_month": f"{pc.min(months).as_py():%Y-%m}",
-            "last_month": f"{pc.max(months).as_py():%Y-%m}",
-            "countries": sorted(set(pc.unique(self.aggregates["iso3"]).to_pylist())),
+            "first_month": first[:7],
+            "last_month": last[:7],
+            "countries": sorted(by_country),
+            "first_day": first,
+            "last_day": last,
+            "by_country": dict(sorted(by_country.items())),
         }
 
     @property

@@ -18,35 +18,66 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 SCHEMA_VERSION = 2
 EVERY_COUNTRY = "*"
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """The country-months an import speaks for, zeros included.
+    """The days an import speaks for, zeros included, and the countries it speaks for.
 
     `countries` is `("*",)` for a whole release (every country), else the ISO3 codes it holds.
+    `by_country` gives a country's own first and last day where a file's countries end apart
+    (ACLED exports, HDX HAPI counts); records written before days were kept have only months,
+    read as the months' first and last days.
     """
 
     first_month: str  # YYYY-MM
     last_month: str
     countries: tuple[str, ...]
+    first_day: str | None = None  # YYYY-MM-DD
+    last_day: str | None = None
+    by_country: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def everywhere(self) -> bool:
         return self.countries == (EVERY_COUNTRY,)
 
+    def days(self, iso3: str) -> tuple[str, str]:
+        """The first and last day covered for a country of `countries` (or `*`)."""
+        first = self.first_day or f"{self.first_month}-01"
+        last = self.last_day or str(pd.Period(self.last_month, "M").end_time.date())
+        return self.by_country.get(iso3, (first, last))
+
+    @classmethod
+    def of(cls, record: Coverage | Mapping[str, Any]) -> Coverage:
+        """A coverage from itself or its JSON record (the pure functions take either)."""
+        return record if isinstance(record, Coverage) else cls.from_dict(record)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Coverage:
-        return cls(data["first_month"], data["last_month"], tuple(data["countries"]))
+        return cls(
+            data["first_month"],
+            data["last_month"],
+            tuple(data["countries"]),
+            data.get("first_day"),
+            data.get("last_day"),
+            {iso3: tuple(span) for iso3, span in (data.get("by_country") or {}).items()},
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "first_month": self.first_month,
             "last_month": self.last_month,
             "countries": list(self.countries),
         }
+        if self.first_day is not None:
+            out.update(first_day=self.first_day, last_day=self.last_day)
+        if self.by_country:
+            out["by_country"] = {iso3: list(span) for iso3, span in self.by_country.items()}
+        return out
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from loaders import coverage
 from loaders.errors import LoaderError
 from loaders.provenance import Provenance
 from loaders.schema import AGGREGATE_SCHEMA, EVENT_SCHEMA, validate_aggregates, validate_events
@@ -254,6 +255,17 @@ class Store:
                 out.append(record)
         return out
 
+    def coverage(
+        self, sources: Sequence[str] | None = None, kinds: Sequence[str] | None = ("events",)
+    ) -> pd.DataFrame:
+        """What each live import speaks for: one row per import and country (`*` for a whole
+        release), with its first and last day and whether those months are partial.
+
+        Columns: see `loaders.coverage.COLUMNS`; `rank` orders imports by precedence (a higher
+        rank wins an overlap). `loaders.coverage.by_country` resolves overlaps per country.
+        """
+        return _coverage_of(self.records(sources, kinds))
+
     def events_relation(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -266,9 +278,11 @@ class Store:
         `countries` (ISO3) keeps only their events, read from Parquet with the filter pushed
         down: a country profile reads its few thousand events, not the whole store.
 
-        Where a yearly GED release covers a country-month, Candidate events for that
-        country-month are left out; an event id present in several imports is kept once, from
-        the yearly release or else the newest import.
+        A yearly GED release speaks for the country-months it covers: there, the events of
+        every lower-ranked UCDP import (older yearly releases, Candidate releases) are left
+        out, so an event UCDP deleted or re-coded in the newer release does not live on from
+        the older file. An event id present in several imports is kept once, from the
+        highest-ranked import (see `_precedence`).
         """
         records = self.records(sources)
         if not records:
@@ -277,34 +291,36 @@ class Store:
         unknown = set(wanted) - set(EVENT_SCHEMA.names)
         if unknown:
             raise ValueError(f"not canonical event columns: {sorted(unknown)}")
-        needed = sorted(set(wanted) | {"event_id", "dataset", "iso3", "date_start", "import_id"})
-        events = con.read_parquet([str(r.events_path) for r in records]).select(*needed)
+        needed = set(wanted) | {"event_id", "source", "iso3", "date_start", "import_id"}
+        events = con.read_parquet([str(r.events_path) for r in records]).select(*sorted(needed))
         if countries is not None:
             events = events.filter(_iso3_filter(countries))
         events.create_view("live_events")
         # Column names are checked against the schema above, so formatting them in is safe.
         select = ", ".join(f'e."{c}"' for c in wanted)
-        joins, where, qualify = "", "", ""
         # Each step is added only when it can change the result: most stores hold one release.
-        if any(r.provenance.dataset == "candidate" for r in records):
-            cover, everywhere = _yearly_cover(records)
-            con.register("yearly_cover", cover)
-            joins += " LEFT JOIN yearly_cover c ON c.iso3 = e.iso3"
-            where = (
-                f" WHERE e.dataset <> 'candidate' OR e.date_start > "
-                f"greatest(coalesce(c.last_day, DATE '{everywhere}'), DATE '{everywhere}')"
-            )
-        if len(records) > 1:
-            ordered = sorted(records, key=lambda r: _precedence(r.provenance))
-            ranks = pd.DataFrame(
-                {"import_id": [r.import_id for r in ordered], "rank": range(len(ordered))}
-            )
-            con.register("import_rank", ranks)
-            joins += " JOIN import_rank r ON r.import_id = e.import_id"
-            qualify = (
-                " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
-            )
-        sql = f"SELECT {select} FROM live_events e{joins}{where}{qualify}"  # noqa: S608
+        if len(records) == 1:
+            return con.sql(f"SELECT {select} FROM live_events e")  # noqa: S608
+        ranks = _ranks(records)
+        con.register(
+            "import_rank", pd.DataFrame({"import_id": list(ranks), "rank": list(ranks.values())})
+        )
+        where = ""
+        cover = _coverage_of(records)
+        cover = cover[(cover["source"] == "ucdp") & (cover["dataset"] == "ged")]
+        if not cover.empty:
+            con.register("ged_cover", cover[["source", "rank", "iso3", "first_day", "last_day"]])
+            where = """
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM ged_cover c
+                    WHERE c.source = e.source AND c.rank > r.rank
+                      AND (c.iso3 = e.iso3 OR c.iso3 = '*')
+                      AND e.date_start BETWEEN c.first_day AND c.last_day
+                )"""
+        sql = (
+            f"SELECT {select} FROM live_events e JOIN import_rank r USING (import_id){where} "  # noqa: S608
+            "QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY r.rank DESC) = 1"
+        )
         return con.sql(sql)
 
     def load_events(
@@ -324,6 +340,39 @@ class Store:
             return table.to_pandas(date_as_object=False, types_mapper=PANDAS_TYPES.get)
         finally:
             con.close()
+
+    def live_totals(self) -> pd.DataFrame:
+        """Per live events import: its rows and the events and best deaths still in use once
+        overlaps are resolved (`events_relation`), so no event is counted twice and a
+        superseded release counts only what no newer release replaced.
+
+        Columns: source, label, import_id, rows, events, fatalities_best. Add up within a
+        source, never across: UCDP and ACLED record many of the same incidents.
+        """
+        records = self.records()
+        con = duckdb.connect()
+        try:
+            live = self.events_relation(con, None, ["import_id", "fatalities_best"])
+            if live is None:
+                used = pd.DataFrame({"import_id": [], "events": [], "fatalities_best": []})
+            else:
+                used = con.sql(
+                    "SELECT import_id, count(*) AS events, sum(fatalities_best) AS fatalities_best "
+                    "FROM live GROUP BY import_id"
+                ).df()
+        finally:
+            con.close()
+        totals = pd.DataFrame(
+            {
+                "source": [r.provenance.source for r in records],
+                "label": [r.provenance.label for r in records],
+                "import_id": [r.import_id for r in records],
+                "rows": [r.provenance.rows for r in records],
+            }
+        ).merge(used, on="import_id", how="left")
+        return totals.fillna({"events": 0, "fatalities_best": 0}).astype(
+            {"rows": "int64", "events": "int64", "fatalities_best": "int64"}
+        )
 
     def load_aggregates(
         self, sources: Sequence[str] | None = None, countries: Sequence[str] | None = None
@@ -549,31 +598,32 @@ def _iso3_filter(countries: Sequence[str]) -> str:
 
 
 def _precedence(provenance: Provenance) -> tuple:
+    """Yearly GED over Candidate, then the newer version, then the later fetch."""
     version = tuple(int(p) for p in re.findall(r"\d+", provenance.version))
     return (provenance.dataset == "ged", version, provenance.fetched_at)
 
 
-def _yearly_cover(records: list[ImportRecord]) -> tuple[pd.DataFrame, dt.date]:
-    """Last day each country is covered by a yearly release, and the last day for all countries.
-
-    Candidate events up to those days are left out: the yearly release speaks for them.
-    """
-    days: dict[str, dt.date] = {}
-    for record in records:
-        coverage = record.provenance.coverage
-        if record.provenance.dataset != "ged":
-            continue
-        last = _last_day(coverage.last_month)
-        for iso3 in coverage.countries:
-            days[iso3] = max(days.get(iso3, last), last)
-    everywhere = days.pop("*", dt.date(1, 1, 1))
-    cover = pd.DataFrame({"iso3": list(days), "last_day": list(days.values())})
-    return cover.astype({"iso3": "string", "last_day": "datetime64[s]"}), everywhere
+def _ranks(records: Sequence[ImportRecord]) -> dict[str, int]:
+    """Each import's rank by precedence: the higher rank wins an overlap."""
+    ordered = sorted(records, key=lambda r: _precedence(r.provenance))
+    return {r.import_id: rank for rank, r in enumerate(ordered)}
 
 
-def _last_day(month: str) -> dt.date:
-    period = pd.Period(month, freq="M")
-    return period.end_time.date()
+def _coverage_of(records: Sequence[ImportRecord]) -> pd.DataFrame:
+    """`Store.coverage` of these records."""
+    ranks = _ranks(records)
+    return coverage.frame(
+        row
+        for r in records
+        for row in coverage.import_rows(
+            r.provenance.coverage,
+            source=r.provenance.source,
+            dataset=r.provenance.dataset,
+            label=r.provenance.label,
+            import_id=r.import_id,
+            rank=ranks[r.import_id],
+        )
+    )
 
 
 def _schema_of(columns: Sequence[str] | None) -> pa.Schema:

@@ -132,9 +132,10 @@ class Parsed:
     def coverage(self) -> dict:
         """Which country-months this file speaks for, zeros included.
 
-        A whole release speaks for every country (`*`), a subset only for its countries. GED
-        starts in January 1989 unless the file starts later (special releases); the end is the
-        release's last month, or the last event's month when that is later.
+        A whole release speaks for every country (`*`), a subset only for its countries, each
+        over the release's whole span (UCDP releases whole months, so no month is partial).
+        GED starts in January 1989 unless the file starts later (special releases); the end is
+        the release's last month, or the last event's month when that is later.
         """
         first = pc.min(self.events["date_start"]).as_py()
         last = pc.max(self.events["date_start"]).as_py()
@@ -145,7 +146,13 @@ class Parsed:
         countries = (
             ["*"] if self.complete else sorted(set(pc.unique(self.events["iso3"]).to_pylist()))
         )
-        return {"first_month": start, "last_month": end, "countries": countries}
+        return {
+            "first_month": start,
+            "last_month": end,
+            "countries": countries,
+            "first_day": f"{start}-01",
+            "last_day": str(pd.Period(end, "M").end_time.date()),
+        }
 
     def provenance(self) -> dict:
         """The source-specific part of the provenance record."""

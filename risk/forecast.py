@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loaders import countries
+from loaders import countries, coverage
 from loaders.store import Store
 from risk import drivers, model
 from risk.panel import FORECAST_SOURCES, country_month_panel
@@ -59,9 +59,36 @@ def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -
 
 
 def _vintage(store: Store) -> str:
-    return "; ".join(
+    """Each release and the month its events end; by country where releases end apart."""
+    return coverage.vintage_line(store.coverage(FORECAST_SOURCES)) or "; ".join(
         f"{r.provenance.label} (events to {r.provenance.last_date[:7]})"
         for r in store.records(FORECAST_SOURCES)
+    )
+
+
+def _reasons(panel: pd.DataFrame, iso3s: pd.Series, origin: pd.Timestamp) -> pd.Series:
+    """Why each country gets no forecast from `origin`, from its own coverage.
+
+    Not covered at all; covered, but ending before the origin (or starting after it); or
+    covered to the origin with fewer than `model.WINDOW` months. The text for a country that
+    has a forecast is never shown.
+    """
+    month = origin.to_period("M")
+    first = iso3s.map(panel.attrs.get("first_covered", {}))
+    last = iso3s.map(panel.attrs.get("last_covered", {}))
+    too_short = f"fewer than {model.WINDOW} months of data up to {month}"
+    return pd.Series(
+        [
+            "not covered by any UCDP release"
+            if pd.isna(end)
+            else f"no UCDP data after {end}"
+            if pd.Period(end, "M") < month
+            else f"no UCDP data before {start}"
+            if pd.Period(start, "M") > month
+            else too_short
+            for start, end in zip(first, last, strict=True)
+        ],
+        index=iso3s.index,
     )
 
 
@@ -173,7 +200,7 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
     panel = country_month_panel(data_dir)
     if panel.empty:
         raise InsufficientData("the store is empty: import or fetch UCDP data first")
-    as_of = as_of or panel.attrs["last_complete_month"]
+    as_of = as_of or panel.attrs["default_as_of"]
     origin = pd.Period(as_of, "M").start_time
     fitted = fitted_model(store, panel, f"{origin:%Y-%m}", seed)
     draws = model.simulate(panel, origin, model=fitted, seed=seed)
@@ -211,13 +238,8 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
     table["drivers"] = [
         "; ".join(part for part in pair if part) for pair in zip(model_text, diffusion, strict=True)
     ]
-    insufficient = set(model.insufficient_countries(panel, origin))
     table["status"] = np.where(table["risk"].isna(), "insufficient data", "ok")
-    table["reason"] = np.where(
-        table["iso3"].isin(insufficient) | table["risk"].isna(),
-        f"fewer than {model.WINDOW} months of data up to {origin:%Y-%m}",
-        "",
-    )
+    table["reason"] = _reasons(panel, table["iso3"], origin).where(table["risk"].isna(), "")
     vintage = _vintage(store)
     table["as_of"] = f"{origin:%Y-%m}"
     table["data_vintage"] = vintage

@@ -15,6 +15,8 @@ import duckdb
 import pandas as pd
 
 from loaders import countries
+from loaders import coverage as cov
+from loaders.provenance import Coverage
 from loaders.schema import VIOLENCE_TYPES
 from loaders.store import Store
 
@@ -47,7 +49,7 @@ def monthly_counts(
         events = store.events_relation(
             con, sources, ["iso3", "date_start", "violence_type", "fatalities_best"]
         )
-        coverage = [r.provenance.coverage.to_dict() for r in store.records(sources)]
+        coverage = [r.provenance.coverage for r in store.records(sources)]
         if events is None:
             return _empty_counts(), coverage
         counts = con.sql(
@@ -101,7 +103,7 @@ def country_month_panel(
 
 def build_panel(
     counts: pd.DataFrame,
-    coverage: list[dict],
+    coverage: list[Coverage | dict],
     *,
     start: str | None = None,
     end: str | None = None,
@@ -109,18 +111,30 @@ def build_panel(
     """One row per (iso3, month) for every reference country and every month in range.
 
     Columns: iso3, country, month (first day), `fatalities_<type>` and `events_<type>` for the
-    three UCDP violence types, their totals, `covered` and `complete`. The range defaults to
-    the first covered month through the last covered month. `attrs['last_complete_month']`
-    holds the last month the data speak for in full (`complete` is True up to it).
+    three UCDP violence types, their totals, `covered` and `complete` (covered in full: not a
+    partial last month). `coverage` is the imports' coverage records; each country is covered
+    by its own imports, so a country-only release extends that country's months alone. The
+    range defaults to the first through the last month any import covers.
+
+    `attrs['default_as_of']` (also `last_complete_month`) is the month the world is covered to
+    (see `loaders.coverage.default_month`), the forecast's default origin; `attrs['first_covered']`
+    and `attrs['last_covered']` give each covered country's first and last month (`YYYY-MM`).
     """
     reference = countries.reference()
     iso3s = sorted(set(reference["iso3"]) | set(counts["iso3"].dropna()))
     if not coverage:
         frame = pd.DataFrame(columns=["iso3", "country", "month", *PANEL_COLUMNS])
-        frame.attrs["last_complete_month"] = None
+        frame.attrs.update(
+            last_complete_month=None, default_as_of=None, first_covered={}, last_covered={}
+        )
         return frame
-    first = min(pd.Period(c["first_month"], "M") for c in coverage)
-    last = max(pd.Period(c["last_month"], "M") for c in coverage)
+    cover = cov.records_frame(coverage)
+    spans = cov.by_country(cover, iso3s).assign(last_month=lambda f: cov.last_full_month(f))
+    spans = spans.groupby("iso3").agg(
+        first_day=("first_day", "min"), last_month=("last_month", "max")
+    )
+    first = cover["first_day"].min().to_period("M")
+    last = cover["last_day"].max().to_period("M")
     months = pd.period_range(
         pd.Period(start, "M") if start else first, pd.Period(end, "M") if end else last, freq="M"
     )
@@ -139,25 +153,29 @@ def build_panel(
     )
     panel["events_total"] = panel[[_column("events", v) for v in VIOLENCE_TYPES]].sum(axis=1)
     panel = panel.reset_index()
-    covered = _covered(panel[["iso3", "month"]], coverage)
+    covered = _covered(panel[["iso3", "month"]], cover)
     panel[PANEL_COLUMNS] = panel[PANEL_COLUMNS].astype("Int64").where(covered)
     panel["covered"] = covered
-    panel["complete"] = panel["month"] <= last
+    panel["complete"] = covered & (panel["month"] <= panel["iso3"].map(spans["last_month"]))
     names = reference.set_index("iso3")["name"]
     panel.insert(1, "country", panel["iso3"].map(names).fillna(panel["iso3"]))
     panel["month"] = panel["month"].dt.start_time
-    panel.attrs["last_complete_month"] = str(last)
+    default = cov.world_month(coverage)
+    panel.attrs.update(
+        last_complete_month=None if default is None else str(default),
+        default_as_of=None if default is None else str(default),
+        first_covered={i: f"{d:%Y-%m}" for i, d in spans["first_day"].items()},
+        last_covered={i: str(m) for i, m in spans["last_month"].items()},
+    )
     return panel
 
 
-def _covered(keys: pd.DataFrame, coverage: list[dict]) -> pd.Series:
+def _covered(keys: pd.DataFrame, cover: pd.DataFrame) -> pd.Series:
     """True where some import speaks for the country-month (zeros are real zeros there)."""
     covered = pd.Series(False, index=keys.index)
-    for c in coverage:
-        in_range = keys["month"].between(
-            pd.Period(c["first_month"], "M"), pd.Period(c["last_month"], "M")
-        )
-        if c["countries"] != ["*"]:
-            in_range &= keys["iso3"].isin(c["countries"])
+    for row in cover.itertuples():
+        in_range = keys["month"].between(row.first_day.to_period("M"), row.last_day.to_period("M"))
+        if row.iso3 != cov.EVERY_COUNTRY:
+            in_range &= keys["iso3"] == row.iso3
         covered |= in_range
     return covered

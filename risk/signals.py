@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from loaders.coverage import world_month
+from loaders.provenance import Coverage
 from loaders.schema import VIOLENCE_TYPES
 from loaders.store import Store
 from risk.panel import FORECAST_SOURCES
@@ -117,7 +119,7 @@ def escalation_signals(
     *,
     level: str = "country",
     countries: Sequence[str] | None = None,
-    coverage: list[dict] | None = None,
+    coverage: list[Coverage | dict] | None = None,
 ) -> pd.DataFrame:
     """One row per country (or per (iso3, admin1)) for the month `as_of`; rules in the docstring.
 
@@ -159,7 +161,7 @@ def signals_from_store(
     profile's), so they are not read again.
     """
     store = Store(data_dir)
-    coverage = [record.provenance.coverage.to_dict() for record in store.records(sources)]
+    coverage = [record.provenance.coverage for record in store.records(sources)]
     if events is None:
         events = store.load_events(sources=sources, columns=REQUIRED_COLUMNS, countries=countries)
     return escalation_signals(events, as_of, level=level, countries=countries, coverage=coverage)
@@ -224,9 +226,12 @@ def _as_month(as_of: str | pd.Period | pd.Timestamp) -> pd.Period:
         raise ValueError(f"as_of {as_of!r} is not a month (YYYY-MM)") from None
 
 
-def _default_month(events: pd.DataFrame, coverage: list[dict] | None) -> pd.Period | None:
+def _default_month(
+    events: pd.DataFrame, coverage: list[Coverage | dict] | None
+) -> pd.Period | None:
+    """The month the world is covered to (as the forecast's), else the latest full month."""
     if coverage:
-        return max(pd.Period(c["last_month"], "M") for c in coverage)
+        return world_month(coverage)
     return latest_complete_month(events)
 
 
@@ -250,7 +255,9 @@ def _clean_names(names: pd.Series) -> pd.Series:
 # --- coverage and status -------------------------------------------------------------------
 
 
-def _spans(rows: pd.DataFrame, coverage: list[dict] | None, scope: list[str]) -> pd.DataFrame:
+def _spans(
+    rows: pd.DataFrame, coverage: list[Coverage | dict] | None, scope: list[str]
+) -> pd.DataFrame:
     """First and last covered month (as month indexes) of each country in scope; NA: no data."""
     spans = pd.DataFrame({"first": pd.NA, "last": pd.NA}, index=pd.Index(scope, name="iso3"))
     spans = spans.astype("Int64")
@@ -260,11 +267,10 @@ def _spans(rows: pd.DataFrame, coverage: list[dict] | None, scope: list[str]) ->
             spans.loc[present, "first"] = int(rows["month"].min())
             spans.loc[present, "last"] = int(rows["month"].max())
         return spans
-    for record in coverage:
-        first = _index(pd.Period(record["first_month"], "M"))
-        last = _index(pd.Period(record["last_month"], "M"))
-        named = record["countries"]
-        hit = spans.index if named == ["*"] else spans.index.intersection(named)
+    for record in map(Coverage.of, coverage):
+        first = _index(pd.Period(record.first_month, "M"))
+        last = _index(pd.Period(record.last_month, "M"))
+        hit = spans.index if record.everywhere else spans.index.intersection(record.countries)
         spans.loc[hit, "first"] = spans.loc[hit, "first"].fillna(first).clip(upper=first)
         spans.loc[hit, "last"] = spans.loc[hit, "last"].fillna(last).clip(lower=last)
     return spans

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from loaders import acled
+from loaders import acled, coverage
 from loaders.countries import reference
 from loaders.store import Store
 from risk.selection import SOURCES
@@ -53,6 +53,7 @@ COMPARISON_LABELS = {
     "larger": "Larger",
     "disagree": "Disagree",
     "basis_acled": "ACLED from",
+    "partial": "Part of the month",
 }
 
 
@@ -60,22 +61,25 @@ def _months(first: str, last: str) -> pd.PeriodIndex:
     return pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"), freq="M")
 
 
-def _coverage_frame(coverage: list[dict], iso3s: Sequence[str], basis: str) -> pd.DataFrame:
-    """(iso3, month, basis) for every country-month some import of the source speaks for."""
+def _coverage_frame(cover: pd.DataFrame, iso3s: Sequence[str], basis: str) -> pd.DataFrame:
+    """(iso3, month, basis, partial) for every country-month some import of the source speaks
+    for (`Store.coverage`: each country over its own days). A month is partial when every
+    import covering it covers it only in part (an export ending on the 23rd)."""
     parts = []
-    for c in coverage:
-        codes = (
-            list(iso3s) if c["countries"] == ["*"] else [i for i in c["countries"] if i in iso3s]
-        )
-        if not codes:
-            continue
-        grid = pd.MultiIndex.from_product(
-            [codes, _months(c["first_month"], c["last_month"])], names=["iso3", "month"]
-        )
-        parts.append(grid.to_frame(index=False).assign(basis=basis))
+    for row in cover.itertuples():
+        codes = list(iso3s) if row.iso3 == coverage.EVERY_COUNTRY else [row.iso3]
+        codes = [c for c in codes if c in iso3s]
+        first, last = row.first_day.to_period("M"), row.last_day.to_period("M")
+        months = pd.period_range(first, last, freq="M")
+        partial = (months == first) & row.first_month_partial
+        partial |= (months == last) & row.last_month_partial
+        parts += [pd.DataFrame({"iso3": c, "month": months, "partial": partial}) for c in codes]
     if not parts:
-        return pd.DataFrame({"iso3": [], "month": pd.PeriodIndex([], freq="M"), "basis": []})
-    return pd.concat(parts, ignore_index=True).drop_duplicates(["iso3", "month"])
+        return pd.DataFrame(
+            {"iso3": [], "month": pd.PeriodIndex([], freq="M"), "partial": [], "basis": []}
+        )
+    months = pd.concat(parts, ignore_index=True).groupby(["iso3", "month"], as_index=False)
+    return months["partial"].all().assign(basis=basis)
 
 
 def _event_sums(store: Store, source: str, countries: Sequence[str] | None) -> pd.DataFrame:
@@ -124,22 +128,19 @@ def _source_columns(
     store: Store, source: str, iso3s: Sequence[str], countries: Sequence[str] | None
 ) -> pd.DataFrame:
     """One source's (iso3, month, fatalities, events, basis) over the months it covers."""
-    events_cover = [r.provenance.coverage.to_dict() for r in store.records((source,))]
-    covered = _coverage_frame(events_cover, iso3s, "events")
+    covered = _coverage_frame(store.coverage((source,)), iso3s, "events")
     sums = _event_sums(store, source, countries)
     merged = covered.merge(sums, on=["iso3", "month"], how="left")
     merged[["fatalities", "events"]] = merged[["fatalities", "events"]].fillna(0)
     if source == "acled":
-        aggregate_cover = [
-            r.provenance.coverage.to_dict() for r in store.records((source,), kinds=("aggregates",))
-        ]
+        aggregate_cover = store.coverage((source,), kinds=("aggregates",))
         extra = _coverage_frame(aggregate_cover, iso3s, "aggregates")
         extra = extra.merge(covered[["iso3", "month"]], how="left", indicator=True)
         extra = extra[extra["_merge"] == "left_only"].drop(columns="_merge")
         if not extra.empty:
             extra = extra.merge(_aggregate_sums(store, countries), on=["iso3", "month"], how="left")
             merged = pd.concat([merged, extra], ignore_index=True)
-    return merged.astype({"fatalities": "Int64", "events": "Int64"})
+    return merged.astype({"fatalities": "Int64", "events": "Int64", "partial": "bool"})
 
 
 def source_panel(
@@ -151,7 +152,10 @@ def source_panel(
     """Per-source country-month columns: `fatalities_<source>`, `events_<source>`.
 
     One row per (iso3, month) that any of `sources` covers (first day of the month); NA where a
-    source does not cover the country-month. `basis_acled` is "events" or "aggregates".
+    source does not cover the country-month, each country over its own coverage.
+    `basis_acled` is "events" or "aggregates"; `partial_<source>` is True where the source
+    covers the month only in part (its first or last month for that country), False where in
+    full and NA where not at all.
     `countries` (ISO3) limits the read to those countries.
     """
     store = Store(data_dir)
@@ -164,6 +168,7 @@ def source_panel(
                     "fatalities": f"fatalities_{source}",
                     "events": f"events_{source}",
                     "basis": f"basis_{source}",
+                    "partial": f"partial_{source}",
                 }
             )
             merged = (
@@ -171,6 +176,8 @@ def source_panel(
             )
     assert merged is not None
     merged = merged.drop(columns=[c for c in ("basis_ucdp",) if c in merged.columns])
+    for flag in (f"partial_{source}" for source in sources):
+        merged[flag] = merged[flag].astype("boolean")
     merged = merged.sort_values(["iso3", "month"]).reset_index(drop=True)
     merged["month"] = merged["month"].dt.start_time
     return merged
@@ -209,8 +216,9 @@ def compare_sources(
     """Set UCDP's and ACLED's monthly deaths side by side, in the `months` to the last both cover.
 
     `panel` is a `source_panel`. The table has month, ucdp, acled (deaths), events of each,
-    `ratio` (the larger over the smaller, inf when the smaller is 0), `larger` (which source)
-    and `disagree` (see DISAGREE_RATIO and DISAGREE_MIN_DEATHS).
+    `ratio` (the larger over the smaller, inf when the smaller is 0), `larger` (which source),
+    `partial` (a source covers the month only in part: its first or last days for the country)
+    and `disagree` (see DISAGREE_RATIO and DISAGREE_MIN_DEATHS; never in a partial month).
     """
     comparison = Comparison(iso3, name)
     rows = panel[panel["iso3"] == iso3]
@@ -241,16 +249,28 @@ def compare_sources(
             "events_ucdp": both["events_ucdp"].astype("int64").to_numpy(),
             "events_acled": both["events_acled"].astype("int64").to_numpy(),
             "basis_acled": both["basis_acled"].to_numpy(),
+            "partial": _partial(both).to_numpy(),
             "ratio": ratio,
             "larger": np.where(
                 ucdp > acled_deaths, "UCDP", np.where(ucdp < acled_deaths, "ACLED", "")
             ),
         }
     )
-    table["disagree"] = (table["ratio"] >= DISAGREE_RATIO) & (high >= DISAGREE_MIN_DEATHS)
+    # A month one source covers in part is shown, marked, and never judged.
+    table["disagree"] = (
+        (table["ratio"] >= DISAGREE_RATIO) & (high >= DISAGREE_MIN_DEATHS) & ~table["partial"]
+    )
     comparison.table = table.reset_index(drop=True)
     comparison.summary = _summary(table, name)
     return comparison
+
+
+def _partial(rows: pd.DataFrame) -> pd.Series:
+    """True where either source covers the month only in part."""
+    partial = pd.Series(False, index=rows.index)
+    for flag in (f"partial_{s}" for s in SOURCES if f"partial_{s}" in rows):
+        partial |= rows[flag].fillna(False).astype(bool)
+    return partial
 
 
 def _summary(table: pd.DataFrame, name: str) -> str:
@@ -268,6 +288,12 @@ def _summary(table: pd.DataFrame, name: str) -> str:
     elif ucdp or acled_total:
         text += f" (only {more} records any)"
     flagged = int(table["disagree"].sum())
+    partial = int(table["partial"].sum())
+    if partial:
+        text += (
+            f". {partial:,} month{'s are' if partial > 1 else ' is'} covered only in part by one "
+            "source (marked) and not judged"
+        )
     text += (
         f". In {flagged:,} of these months one records at least {DISAGREE_RATIO:.0f}× the "
         f"other's deaths (and at least {DISAGREE_MIN_DEATHS})."

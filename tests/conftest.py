@@ -68,6 +68,37 @@ def global_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+# The mixed store of issue 13: a global release to 2020, country-only releases beyond it, and
+# two ACLED exports that end on different days.
+MIXED_FILES = (
+    (GLOBAL_GED, "ucdp"),
+    ("ucdp_ged_v23_1_central_african_republic.csv.gz", "ucdp"),
+    ("ucdp_ged_v24_1_myanmar.csv.gz", "ucdp"),
+    ("acled/acled_benin_2009_2022.csv", "acled"),
+    ("acled/acled_burkina_faso_2019_2022_reduced_columns.csv.gz", "acled"),
+)
+
+
+@pytest.fixture(scope="session")
+def mixed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """GED 21.1 (global, to 2020), GED 23.1 CAR (to 2022), GED 24.1 Myanmar (to 2023) and the
+    Benin and Burkina Faso ACLED exports, with the default forecast computed (a minute or two,
+    once a run: it is kept in the store)."""
+    shared = shared_data_dir()
+    if not (shared / GLOBAL_GED).exists():
+        if os.environ.get("ARTICLE99_REQUIRE_SHARED_DATA"):
+            pytest.fail(f"shared data missing at {shared}")
+        pytest.skip(f"shared data not found at {shared}")
+    import loaders
+    from risk.forecast import risk_forecast
+
+    store = tmp_path_factory.mktemp("mixed") / "store"
+    for name, source in MIXED_FILES:
+        loaders.import_file(shared / name, source=source, data_dir=store)
+    risk_forecast(store)
+    return store
+
+
 @pytest.fixture(scope="module")
 def global_app_store(global_store: Path) -> Iterator[Path]:
     """The global store named by ARTICLE99_DATA_DIR for a module, its forecast computed."""

@@ -196,3 +196,37 @@ def test_empty_store_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "Nothing to forecast yet" in at.info[0].value
     assert "Import or fetch UCDP GED data" in at.info[0].value
     assert [e.proto.label for e in at.get("page_link")] == ["Load data"]
+
+
+def test_a_selection_without_forecasts_says_so_and_sums_nothing_to_zero() -> None:
+    from exports import tables
+
+    table = pd.DataFrame(
+        {
+            "iso3": ["BFA", "MLI", "NER"],
+            "status": "insufficient data",
+            "risk": float("nan"),
+            "expected_fatalities": float("nan"),
+            "surge_events": pd.NA,
+            "surge_fatalities": pd.NA,
+            "new_admin1_count": pd.NA,
+            "reason": [
+                "no UCDP data after 2020-12",
+                "no UCDP data after 2020-12",
+                "not covered by any UCDP release",
+            ],
+        }
+    )
+    numbers = {h.label: h.value for h in tables.headline(table)}
+    assert numbers == {
+        "Countries with risk ≥ 50%": "No forecast",
+        "Countries with a surge flag": "No forecast",
+        "Expected deaths, next 3 months": "No forecast",
+        "Countries with insufficient data": "3",
+    }
+    assert tables.no_forecast_line(table) == (
+        "No forecast for the 3 countries selected: no UCDP data after 2020-12 (2 countries); "
+        "not covered by any UCDP release (1 country)."
+    )
+    ok = table.assign(status=["ok", "insufficient data", "insufficient data"], risk=[0.2, 0, 0])
+    assert tables.no_forecast_line(ok) is None

@@ -239,3 +239,22 @@ def test_empty_store_points_to_the_data_page(
     assert not at.exception
     assert at.info[0].value == "The store is empty: load data on the Data page first."
     assert not at.selectbox
+
+
+def test_a_country_only_release_extends_its_profile(
+    mixed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GED 21.1 (the world to Dec 2020) and GED 24.1 Myanmar: the forecast is from Dec 2020,
+    Myanmar's history runs on to Dec 2023."""
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(mixed_store))
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params["iso3"] = "MMR"
+    at.session_state["profile_numbers"] = True
+    at.run()
+    assert not at.exception
+    months = _table(at, "Month")
+    assert months["Month"].max() == pd.Timestamp("2023-12-01")
+    assert len(months) == 36  # history only: the Dec 2020 forecast is not drawn over it
+    assert "Risk, next 3 months" in {m.label for m in at.metric}
+    captions = " ".join(c.value.replace("\\", "") for c in at.caption)
+    assert "last 36 months to 2023-12" in captions and "The forecast is from 2020-12" in captions

@@ -128,3 +128,37 @@ def test_upload_with_a_row_set_aside_says_so(page: AppTest) -> None:
     assert "acled.csv.rejects.csv" in page.warning[0].value
     page.run()
     assert page.dataframe[0].value["Rows set aside"].tolist() == [1]
+
+
+def test_counts_per_source_without_double_counting(
+    page: AppTest, store_dir: Path, tmp_path: Path
+) -> None:
+    """GED 24.1 (5 events) and GED 25.1 for Mali (2 events; it drops 1002 and re-codes 1003):
+    4 UCDP events are in use, not 7. ACLED's 9 events are shown apart, never added to them."""
+    import loaders
+    from tests.conftest import ged_rows, write_ged
+
+    rows = ged_rows()
+    loaders.import_file(write_ged(tmp_path / "GEDEvent_v24_1_pair.csv", rows), data_dir=store_dir)
+    recoded = {**rows[2], "id": "1013", "type_of_violence": "3"}
+    newer = write_ged(tmp_path / "GEDEvent_v25_1_mali.csv", [rows[0], recoded])
+    loaders.import_file(newer, data_dir=store_dir)
+    acled_file = SMALL_GED.parent / "acled_current_small.csv"
+    acled_events = loaders.import_file(acled_file, source="acled", data_dir=store_dir)
+    page.run()
+    assert not page.exception
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics == {
+        "UCDP GED events in use": "4",
+        "ACLED events in use": f"{acled_events.provenance.rows:,}",
+    }
+    ucdp = next(m for m in page.metric if m.label.startswith("UCDP"))
+    assert "(3 of the files' rows)" in ucdp.help
+    assert page.dataframe[0].value["Events"].tolist() == [
+        acled_events.provenance.rows,
+        5,
+        2,
+    ]
+    coverage = page.dataframe[1].value
+    assert coverage["Source"].tolist()[-2:] == ["UCDP GED 24.1", "UCDP GED 25.1"]
+    assert "The sources end on different days" in page.caption[0].value

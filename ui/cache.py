@@ -13,7 +13,7 @@ import streamlit as st
 
 from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
-from loaders import acled, load_events
+from loaders import acled, coverage, load_events
 from loaders.store import Store
 from risk.forecast import InsufficientData, RiskForecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
@@ -92,10 +92,10 @@ def sources() -> pd.DataFrame:
 def month_span() -> tuple[str, str] | None:
     """The first and last month the forecast's sources cover, from the provenance records
     (the panel's range, without building the panel: the landing page does not need it)."""
-    coverage = [r.provenance.coverage.to_dict() for r in store().records(FORECAST_SOURCES)]
+    coverage = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
     if not coverage:
         return None
-    return min(c["first_month"] for c in coverage), max(c["last_month"] for c in coverage)
+    return min(c.first_month for c in coverage), max(c.last_month for c in coverage)
 
 
 def vintage(source: str | None = None) -> str:
@@ -112,7 +112,8 @@ def vintage(source: str | None = None) -> str:
         f"{row['Source']}, events to {pd.Timestamp(row['Last event']):%b %Y}"
         for row in table.to_dict("records")
     ]
-    return " · ".join(parts)
+    by_country = coverage.vintage_line(store().coverage(source and [source], kinds=None))
+    return by_country or " · ".join(parts)
 
 
 def source_line(*sources: str) -> str:

@@ -75,6 +75,9 @@ def test_current_format_mapping_rules() -> None:
         "first_month": "2023-03",
         "last_month": "2023-03",
         "countries": ["MLI", "XKX"],
+        "first_day": "2023-03-03",
+        "last_day": "2023-03-10",
+        "by_country": {"MLI": ["2023-03-03", "2023-03-10"], "XKX": ["2023-03-09", "2023-03-09"]},
     }
     provenance = parsed.provenance()
     assert provenance["licence"] == acled.LICENCE

@@ -137,6 +137,9 @@ def test_small_fixture_rows_and_provenance(store_dir: Path) -> None:
         "first_month": "2024-01",
         "last_month": "2024-01",
         "countries": ["MLI", "SEN", "XKX"],
+        "first_day": "2024-01-01",
+        "last_day": "2024-01-31",
+        "by_country": {c: ["2024-01-01", "2024-01-31"] for c in ("MLI", "SEN", "XKX")},
     }
     assert "hdx-other" in p.licence and p.attribution.startswith("Armed Conflict Location")
     assert p.terms == "https://acleddata.com/terms-of-use/" and "Raleigh" in p.citation

@@ -30,6 +30,8 @@ def test_import_keeps_raw_file_provenance_and_events(store_dir: Path) -> None:
         "first_month": "2024-01",
         "last_month": "2024-12",
         "countries": ["MLI", "SRB", "YEM"],
+        "first_day": "2024-01-01",
+        "last_day": "2024-12-31",
     }
     events = loaders.load_events(store_dir)
     assert len(events) == 5
@@ -135,3 +137,43 @@ def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:
     loaders.import_file(SMALL_GED)
     assert (tmp_path / "env-store" / "manifest.json").exists()
     assert len(loaders.load_events()) == 5
+
+
+def test_a_newer_yearly_release_supersedes_the_older_for_the_countries_it_covers(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """GED 25.1 for Mali deletes event 1002 and re-codes 1003 as 1013 (one-sided, 9 deaths):
+    neither lives on from 24.1, whose Yemen and Serbia events (not in 25.1's file) stay."""
+    rows = ged_rows()
+    loaders.import_file(write_ged(tmp_path / "GEDEvent_v24_1_pair.csv", rows), data_dir=store_dir)
+    recoded = {**rows[2], "id": "1013", "type_of_violence": "3", "best": "9"}
+    newer = write_ged(tmp_path / "GEDEvent_v25_1_mali.csv", [rows[0], recoded])
+    loaders.import_file(newer, data_dir=store_dir)
+    events = loaders.load_events(store_dir).set_index("source_event_id")
+    assert sorted(events.index) == ["1001", "1013", "2001", "3001"]
+    assert events.loc["1013", ["violence_type", "fatalities_best"]].tolist() == ["one-sided", 9]
+    assert events.loc["1001", "source_version"] == "25.1"
+    assert events.loc["2001", "source_version"] == "24.1"
+    mali = loaders.load_events(store_dir, countries=["MLI"])
+    assert sorted(mali["source_event_id"]) == ["1001", "1013"]
+
+
+def test_coverage_per_import_and_country(store_dir: Path, tmp_path: Path) -> None:
+    whole = write_ged(tmp_path / "GEDEvent_v25_1.csv", ged_rows())  # UCDP's name: every country
+    loaders.import_file(whole, data_dir=store_dir)
+    acled_file = SMALL_GED.parent / "acled_current_small.csv"
+    loaders.import_file(acled_file, data_dir=store_dir, source="acled")
+    cover = Store(store_dir).coverage().set_index(["source", "iso3"])
+    ged = cover.loc[("ucdp", "*")]
+    assert (str(ged["first_day"].date()), str(ged["last_day"].date())) == (
+        "2024-01-01",
+        "2024-12-31",
+    )
+    assert not ged["first_month_partial"] and not ged["last_month_partial"]
+    mali = cover.loc[("acled", "MLI")]
+    assert (str(mali["first_day"].date()), str(mali["last_day"].date())) == (
+        "2023-03-03",
+        "2023-03-10",
+    )
+    assert mali["first_month_partial"] and mali["last_month_partial"]
+    assert cover.loc[("ucdp", "*"), "rank"] > cover.loc[("acled", "MLI"), "rank"]

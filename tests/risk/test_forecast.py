@@ -90,7 +90,7 @@ def test_subset_store_says_insufficient_data_for_uncovered_countries(
     assert 0 <= table.loc["MMR", "risk"] <= 1
     assert table.loc["THA", "status"] == "insufficient data"
     assert pd.isna(table.loc["THA", "risk"])
-    assert "fewer than 12 months" in table.loc["THA", "reason"]
+    assert table.loc["THA", "reason"] == "not covered by any UCDP release"
     # February 2021, the coup: events surged and reached six provinces without violence in 2020.
     coup = risk_forecast(store_dir, "2021-02").table.set_index("iso3").loc["MMR"]
     assert coup["surge_events"]
@@ -117,3 +117,50 @@ def test_cli_writes_the_table(global_store: Path, tmp_path: Path, capsys) -> Non
         == 1
     )
     assert "is not a month (YYYY-MM)" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def mixed(mixed_store: Path):
+    return risk_forecast(mixed_store)
+
+
+def test_the_forecast_month_follows_the_world_not_the_newest_file(mixed) -> None:
+    """GED 21.1 covers every country to Dec 2020; GED 23.1 CAR (to 2022) and 24.1 Myanmar (to
+    2023) extend two countries and move the month for no one."""
+    table = mixed.table.set_index("iso3")
+    assert mixed.as_of == "2020-12"
+    assert (table["as_of"] == "2020-12").all()
+    ok = table[table["status"] == "ok"]
+    assert len(ok) >= 100
+    assert set(table["reason"][table["status"] != "ok"]) <= {
+        "fewer than 12 months of data up to 2020-12"
+    }
+    assert table.loc["MMR", "status"] == "ok" and table.loc["CAF", "status"] == "ok"
+    assert mixed.vintage == (
+        "UCDP GED 21.1: all countries to Dec 2020; UCDP GED 23.1: Central African Republic to "
+        "Dec 2022; UCDP GED 24.1: Myanmar to Dec 2023"
+    )
+    assert "ACLED" not in mixed.vintage  # ACLED never enters the forecast
+
+
+def test_each_country_without_a_forecast_gets_its_own_reason(mixed_store: Path) -> None:
+    """From Dec 2023 only Myanmar is covered; the others' reasons come from their coverage."""
+    from risk.forecast import _reasons
+    from risk.panel import country_month_panel
+
+    panel = country_month_panel(mixed_store)
+    iso3s = pd.Series(["CAF", "FRA", "AFG"])
+    reasons = _reasons(panel, iso3s, pd.Timestamp("2023-12-01"))
+    assert reasons.tolist() == [
+        "no UCDP data after 2022-12",
+        "no UCDP data after 2020-12",
+        "no UCDP data after 2020-12",
+    ]
+    others = countries.reference()["iso3"]
+    everyone = _reasons(panel, others[others != "MMR"], pd.Timestamp("2023-12-01"))
+    assert set(everyone) == {"no UCDP data after 2022-12", "no UCDP data after 2020-12"}
+    early = _reasons(panel, pd.Series(["SYR"]), pd.Timestamp("1989-06-01"))
+    assert early.tolist() == ["fewer than 12 months of data up to 1989-06"]
+    assert _reasons(panel, pd.Series(["SYR"]), pd.Timestamp("1988-12-01")).tolist() == [
+        "no UCDP data before 1989-01"
+    ]

@@ -60,3 +60,53 @@ def test_empty_store_gives_an_empty_panel(store_dir: Path) -> None:
     panel = country_month_panel(store_dir)
     assert panel.empty
     assert panel.attrs["last_complete_month"] is None
+
+
+def test_a_country_only_release_extends_its_country_and_moves_no_one_else(
+    mixed_store: Path,
+) -> None:
+    """GED 21.1 (every country to Dec 2020) beside GED 23.1 CAR and 24.1 Myanmar."""
+    panel = country_month_panel(mixed_store)
+    assert panel.attrs["default_as_of"] == panel.attrs["last_complete_month"] == "2020-12"
+    last = panel.attrs["last_covered"]
+    assert (last["MMR"], last["CAF"], last["FRA"], last["BFA"]) == (
+        "2023-12",
+        "2022-12",
+        "2020-12",
+        "2020-12",
+    )
+    assert panel["month"].max() == pd.Timestamp("2023-12-01")
+    myanmar = panel[panel.iso3 == "MMR"].set_index("month")
+    assert myanmar["covered"].all() and myanmar["complete"].all()
+    # GED 24.1's Myanmar, 2021–2023 (the coup and after): recorded, not NA.
+    assert myanmar.loc["2021-01-01":, "fatalities_total"].sum() == 7_666
+    france = panel[panel.iso3 == "FRA"].set_index("month")
+    assert france.loc["2020-12-01", "fatalities_total"] == 0
+    assert france.loc["2021-01-01":, "fatalities_total"].isna().all()
+    assert not france.loc["2021-01-01":, "covered"].any()
+
+
+def test_default_month_is_the_month_most_countries_are_covered_to() -> None:
+    world = {"first_month": "2019-01", "last_month": "2020-12", "countries": ["*"]}
+    myanmar = {"first_month": "1989-01", "last_month": "2023-12", "countries": ["MMR"]}
+    counts = pd.DataFrame(
+        {"iso3": [], "month": pd.Series(dtype="datetime64[s]"), "violence_type": []}
+    ).assign(fatalities=0, events=0)
+    assert build_panel(counts, [world, myanmar]).attrs["default_as_of"] == "2020-12"
+    # A store of a country-only release alone: its month.
+    assert build_panel(counts, [myanmar]).attrs["default_as_of"] == "2023-12"
+    # A newer whole release moves the world.
+    newer = {**world, "last_month": "2024-12"}
+    assert build_panel(counts, [world, myanmar, newer]).attrs["default_as_of"] == "2024-12"
+    # A partial last month is not covered to: the month before it is.
+    acled = {
+        "first_month": "2019-09",
+        "last_month": "2022-09",
+        "countries": ["BFA", "BEN"],
+        "by_country": {"BFA": ["2019-09-24", "2022-09-23"], "BEN": ["2019-01-01", "2022-09-30"]},
+    }
+    panel = build_panel(counts, [acled])
+    assert panel.attrs["last_covered"] == {"BEN": "2022-09", "BFA": "2022-08"}
+    assert panel.attrs["default_as_of"] == "2022-09"
+    bfa = panel[panel.iso3 == "BFA"].set_index("month")
+    assert bfa.loc["2022-09-01", "covered"] and not bfa.loc["2022-09-01", "complete"]

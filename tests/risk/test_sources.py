@@ -74,11 +74,59 @@ def test_burkina_faso_ucdp_and_acled_side_by_side(two_source_store: Path) -> Non
     july = table[table["month"] == pd.Timestamp("2020-07-01")].iloc[0]
     assert (july["ucdp"], july["acled"], july["larger"]) == (11, 116, "ACLED")
     assert july["ratio"] == pytest.approx(116 / 11) and july["disagree"]
-    assert int(table["disagree"].sum()) == 11
+    assert int(table["disagree"].sum()) == 10  # Sep 2019 is a partial month (see below)
     assert "UCDP records 1,359 deaths and ACLED 3,092 (ACLED 2.3× the other)" in (
         comparison.summary
     )
-    assert "In 11 of these months" in comparison.summary
+    assert "In 10 of these months" in comparison.summary
+    # ACLED's export starts on 24 Sep 2019: a week, marked and never called a disagreement.
+    september = table[table["month"] == pd.Timestamp("2019-09-01")].iloc[0]
+    assert september["partial"] and not september["disagree"]
+    assert table["partial"].sum() == 1
+    assert "1 month is covered only in part by one source (marked) and not judged" in (
+        comparison.summary
+    )
+
+
+def test_each_acled_country_has_its_own_coverage(two_source_store: Path) -> None:
+    """The Burkina Faso export ends on 23 Sep 2022, the Benin one on 28 Dec 2022."""
+    from loaders import coverage
+    from loaders.store import Store
+
+    cover = coverage.by_country(Store(two_source_store).coverage(("acled",)), ["BFA", "BEN"])
+    bfa, ben = (cover.set_index("iso3").loc[c] for c in ("BFA", "BEN"))
+    assert str(bfa["last_day"].date()) == "2022-09-23" and bfa["last_month_partial"]
+    assert str(bfa["first_day"].date()) == "2019-09-24" and bfa["first_month_partial"]
+    assert str(ben["last_day"].date()) == "2022-12-28"
+    panel = sources.source_panel(two_source_store, countries=["BFA", "BEN"])
+    # After its own last day Burkina Faso has no ACLED figure, not a zero (Benin goes on).
+    later = panel[(panel["iso3"] == "BFA") & (panel["month"] > pd.Timestamp("2022-09-01"))]
+    assert later["fatalities_acled"].isna().all()
+    assert _month(panel, "BEN", "2022-10-01")["fatalities_acled"] >= 0
+    assert _month(panel, "BFA", "2022-09-01")["partial_acled"]
+    assert not _month(panel, "BFA", "2022-08-01")["partial_acled"]
+
+
+def test_a_partial_last_month_is_marked_not_flagged(shared_data: Path, store_dir: Path) -> None:
+    """A hand-written GED 23.1 Burkina Faso file (to Dec 2022, 5 deaths in Sep 2022) beside
+    ACLED's export, which ends on 23 Sep 2022 with many more deaths that month."""
+    from tests.conftest import ged_rows, write_ged
+
+    template = {**ged_rows()[0], "country": "Burkina Faso", "country_id": "439"}
+    rows = [
+        {**template, "id": "7001", "date_start": "2021-03-02", "date_end": "2021-03-02"},
+        {**template, "id": "7002", "date_start": "2022-09-10", "date_end": "2022-09-10"},
+    ]
+    rows[1]["best"] = rows[1]["low"] = rows[1]["high"] = "5"
+    ged = write_ged(store_dir.parent / "GEDEvent_v23_1_burkina.csv", rows)
+    loaders.import_file(ged, data_dir=store_dir)
+    loaders.import_file(shared_data / ACLED / BURKINA, source="acled", data_dir=store_dir)
+    panel = sources.source_panel(store_dir, countries=["BFA"])
+    comparison = sources.compare_sources(panel, "BFA", "Burkina Faso")
+    last = comparison.table.iloc[-1]
+    assert last["month"] == pd.Timestamp("2022-09-01")
+    assert last["ucdp"] == 5 and last["acled"] >= 2 * 25  # a disagreement, were it whole
+    assert last["partial"] and not last["disagree"]
 
 
 def test_acled_never_enters_the_forecast_panel(two_source_store: Path) -> None:
@@ -197,9 +245,18 @@ def test_data_page_lists_aggregates_apart_from_events(two_source_store: Path) ->
     from loaders.store import Store
 
     records = Store(two_source_store).records(kinds=None)
-    events = sum(r.provenance.rows for r in records if r.kind == "events")
+    events = [r for r in records if r.kind == "events"]
+    rows = {
+        source: sum(r.provenance.rows for r in events if r.provenance.source == source)
+        for source in ("ucdp", "acled")
+    }
     at = open_page("app_pages/data.py")
-    assert at.metric[0].value == f"{events:,}"
+    # One figure per source, never their sum; the aggregates count no events.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "ACLED events in use": f"{rows['acled']:,}",
+        "UCDP GED events in use": f"{rows['ucdp']:,}",
+    }
     listed = at.dataframe[0].value
     kinds = dict(zip(listed["Source"], listed["Kind"], strict=True))
     assert kinds["ACLED via HDX HAPI (aggregates), Jan 1997"] == "aggregates"
