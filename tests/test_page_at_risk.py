@@ -129,8 +129,9 @@ def test_sahel_headline_numbers(sahel: AppTest) -> None:
     assert metrics["Countries with a surge flag"] == "1"  # Niger
     assert metrics["Countries with insufficient data"] == "0"
     deaths = metrics["Expected deaths, next 3 months"]
-    assert "," in deaths
-    assert abs(int(deaths.replace(",", "")) - table["Expected deaths"].sum()) <= len(table)
+    total = int(deaths.replace(",", ""))
+    assert deaths == f"{total:,}" and total == pytest.approx(994, rel=0.05)  # about 1,000
+    assert abs(total - table["Expected deaths"].sum()) <= len(table)
 
 
 def test_sahel_vintage_and_definition_shown(sahel: AppTest) -> None:
