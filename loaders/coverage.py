@@ -76,8 +76,7 @@ def by_country(cover: pd.DataFrame, iso3s: Sequence[str] | None = None) -> pd.Da
     """Per source and country: the first and last day any import covers, and whether those
     months are partial. `*` rows are spread over `iso3s` (default: the reference countries).
 
-    Columns: source, iso3, first_day, last_day, first_month_partial, last_month_partial,
-    last_import (the import that covers the last day; the highest-ranked on a tie).
+    Columns: source, iso3, first_day, last_day, first_month_partial, last_month_partial.
     """
     codes = list(iso3s) if iso3s is not None else list(countries.reference()["iso3"])
     whole = cover[cover["iso3"] == EVERY_COUNTRY]
@@ -86,22 +85,18 @@ def by_country(cover: pd.DataFrame, iso3s: Sequence[str] | None = None) -> pd.Da
     if iso3s is not None:
         named = named[named["iso3"].isin(codes)]
     rows = pd.concat([named, spread[COLUMNS]], ignore_index=True)
-    columns = ["source", "iso3", "first_day", "last_day"]
-    columns += ["first_month_partial", "last_month_partial", "last_import"]
+    columns = ["source", "iso3", "first_day", "first_month_partial"]
+    columns += ["last_day", "last_month_partial"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     # A month is partial only if no import covers it in full: take the earliest start (a full
     # first month wins a tie) and the latest end (likewise).
     keys = ["source", "iso3"]
     first = rows.sort_values(["first_day", "first_month_partial"]).groupby(keys, dropna=False)
-    latest = ["last_day", "last_month_partial", "rank"]
-    last = rows.sort_values(latest, ascending=[False, True, False]).groupby(keys, dropna=False)
-    out = (
-        first[["first_day", "first_month_partial"]]
-        .first()
-        .join(last[["last_day", "last_month_partial", "import_id"]].first())
-    )
-    return out.rename(columns={"import_id": "last_import"}).reset_index()[columns]
+    last = rows.sort_values(["last_day", "last_month_partial"], ascending=[False, True])
+    last = last.groupby(keys, dropna=False)
+    out = first[columns[2:4]].first().join(last[columns[4:]].first())
+    return out.reset_index()[columns]
 
 
 def last_full_month(countries_cover: pd.DataFrame) -> pd.Series:
