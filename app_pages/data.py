@@ -10,12 +10,14 @@ from loaders import acled_remote, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
+from risk.prepare import prepare
 from ui import cache
 from ui.text import escape_markdown
 
 
 def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = None) -> None:
-    """Run one fetch or upload and say what it brought, or what failed (nothing is changed)."""
+    """Run one fetch or upload and say what it brought, or what failed (nothing is changed);
+    then compute the forecast of the new data, so no page has to wait for it."""
     try:
         record = read()
     except LoaderError as exc:
@@ -34,6 +36,13 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
     st.success(f"Imported {escape_markdown(p['label'])}: {what}.")
     for note in p.get("notes", []) + p.get("warnings", []):
         st.caption(escape_markdown(note))
+    with st.status("Forecasting every country from the new data…") as status:
+        prepared = prepare(cache.store().root)
+        if prepared.as_of is not None:
+            status.update(label=f"Forecast ready: {prepared.message}", state="complete")
+        else:
+            status.update(label="No forecast", state="error")
+            st.write(escape_markdown(prepared.message.capitalize()))
 
 
 UPLOAD_SOURCES = {"ucdp": "UCDP GED or Candidate", "acled": "ACLED (export or HDX HAPI counts)"}

@@ -167,6 +167,13 @@ def warm_risk(as_of: str | None = None) -> threading.Thread:
     return _warm((root, version, str(as_of), "forecast"), lambda: _risk(root, version, as_of))
 
 
+def forecast_pending(as_of: str | None = None) -> bool:
+    """Whether the live store's forecast is being computed in the background."""
+    current = store()
+    computing = _warmed.get((str(current.root), current.version(), str(as_of), "forecast"))
+    return computing is not None and computing.is_alive()
+
+
 def is_previous(forecast: RiskForecast) -> bool:
     """Whether `forecast` was made for other data (or code) than the live store's."""
     made_for = forecast.stored["key"]
