@@ -91,7 +91,7 @@ def write(root: Path, parts: dict, frames: dict[str, pd.DataFrame], meta: dict) 
         **meta,
         "key": parts,
         "digest": digest(parts),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),  # to the µs: orders `previous`
     }
     (partial / META).write_text(json.dumps(record, indent=2, ensure_ascii=False), "utf-8")
     try:
