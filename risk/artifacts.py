@@ -63,8 +63,13 @@ def key(store_version: str, as_of: str | None, seed: int) -> dict:
         "as_of": as_of or "latest",
         "seed": seed,
         "code": code_digest(),
-        "libraries": {name: importlib.metadata.version(name) for name in LIBRARIES},
+        "libraries": dict(_libraries()),
     }
+
+
+@functools.cache
+def _libraries() -> dict[str, str]:
+    return {name: importlib.metadata.version(name) for name in LIBRARIES}
 
 
 def digest(parts: dict) -> str:
