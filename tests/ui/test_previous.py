@@ -84,3 +84,19 @@ def test_new_data_without_a_forecast_show_the_previous_one_while_one_computation
     (thread,) = [t for k, t in cache._warmed.items() if k[0] == str(store) and k[-1] == "forecast"]
     thread.join(timeout=30)
     assert len(calls) == 1
+
+
+def test_with_no_previous_forecast_the_page_waits_for_the_one_computation(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir), "--no-forecast"]) == 0
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    st.cache_data.clear()
+    calls = []
+
+    def thin(*args: object, **_kwargs: object) -> None:
+        calls.append(args)  # "nothing to forecast", after the wait a page shows a spinner for
+
+    monkeypatch.setattr(cache, "risk_forecast", thin)
+    assert cache.risk() is None and cache.risk() is None
+    assert len(calls) == 1 and not cache.forecast_pending()
