@@ -7,7 +7,7 @@ from loaders.schema import VIOLENCE_TYPES
 from risk.forecast import new_risk
 from risk.model import InsufficientData
 from risk.selection import Selection, apply, to_query
-from ui import cache
+from ui import cache, previous
 from ui.text import escape_markdown
 
 PROFILE_PAGE = "app_pages/country.py"
@@ -32,6 +32,7 @@ if forecast is None:
     )
     st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
+previous.label(forecast)
 
 table = apply(forecast.table, selection)
 st.caption(

@@ -9,7 +9,7 @@ import streamlit as st
 
 from exports import charts, slides
 from risk.selection import Selection
-from ui import cache
+from ui import cache, previous
 from ui.text import escape_markdown
 
 COUNTRIES_KEY = "briefing_countries"
@@ -56,6 +56,7 @@ if snapshot is None or snapshot.ranked.empty:
     reason = problem or f"no country in the selection has a forecast{cache.WIDEN}"
     st.info(f"Nothing to brief on: {escape_markdown(reason)}.")
     st.stop()
+previous.label(snapshot.forecast)
 
 names = snapshot.countries.set_index("iso3")["name"].to_dict()
 ordered = [*snapshot.ranked.sort_values("rank")["iso3"], *snapshot.countries["iso3"]]

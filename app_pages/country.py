@@ -11,7 +11,7 @@ from risk import sources
 from risk.model import InsufficientData
 from risk.selection import Selection, countries_for
 from risk.sources import SOURCE_LABELS
-from ui import cache, filters
+from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 COUNTRY_KEY = "profile_country"
@@ -39,6 +39,7 @@ try:
     forecast, no_forecast_reason = cache.risk(), "no forecast has been made yet"
 except InsufficientData as problem:  # too little history to train the model at all
     forecast, no_forecast_reason = None, str(problem)
+previous.label(forecast)
 
 wanted = (st.query_params.get("iso3") or "").strip().upper()
 if wanted and wanted not in names:

@@ -11,13 +11,15 @@ from loaders import acled_remote, coverage, registry, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord, Store
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
+from risk.prepare import prepare
 from risk.sources import SOURCE_LABELS
 from ui import cache
 from ui.text import escape_markdown
 
 
 def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = None) -> None:
-    """Run one fetch or upload and say what it brought, or what failed (nothing is changed)."""
+    """Run one fetch or upload and say what it brought, or what failed (nothing is changed);
+    then compute the forecast of the new data, so no page has to wait for it."""
     try:
         record = read()
     except LoaderError as exc:
@@ -46,6 +48,13 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
         )
     for note in p.remarks:
         st.caption(escape_markdown(note))
+    with st.status("Forecasting every country from the new data…") as status:
+        prepared = prepare(cache.store().root)
+        if prepared.as_of is not None:
+            status.update(label=f"Forecast ready: {prepared.message}", state="complete")
+        else:
+            status.update(label="No forecast", state="error")
+            st.write(escape_markdown(prepared.message.capitalize()))
 
 
 @st.cache_data(ttl=600, show_spinner=False)

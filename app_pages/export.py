@@ -14,7 +14,7 @@ from exports import bundle, changes, charts
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, read_json
 from risk.selection import Selection, to_query
-from ui import cache
+from ui import cache, previous
 from ui.text import escape_markdown
 
 PREPARED_KEY = "export_prepared"
@@ -74,6 +74,8 @@ snapshot, problem = cache.snapshot_or_problem(selection)
 if snapshot is None:
     st.info(f"Nothing to export: {escape_markdown(problem)}.")
     st.stop()
+# Files of the previous forecast would carry the live data's sources: they wait for the current.
+stale = previous.label(snapshot.forecast)
 
 ranked = len(snapshot.ranked)
 missing = len(snapshot.countries) - ranked
@@ -164,7 +166,13 @@ key = (
     earlier_sha if found is not None else None,
     cache.store().version(),
 )
-if st.button("Prepare the files", type="primary", icon=":material/build:", disabled=not formats):
+if st.button(
+    "Prepare the files",
+    type="primary",
+    icon=":material/build:",
+    disabled=not formats or stale,
+    help="Files are prepared from the current forecast, once it is ready." if stale else None,
+):
     with st.status("Preparing the files…", expanded=True) as status:
         try:
             files = bundle.export_files(snapshot, formats, changes=found, progress=status.write)

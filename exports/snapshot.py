@@ -225,7 +225,7 @@ def build_snapshot(
     inside = set(chosen["iso3"])
     model = {
         **{k: v for k, v in forecast.info.items() if k != "store_version"},
-        "format": forecasting.MODEL_FORMAT,
+        "format": forecast.info.get("code", ""),  # the forecast code's digest
         "risk_months": forecasting.RISK_MONTHS,
         "threshold": THRESHOLD,
     }

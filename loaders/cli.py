@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 
 from loaders import registry, ucdp_remote
@@ -15,6 +16,8 @@ from loaders.errors import run_command
 from loaders.pipeline import import_file
 from loaders.provenance import Provenance
 from loaders.store import ImportRecord, Store
+
+NO_FORECAST_HELP = "do not compute the forecast afterwards (batch imports: the last one does)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         "most 1,000, are set aside in a .rejects.csv beside the raw file)",
     )
     imp.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
+    imp.add_argument("--no-forecast", action="store_true", help=NO_FORECAST_HELP)
 
     fetch = commands.add_parser("fetch", help="download from the public service")
     fetch.add_argument("source", choices=registry.fetchable())
@@ -58,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--event-type", action="append", help="ACLED: an event type (repeatable)")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
+    fetch.add_argument("--no-forecast", action="store_true", help=NO_FORECAST_HELP)
 
     status = commands.add_parser("status", help="what is in the store")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -151,8 +156,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             store = Store(data_dir)
             with store.pinned():  # the imports and the version listed are of one version
                 _status(store, args.json)
+        if args.command != "status" and not args.no_forecast:
+            _forecast(data_dir)
 
     return run_command(run, interrupted="interrupted: the store is unchanged")
+
+
+def _forecast(data_dir: str | None) -> None:
+    """Compute the forecast the new data make possible, so the app's first visitor reads it."""
+    from risk.prepare import prepare  # risk builds on loaders: imported here, not at the top
+
+    print("Forecasting every country…", end=" ", flush=True)
+    try:
+        print(prepare(data_dir).message)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the import is kept, without its forecast", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def _aggregate_line(p: Provenance) -> str:

@@ -1,17 +1,14 @@
 """The risk table: one row per country, everything a page or an export shows about its risk.
 
-`risk_forecast()` trains (or loads, cached by the store's version) the model, forecasts every
-country from the as-of month, and joins what analysts read beside the number: the interval,
-the change since last month, surge flags, the top drivers in words and the data vintage.
-Countries the data cannot speak for get the status "insufficient data" and no number.
+`risk_forecast()` trains the model, forecasts every country from the as-of month, and joins
+what analysts read beside the number: the interval, the change since last month, surge flags,
+the top drivers in words and the data vintage. Countries the data cannot speak for get the
+status "insufficient data" and no number. Each forecast is computed once and kept in the store
+(`risk.artifacts`), so pages and exports read it rather than train.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +17,14 @@ import pandas as pd
 
 from loaders import countries, coverage
 from loaders.store import Store
-from risk import drivers, model
+from risk import artifacts, drivers, model
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.signals import signals_from_store
 
 RISK_MONTHS = 3  # headline risk: P(≥ 25 deaths in at least one of the next 3 months)
 NEW_RISK_QUIET_MONTHS = 24  # "new risk": no month with ≥ 25 deaths in this many months
 TREND_STEP = 0.05  # a risk change smaller than 5 points is shown as steady
-MODEL_FORMAT = "2"  # bump when the model changes, so cached fits are not reused
-KEEP_MODELS = 3
+STORED = ("key", "digest", "created_at")  # what `RiskForecast.stored` keeps of its record
 
 
 class InsufficientData(model.InsufficientData):
@@ -45,17 +41,7 @@ class RiskForecast:
     as_of: str
     vintage: str
     info: dict = field(default_factory=dict)
-
-
-def _cache_path(store: Store, as_of: str, seed: int) -> Path:
-    key = f"{store.version()}|{as_of}|{seed}|{MODEL_FORMAT}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return store.root / "models" / f"model-{digest}.pkl"
-
-
-def fitted_model(store: Store, panel: pd.DataFrame, as_of: str, seed: int = 0) -> model.Model:
-    """The model trained up to `as_of`, from the cache when the store has not changed."""
-    return _pickled(_cache_path(store, as_of, seed), lambda: model.fit(panel, as_of, seed=seed))
+    stored: dict = field(default_factory=dict)  # the key it is kept under, digest, created_at
 
 
 def _vintage(store: Store) -> str:
@@ -158,41 +144,82 @@ def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return (~serious).where(complete)
 
 
-def _pickled(path: Path, make):
-    """The object pickled at `path`, made (and written atomically) when absent."""
-    if path.exists():
-        with path.open("rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - our own file, written below
-    made = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(made, handle)
-    os.replace(tmp, path)
-    for old in sorted(path.parent.glob(f"{path.name.split('-')[0]}-*.pkl"), key=_mtime)[
-        :-KEEP_MODELS
-    ]:
-        old.unlink(missing_ok=True)
-    return made
-
-
-def _mtime(path: Path) -> float:
-    return path.stat().st_mtime
-
-
 def risk_forecast(
     data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
 ) -> RiskForecast:
     """Forecast every country from `as_of` (default: the last complete month of the data).
 
-    The result is kept in the store beside the model, keyed on the store's version: it is
-    computed once per data version, so a fresh server or a scheduled export reads it at once.
+    Read from the store when this data, month, seed and code were forecast before; otherwise
+    computed once (another process computing it meanwhile is waited for) and kept there, as is
+    a lack of data: `InsufficientData` is raised again without retraining.
     """
     store = Store(data_dir)
-    key = f"{store.version()}|{as_of or 'latest'}|{seed}|{MODEL_FORMAT}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = store.root / "models" / f"forecast-{digest}.pkl"
-    return _pickled(path, lambda: _risk_forecast(store, as_of, seed))
+    with store.pinned():
+        parts = _key(store, as_of, seed)
+        found = _stored(artifacts.path_of(store.root, parts))
+        if found is not None:
+            return found
+        with artifacts.computing(store.root, parts):
+            found = _stored(artifacts.path_of(store.root, parts))  # made while we waited?
+            if found is None:
+                try:
+                    computed = _risk_forecast(store, as_of, seed)
+                except model.InsufficientData as exc:
+                    nothing = isinstance(exc, InsufficientData)
+                    meta = {"insufficient": str(exc), "nothing_to_forecast": nothing}
+                    artifacts.write(store.root, parts, {}, meta)
+                    raise
+                computed.info["code"] = parts["code"]
+                meta = {"as_of": computed.as_of, "vintage": computed.vintage, "info": computed.info}
+                frames = {name: getattr(computed, name) for name in artifacts.FRAMES}
+                written = artifacts.write(store.root, parts, frames, meta)
+                computed.stored = {k: written[k] for k in STORED}
+                found = computed
+        return found
+
+
+def stored_forecast(
+    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
+) -> RiskForecast | None:
+    """The forecast of the live data if it was computed already, else None (never trains).
+
+    Raises `InsufficientData` when the data were found too thin to forecast.
+    """
+    store = Store(data_dir)
+    with store.pinned():
+        return _stored(artifacts.path_of(store.root, _key(store, as_of, seed)))
+
+
+def previous_forecast(
+    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
+) -> RiskForecast | None:
+    """The newest forecast kept for earlier data (or code), to show while the current one is
+    computed; `.stored["key"]["store_version"]` says which data it was made from."""
+    store = Store(data_dir)
+    path = artifacts.previous(store.root, artifacts.key(store.version(), as_of, seed))
+    return _stored(path) if path is not None else None
+
+
+def _key(store: Store, as_of: str | None, seed: int) -> dict:
+    if not store.manifest()["version"]:  # said at once, and nothing written to an empty store
+        raise InsufficientData("the store is empty: import or fetch UCDP data first")
+    return artifacts.key(store.version(), as_of, seed)
+
+
+def _stored(path: Path) -> RiskForecast | None:
+    found = artifacts.read(path)
+    if found is None:
+        return None
+    frames, meta = found
+    if meta.get("insufficient") is not None:  # raised again as it was the first time
+        raise (InsufficientData if meta["nothing_to_forecast"] else model.InsufficientData)(
+            meta["insufficient"]
+        )
+    stored = {k: meta[k] for k in STORED}
+    return RiskForecast(
+        frames["table"], frames["monthly"], frames["drivers"], meta["as_of"], meta["vintage"],
+        meta["info"], stored,
+    )  # fmt: skip
 
 
 def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
@@ -202,7 +229,7 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
         raise InsufficientData("the store is empty: import or fetch UCDP data first")
     as_of = as_of or panel.attrs["default_as_of"]
     origin = pd.Period(as_of, "M").start_time
-    fitted = fitted_model(store, panel, f"{origin:%Y-%m}", seed)
+    fitted = model.fit(panel, f"{origin:%Y-%m}", seed=seed)
     draws = model.simulate(panel, origin, model=fitted, seed=seed)
     headline, monthly = _summaries(draws)
 
@@ -248,7 +275,7 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
         "model": "gradient-boosted change from the 12-month level, out-of-fold errors, "
         f"{int(model.HISTORY_SHARE * 100)}% own-history draws",
         "trained_to": f"{fitted.trained_to:%Y-%m}",
-        "training_rows": fitted.training_rows,
+        "training_rows": int(fitted.training_rows),
         "store_version": store.version(),
         "seed": seed,
     }

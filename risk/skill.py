@@ -25,8 +25,8 @@ import pandas as pd
 from loaders.errors import LoaderError
 from loaders.store import Store
 from risk import views
+from risk.artifacts import code_digest
 from risk.evaluate import DECIMALS, HEADERS, METRICS, THRESHOLD, WindowEvaluation
-from risk.forecast import MODEL_FORMAT
 from risk.metrics import exceedance_probability
 from risk.panel import FORECAST_SOURCES
 
@@ -164,7 +164,7 @@ def record_evaluation(
         "title": evaluation.title,
         "model": {
             "name": "risk.model",
-            "version": MODEL_FORMAT,
+            "version": code_digest(),
             "seed": info.get("seed"),
             "n_draws": info.get("n_draws"),
             "trained_to": info.get("as_of"),

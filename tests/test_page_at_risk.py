@@ -2,8 +2,8 @@
 
 The page runs inside `app.py` (it is the default page) because its links to the Data, Model skill
 and profile pages need the app's navigation. The filters come from the URL, as from a shared link.
-The fixture trains the model first (≈ 20 s on an idle machine, minutes on a busy one); the fit is
-cached in the store, so the page's runs only forecast from it.
+The fixture computes the forecast first (≈ 20 s on an idle machine, minutes on a busy one), as an
+import does; it is kept in the store, so the page's runs only read it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def global_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         pytest.skip(f"shared data not found at {path}")
     store = tmp_path_factory.mktemp("at_risk") / "store"
     loaders.import_file(path, data_dir=store)
-    risk_forecast(store)  # trains the model once, outside the AppTest timeout; cached in the store
+    risk_forecast(store)  # once, outside the AppTest timeout, as an import does; kept in the store
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARTICLE99_DATA_DIR", str(store))
         yield store

@@ -42,6 +42,12 @@ def test_refresh_downloads_and_imports_from_the_mirror(
     assert not page.exception
     label = escape_markdown("UCDP GED 25.1")
     assert page.success[0].value == f"Imported {label}: 5 events, 2024-01-04 … 2024-03-15."
+    # The import is followed by its forecast: three months are too few, which is said, and
+    # the import is kept.
+    (forecast,) = page.status
+    assert (forecast.label, forecast.state) == ("No forecast", "error")
+    assert "could not be made" in forecast.markdown[0].value
+    assert "not enough history" in forecast.markdown[0].value
     page.run()
     assert page.dataframe[0].value["Events"].tolist() == [5]
 

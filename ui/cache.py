@@ -15,7 +15,8 @@ from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
 from loaders import acled, coverage, load_events
 from loaders.store import Store
-from risk.forecast import InsufficientData, RiskForecast, risk_forecast
+from risk import artifacts
+from risk.forecast import InsufficientData, RiskForecast, previous_forecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
 from risk.signals import signals_from_store
@@ -124,19 +125,69 @@ def source_line(*sources: str) -> str:
     return line
 
 
-@st.cache_data(ttl=600, show_spinner="Forecasting every country…")
+@st.cache_data(ttl=600, show_spinner=False)
 def _risk(root: str, version: str, as_of: str | None) -> RiskForecast | None:
     try:
-        return risk_forecast(root, as_of)
+        return risk_forecast(root, as_of)  # read from the store, computed only when missing
     except InsufficientData:
         return None
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def _previous(root: str, version: str, as_of: str | None) -> RiskForecast | None:
+    return previous_forecast(root, as_of)
+
+
 @_one_version
 def risk(as_of: str | None = None) -> RiskForecast | None:
-    """The risk table and its detail for the live store (None when there is nothing to forecast)."""
+    """The risk table and its detail for the live store (None when there is nothing to forecast).
+
+    Never trains in a page view while a forecast can be shown: when the live data have none
+    yet, it is computed once in the background and the previous forecast is returned meanwhile
+    (`is_previous` tells; `ui.previous.label` says so on the page). With no previous forecast
+    the page waits, under a spinner that says why.
+    """
     current = store()
-    return _risk(str(current.root), current.version(), as_of)
+    root, version = str(current.root), current.version()
+    stored = artifacts.path_of(current.root, artifacts.key(version, as_of, 0)).exists()
+    computing = _warmed.get((root, version, str(as_of), "forecast"))
+    if stored or (computing is not None and not computing.is_alive()):
+        return _risk(root, version, as_of)  # a failed computation raises here, on the page
+    computing = warm_risk(as_of)
+    shown = _previous(root, version, as_of)
+    if shown is not None:
+        return shown
+    with st.spinner(f"Forecasting every country for the data {imported_at()}…"):
+        computing.join()
+    return _risk(root, version, as_of)
+
+
+def warm_risk(as_of: str | None = None) -> threading.Thread:
+    """Compute (or read) the live store's forecast in the background, once per store version."""
+    current = store()
+    root, version = str(current.root), current.version()
+    return _warm((root, version, str(as_of), "forecast"), lambda: _risk(root, version, as_of))
+
+
+def forecast_pending(as_of: str | None = None) -> bool:
+    """Whether the live store's forecast is being computed in the background."""
+    current = store()
+    computing = _warmed.get((str(current.root), current.version(), str(as_of), "forecast"))
+    return computing is not None and computing.is_alive()
+
+
+def is_previous(forecast: RiskForecast) -> bool:
+    """Whether `forecast` was made for other data (or code) than the live store's."""
+    made_for = forecast.stored["key"]
+    as_of = None if made_for["as_of"] == "latest" else made_for["as_of"]
+    current = artifacts.key(store().version(), as_of, made_for["seed"])
+    return forecast.stored["digest"] != artifacts.digest(current)
+
+
+def imported_at() -> str:
+    """When the live data were imported, e.g. 'imported at 12:04 UTC'."""
+    updated = store().manifest().get("updated_at")
+    return f"imported at {pd.Timestamp(updated):%H:%M} UTC" if updated else "in the store"
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -151,16 +202,19 @@ def panel(source: str = "ucdp") -> pd.DataFrame:
     return _panel(str(current.root), current.version(), source)
 
 
-_warmed: set[tuple[str, ...]] = set()
+_warmed: dict[tuple[str, ...], threading.Thread] = {}
+_warming = threading.Lock()
 
 
-def _warm(key: tuple[str, ...], read: Callable[[], object]) -> None:
+def _warm(key: tuple[str, ...], read: Callable[[], object]) -> threading.Thread:
     """Run `read` once per `key` in a background thread (a visitor asking meanwhile waits on
-    the same cache entry; it is never computed twice). Store pins are per thread (ContextVar)."""
-    if key in _warmed:
-        return
-    _warmed.add(key)
-    threading.Thread(target=read, name=f"warm-{key[-1]}", daemon=True).start()
+    the same cache entry; it is never computed twice). Store pins are per thread (ContextVar),
+    so `read` pins the store itself when it reads it more than once."""
+    with _warming:  # two visitors at once still start one thread
+        if key not in _warmed:
+            _warmed[key] = threading.Thread(target=read, name=f"warm-{key[-1]}", daemon=True)
+            _warmed[key].start()
+        return _warmed[key]
 
 
 def warm_panel() -> None:
@@ -262,14 +316,13 @@ def _query(selection: Selection) -> tuple[tuple[str, str], ...]:
 def _snapshot(
     root: str,
     version: str,
+    forecast_digest: str,
     query: tuple[tuple[str, str], ...],
     as_of: str | None,
     _selection: Selection,
-) -> Snapshot | None:
-    forecast = _risk(root, version, as_of)
-    if forecast is None:
-        return None
-    return build_snapshot(root, _selection, as_of, forecast=forecast)
+    _forecast: RiskForecast,
+) -> Snapshot:
+    return build_snapshot(root, _selection, as_of, forecast=_forecast)
 
 
 @_one_version
@@ -278,8 +331,19 @@ def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
 
     Raises `exports.snapshot.SnapshotError` when no country matches the filters.
     """
+    forecast = risk(as_of)
+    if forecast is None:
+        return None
     current = store()
-    return _snapshot(str(current.root), current.version(), _query(selection), as_of, selection)
+    return _snapshot(
+        str(current.root),
+        current.version(),
+        forecast.stored["digest"],
+        _query(selection),
+        as_of,
+        selection,
+        forecast,
+    )
 
 
 MORE_DATA = ". Load more data on the Data page"
@@ -301,6 +365,7 @@ def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
 def _snapshot_figure(
     root: str,
     version: str,
+    forecast_digest: str,
     query: tuple[tuple[str, str], ...],
     as_of: str | None,
     chart: str,
@@ -315,5 +380,11 @@ def snapshot_figure(shown: Snapshot, chart: str) -> go.Figure:
     """One chart of a snapshot from `cache.snapshot()`, by its key ("risk_map", "forecast_MLI")."""
     current = store()
     return _snapshot_figure(
-        str(current.root), current.version(), _query(shown.selection), shown.as_of, chart, shown
+        str(current.root),
+        current.version(),
+        shown.forecast.stored.get("digest", "") if shown.forecast else "",
+        _query(shown.selection),
+        shown.as_of,
+        chart,
+        shown,
     )

@@ -46,8 +46,9 @@ class _NoContextWarning(logging.Filter):
 def read_data() -> None:
     """Fill the caches the landing page and the first profile read.
 
-    Seconds when a forecast must be computed, so it runs in the background: a visitor
-    meanwhile waits on the same cache entry and it is never computed twice. A store that
+    The forecast is read from the store (each import computes it); if it is missing it is
+    computed here, in the same background thread a visitor meanwhile finds (`cache.risk()`
+    shows the previous forecast until then), so it is never computed twice. A store that
     cannot be read is left to the pages, which say what is wrong.
     """
     from ui import cache
@@ -55,7 +56,7 @@ def read_data() -> None:
     started = time.perf_counter()
     try:
         cache.sources()
-        cache.risk()
+        cache.warm_risk().join()
         cache.panel()
     except Exception as problem:  # the pages report it; start-up must not fail
         LOG.warning("warm start: the store could not be read ahead (%s)", problem)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from loaders.cli import main
 from tests.conftest import FIXTURES, REPO, SMALL_GED, tree_digest
 
@@ -110,3 +112,29 @@ def test_rows_set_aside_are_reported_and_strict_refuses(store_dir: Path, tmp_pat
     assert (record["rows"], record["rejected_rows"]) == (199, 1)
     assert record["rejects_file"] == "acled_export.csv.rejects.csv"
     assert len(record["rejects_sha256"]) == 64
+
+
+def test_import_ends_with_the_forecast_or_says_why_there_is_none(
+    store_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir)]) == 0
+    out = capsys.readouterr().out
+    # Three months of 2024 are too few to train on: said, and the import stays.
+    assert (
+        "Forecasting every country… the forecast could not be made: not enough history to train"
+        in out
+    )
+    assert out.rstrip().endswith("The import is kept.")
+    assert json.loads(next((store_dir / "models").glob("forecast-*/meta.json")).read_text())[
+        "insufficient"
+    ].startswith("not enough history")
+    assert main(["status", "--data-dir", str(store_dir)]) == 0
+    assert "UCDP GED 25.1: 5 events" in capsys.readouterr().out
+
+
+def test_no_forecast_skips_the_forecast(
+    store_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir), "--no-forecast"]) == 0
+    assert "Forecasting" not in capsys.readouterr().out
+    assert not (store_dir / "models").exists()

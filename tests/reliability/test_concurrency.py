@@ -120,9 +120,19 @@ def which(events: pd.DataFrame, a: Version, b: Version) -> str:
 
 
 def run_import(path: Path, root: Path) -> None:
-    """Import with `python -m loaders` in its own process, to the end."""
+    """Import with `python -m loaders` in its own process, to the end (the store, not the
+    forecast, is under test here)."""
     done = subprocess.run(
-        [sys.executable, "-m", "loaders", "--data-dir", str(root), "import", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "loaders",
+            "--data-dir",
+            str(root),
+            "import",
+            str(path),
+            "--no-forecast",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -146,7 +156,9 @@ def global_file() -> Path:
 
 def import_holding_the_lock(root: Path) -> subprocess.Popen:
     """A real import of the 2.5 MB global GED, returned once it holds the store's lock."""
-    process = python(["-m", "loaders", "--data-dir", str(root), "import", str(global_file())])
+    process = python(
+        ["-m", "loaders", "--data-dir", str(root), "import", str(global_file()), "--no-forecast"]
+    )
     wait_for(lambda: list((root / "staging").glob("*")) or process.poll() is not None)
     assert process.poll() is None, process.communicate()
     return process
@@ -164,7 +176,9 @@ def test_second_import_waits_for_the_first(store: Path, versions: tuple[Version,
     b = versions[1]
     (a_folder,) = Store(store).manifest()["imports"].values()
     first = import_holding_the_lock(store)
-    second = python(["-m", "loaders", "--data-dir", str(store), "import", str(b.path)])
+    second = python(
+        ["-m", "loaders", "--data-dir", str(store), "import", str(b.path), "--no-forecast"]
+    )
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     (replaced,) = [r for r in Store(store).records() if r.provenance.file == RELEASE_FILE]
     imported = set(pd.read_parquet(replaced.events_path, columns=["event_id"])["event_id"])
@@ -195,7 +209,7 @@ def test_import_refused_while_another_is_stuck(
     first.send_signal(signal.SIGSTOP)
     try:
         before = live_files(store)
-        code = main(["--data-dir", str(store), "import", str(versions[1].path)])
+        code = main(["--data-dir", str(store), "import", str(versions[1].path), "--no-forecast"])
         err = capsys.readouterr().err
         intact = live_files(store) == before
         LEDGER.fault("import while another holds the lock (refused)", store_intact=intact)
@@ -225,7 +239,7 @@ def test_two_fetches_at_once(store: Path) -> None:
         server.route(re.escape(ucdp_site.YEARLY_PATH), together)
         server.script(ucdp_site.YEARLY_PATH, drip(4_096, 0.05), drip(4_096, 0.05))  # ~3 s each
         command = ["-m", "loaders", "--data-dir", str(store), "fetch", "ucdp", "--version",
-                   "25.1", "--base-url", server.url, "--no-progress"]  # fmt: skip
+                   "25.1", "--base-url", server.url, "--no-progress", "--no-forecast"]  # fmt: skip
         first, second = python(command), python(command)
         # Both downloads under way at once: the second must not take the first's folder.
         wait_for(lambda: len(list((store / "downloads").glob("*/*.part"))) == 2)

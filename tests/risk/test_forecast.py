@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 
 import loaders
 from loaders import countries
-from risk import drivers, model
+from risk import artifacts, drivers, model
 from risk.cli import main
-from risk.forecast import InsufficientData, new_risk, risk_forecast
+from risk.forecast import InsufficientData, new_risk, risk_forecast, stored_forecast
+from tests.conftest import SMALL_GED
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +70,44 @@ def test_drivers_are_measured_on_the_model_and_quoted_from_the_data(result) -> N
     assert trend["text"].iloc[0].startswith("fatalities ")
 
 
-def test_model_and_forecast_are_cached_by_store_version(global_store: Path, result) -> None:
-    assert list((global_store / "models").glob("model-*.pkl"))
-    (forecast_file,) = [
+def test_the_forecast_is_kept_as_parquet_and_json_and_read_back_unchanged(
+    global_store: Path, result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = global_store / "models"
+    assert not list(models.glob("*.pkl"))  # no pickle, and no model kept beside the forecast
+    (kept,) = [
         path
-        for path in (global_store / "models").glob("forecast-*.pkl")
-        if pd.read_pickle(path).as_of == "2020-06"
+        for path in models.glob("forecast-*")
+        if json.loads((path / "meta.json").read_text())["key"]["as_of"] == "2020-06"
     ]
+    assert {p.name for p in kept.iterdir()} >= {"table.parquet", "monthly.parquet", "meta.json"}
+    assert result.stored["digest"] == kept.name.removeprefix("forecast-")
+    assert result.info["code"] == artifacts.code_digest()
+
+    def no_training(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("trained again instead of reading the kept forecast")
+
+    monkeypatch.setattr(model, "fit", no_training)
     again = risk_forecast(global_store, "2020-06")
-    pd.testing.assert_frame_equal(again.table, result.table)
+    pd.testing.assert_frame_equal(again.table, result.table)  # dtypes and NA included
     pd.testing.assert_frame_equal(again.monthly, result.monthly)
-    assert again is not result and forecast_file.exists()
+    pd.testing.assert_frame_equal(again.drivers, result.drivers)
+    assert (again.as_of, again.vintage, again.info) == (result.as_of, result.vintage, result.info)
+    assert again.table["new_risk"].dtype == "boolean"
+
+
+def test_too_little_history_is_kept_and_said_again_without_training(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaders.import_file(SMALL_GED, data_dir=store_dir)  # three months of 2024
+    with pytest.raises(model.InsufficientData, match="not enough history") as first:
+        risk_forecast(store_dir)
+    monkeypatch.setattr(model, "fit", lambda *_a, **_k: pytest.fail("trained again"))
+    with pytest.raises(model.InsufficientData) as again:
+        risk_forecast(store_dir)
+    assert str(again.value) == str(first.value)
+    with pytest.raises(model.InsufficientData, match="not enough history"):
+        stored_forecast(store_dir)  # what a page reads: the reason, not a forecast
 
 
 def test_subset_store_says_insufficient_data_for_uncovered_countries(
