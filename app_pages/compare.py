@@ -100,6 +100,7 @@ label = trends.measure_label(
 )  # fmt: skip
 title = f"{label}, {trends.period_label(frame)}"
 source_note = cache.source_line(source)
+filters.caveats(source)
 
 one_chart, multiples = st.tabs(["One chart", "Small multiples"])
 with one_chart:

@@ -7,6 +7,7 @@ The evaluation is never computed here (it needs the challenge's files and ~20 s 
 import streamlit as st
 
 from exports.trend_charts import calibration_figure
+from loaders.caveats import caveat_lines
 from loaders.errors import LoaderError
 from risk import skill
 from risk.evaluate import DECIMALS, METRICS
@@ -82,6 +83,8 @@ for tab, record in zip(tabs, records, strict=True):
             f"{record['cells']:,} country-months, {record['events']:,} with ≥25 state-based "
             f"deaths; forecasts 3 to 14 months ahead; seed {record['model']['seed']}."
         )
+        for line in caveat_lines(record["model"]["training_data"]):
+            st.caption(escape_markdown(line))
         table = skill.score_table(record)
         st.dataframe(
             table,
