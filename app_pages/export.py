@@ -81,7 +81,7 @@ missing = len(snapshot.countries) - ranked
 st.markdown(
     "\n".join(
         [
-            f"- **Selection:** {escape_markdown(selection.describe())}",
+            f"- **Selection:** {escape_markdown(snapshot.selection.describe())}",
             f"- **Forecast from data to:** {charts.month_label(snapshot.as_of)} "
             f"(risk: {escape_markdown(charts.risk_definition(snapshot.as_of))})",
             f"- **Data:** {escape_markdown(snapshot.vintage)}",

@@ -92,3 +92,15 @@ def test_the_deck_names_the_month_and_the_caveat(files: dict[str, bytes]) -> Non
     sources = {s.name: s.text_frame.text for s in deck.slides[-1].shapes if s.has_text_frame}
     assert CAVEAT in sources["Citations"]
     assert CAVEAT in deck.core_properties.comments
+
+
+def test_the_cli_makes_the_same_snapshot_and_prints_the_caveat(
+    december: Snapshot, global_store: Path, tmp_path: Path, capsys
+) -> None:
+    args = ["--countries", "BFA,MLI,NER", "--as-of", "2019-12", "--formats", "json"]
+    assert main(["snapshot", "--data-dir", str(global_store), "--out", str(tmp_path), *args]) == 0
+    out = capsys.readouterr().out
+    assert "forecast from data to 2019-12" in out and CAVEAT in out
+    payload = json.loads((tmp_path / f"{STEM}.json").read_text(encoding="utf-8"))
+    assert payload["table_sha256"] == december.table_sha256
+    assert payload["inputs_sha256"] == december.inputs_sha256
