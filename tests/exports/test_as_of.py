@@ -64,11 +64,14 @@ def test_the_json_carries_the_caveat(files: dict[str, bytes]) -> None:
     assert source["caveats"][0].startswith("a third-party 'precise, reduced' subset")
 
 
-def test_the_pdf_names_the_month_and_the_caveat(files: dict[str, bytes]) -> None:
+def test_the_pdf_names_the_month_and_the_caveat(
+    files: dict[str, bytes], december: Snapshot
+) -> None:
     reader = PdfReader(io.BytesIO(files[f"{STEM}.pdf"]))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
     assert "Forecast from data to Dec 2019" in pages[0]
-    assert CAVEAT in pages[0]  # the cover
+    assert CAVEAT in pages[0]  # the cover, which still holds all it held
+    assert december.inputs_sha256 in pages[0]
     assert pages[-1].startswith("Citations") and CAVEAT in pages[-1]
     assert reader.metadata.title.endswith("data to Dec 2019")
 
