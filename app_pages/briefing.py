@@ -123,6 +123,6 @@ with st.container(border=True):
         st.plotly_chart(
             figure, config=charts.PLOTLY_CONFIG, theme=None, key=f"slide_chart_{slide.chart}"
         )
-    st.caption(escape_markdown(slide.footer))
     for caveat in snapshot.caveats:
         st.caption(escape_markdown(caveat))
+    st.caption(escape_markdown(slide.footer))

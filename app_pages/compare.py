@@ -100,7 +100,6 @@ label = trends.measure_label(
 )  # fmt: skip
 title = f"{label}, {trends.period_label(frame)}"
 source_note = cache.source_line(source)
-filters.caveats(source)
 
 one_chart, multiples = st.tabs(["One chart", "Small multiples"])
 with one_chart:
@@ -123,6 +122,7 @@ st.caption(
     f"{escape_markdown(source_note)}. {MEASURE_NOTES[source]} A region is the sum of its member "
     "countries; its month is a gap when any member is not covered by the data."
 )
+filters.caveats(source)
 for line in cache.attribution(source):
     st.caption(escape_markdown(line))
 gaps = trends.gap_months(frame)

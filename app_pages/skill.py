@@ -83,8 +83,6 @@ for tab, record in zip(tabs, records, strict=True):
             f"{record['cells']:,} country-months, {record['events']:,} with ≥25 state-based "
             f"deaths; forecasts 3 to 14 months ahead; seed {record['model']['seed']}."
         )
-        for line in caveat_lines(record["model"]["training_data"]):
-            st.caption(escape_markdown(line))
         table = skill.score_table(record)
         st.dataframe(
             table,
@@ -137,5 +135,7 @@ for tab, record in zip(tabs, records, strict=True):
                 for note in data["notes"]:
                     st.text(f"  {note}")
         st.text(source)
+        for line in caveat_lines(record["model"]["training_data"]):
+            st.caption(escape_markdown(line))
 
 st.markdown(METHODOLOGY_LINK)
