@@ -33,16 +33,17 @@ def _months(span: tuple[str, str] | None) -> list[str]:
     return [f"{m:%Y-%m}" for m in pd.period_range(span[0], span[1], freq="M")]
 
 
-def default_as_of(span: tuple[str, str] | None) -> str | None:
+def default_as_of() -> str | None:
     """The month the forecast starts from when the analyst chooses none (the store's default):
     the last month the forecast's sources cover, the panel's `last_complete_month`."""
+    span = cache.month_span()
     return span[1] if span else None
 
 
 def _as_of(wanted: str | None, span: tuple[str, str] | None) -> str | None:
     """The "As of" choice, newest first; None stands for the store's default month."""
     months = forecast_months(*span) if span else []
-    default = default_as_of(span)
+    default = default_as_of()
     if wanted and wanted not in months:
         where = f"{months[0]} … {months[-1]}" if months else "none: too little history"
         st.sidebar.warning(
