@@ -6,8 +6,9 @@ from exports import charts, tables, vega
 from loaders.schema import VIOLENCE_TYPES
 from risk.forecast import new_risk
 from risk.model import InsufficientData
+from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, apply, to_query
-from ui import cache, previous
+from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 PROFILE_PAGE = "app_pages/country.py"
@@ -22,7 +23,8 @@ def open_profile(iso3: str, selection: Selection) -> None:
 selection = st.session_state.get("selection", Selection())
 st.title("Countries at risk")
 try:
-    forecast, problem = cache.risk(), "the store holds no conflict events yet"
+    with filters.forecasting(selection):
+        forecast, problem = cache.risk(selection.as_of), "the store holds no conflict events yet"
 except InsufficientData as exc:  # events, but too little history to train the model
     forecast, problem = None, str(exc)
 if forecast is None:
@@ -40,7 +42,7 @@ st.caption(
 )
 if selection.start or selection.end or set(selection.violence) != set(VIOLENCE_TYPES):
     st.caption(
-        "The forecast starts from the latest month and counts state-based deaths: "
+        "The forecast starts from the As of month and counts state-based deaths: "
         "the period and violence-type filters do not change it."
     )
 if table.empty:
@@ -53,6 +55,7 @@ if no_forecast:
 for column, number in zip(st.columns(4), tables.headline(table), strict=True):
     column.metric(number.label, number.value, help=number.help)
 st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
+filters.caveats(*FORECAST_SOURCES)
 st.page_link(
     "app_pages/skill.py",
     label="How well this model forecast past years, beside the benchmarks",

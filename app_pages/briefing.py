@@ -9,7 +9,7 @@ import streamlit as st
 
 from exports import charts, slides
 from risk.selection import Selection
-from ui import cache, previous
+from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 COUNTRIES_KEY = "briefing_countries"
@@ -50,7 +50,8 @@ if cache.sources().empty:
     st.info("The store is empty: load data on the Data page first, then brief from here.")
     st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
-snapshot, problem = cache.snapshot_or_problem(selection)
+with filters.forecasting(selection):
+    snapshot, problem = cache.snapshot_or_problem(selection)
 if snapshot is None or snapshot.ranked.empty:
     st.title("Briefing")
     reason = problem or f"no country in the selection has a forecast{cache.WIDEN}"
@@ -123,4 +124,6 @@ with st.container(border=True):
         st.plotly_chart(
             figure, config=charts.PLOTLY_CONFIG, theme=None, key=f"slide_chart_{slide.chart}"
         )
+    for caveat in snapshot.caveats:
+        st.caption(escape_markdown(caveat))
     st.caption(escape_markdown(slide.footer))

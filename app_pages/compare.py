@@ -122,6 +122,7 @@ st.caption(
     f"{escape_markdown(source_note)}. {MEASURE_NOTES[source]} A region is the sum of its member "
     "countries; its month is a gap when any member is not covered by the data."
 )
+filters.caveats(source)
 for line in cache.attribution(source):
     st.caption(escape_markdown(line))
 gaps = trends.gap_months(frame)

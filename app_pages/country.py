@@ -9,6 +9,7 @@ from loaders.schema import VIOLENCE_TYPES
 from risk import profile as profiles
 from risk import sources
 from risk.model import InsufficientData
+from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, countries_for
 from risk.sources import SOURCE_LABELS
 from ui import cache, filters, previous
@@ -36,7 +37,8 @@ if cache.sources().empty:
     st.info("The store is empty: load data on the Data page first.")
     st.stop()
 try:
-    forecast, no_forecast_reason = cache.risk(), "no forecast has been made yet"
+    with filters.forecasting(selection):
+        forecast, no_forecast_reason = cache.risk(selection.as_of), "no forecast has been made yet"
 except InsufficientData as problem:  # too little history to train the model at all
     forecast, no_forecast_reason = None, str(problem)
 previous.label(forecast)
@@ -71,7 +73,11 @@ iso3 = st.selectbox(
 st.query_params["iso3"] = iso3
 name = names[iso3]
 source = filters.counted_source(selection, "this profile")
-as_of = forecast.as_of if forecast is not None else cache.panel().attrs.get("last_complete_month")
+as_of = (
+    forecast.as_of
+    if forecast is not None
+    else selection.as_of or cache.panel().attrs.get("last_complete_month")
+)
 history = cache.panel(source)
 own_last = history.attrs.get("last_covered", {}).get(iso3)
 profile = profiles.build_profile(
@@ -124,6 +130,7 @@ elif profile.status == "insufficient data":
     st.info(f"Insufficient data: {escape_markdown(profile.reason)}.", icon=":material/info:")
 else:
     st.info(f"There is no forecast yet: {escape_markdown(profile.reason)}.")
+filters.caveats(*FORECAST_SOURCES, source)
 
 if source != "ucdp":
     st.caption(

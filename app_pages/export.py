@@ -14,7 +14,7 @@ from exports import bundle, changes, charts
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, read_json
 from risk.selection import Selection, to_query
-from ui import cache, previous
+from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 PREPARED_KEY = "export_prepared"
@@ -70,7 +70,8 @@ if cache.sources().empty:
     st.info("The store is empty: load data on the Data page first, then export from here.")
     st.page_link("app_pages/data.py", label="Load data", icon=":material/database:")
     st.stop()
-snapshot, problem = cache.snapshot_or_problem(selection)
+with filters.forecasting(selection):
+    snapshot, problem = cache.snapshot_or_problem(selection)
 if snapshot is None:
     st.info(f"Nothing to export: {escape_markdown(problem)}.")
     st.stop()
@@ -82,10 +83,11 @@ missing = len(snapshot.countries) - ranked
 st.markdown(
     "\n".join(
         [
-            f"- **Selection:** {escape_markdown(selection.describe())}",
+            f"- **Selection:** {escape_markdown(snapshot.selection.describe())}",
             f"- **Forecast from data to:** {charts.month_label(snapshot.as_of)} "
             f"(risk: {escape_markdown(charts.risk_definition(snapshot.as_of))})",
             f"- **Data:** {escape_markdown(snapshot.vintage)}",
+            *(f"- **{escape_markdown(caveat)}**" for caveat in snapshot.caveats),
             f"- **Countries:** {len(snapshot.countries):,} ({ranked:,} ranked, "
             f"{missing:,} with not enough data to forecast)",
         ]

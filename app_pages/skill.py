@@ -7,6 +7,7 @@ The evaluation is never computed here (it needs the challenge's files and ~20 s 
 import streamlit as st
 
 from exports.trend_charts import calibration_figure
+from loaders.caveats import caveat_lines
 from loaders.errors import LoaderError
 from risk import skill
 from risk.evaluate import DECIMALS, METRICS
@@ -134,5 +135,7 @@ for tab, record in zip(tabs, records, strict=True):
                 for note in data["notes"]:
                     st.text(f"  {note}")
         st.text(source)
+        for line in caveat_lines(record["model"]["training_data"]):
+            st.caption(escape_markdown(line))
 
 st.markdown(METHODOLOGY_LINK)

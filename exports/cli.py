@@ -66,6 +66,8 @@ def _snapshot(args: argparse.Namespace) -> None:
         f"({snapshot.vintage}): {len(ranked)} countries ranked, "
         f"{len(snapshot.countries) - len(ranked)} with not enough data."
     )
+    for caveat in snapshot.caveats:
+        print(caveat)
     if moved is not None:
         print(moved.summary)
     for path in written:

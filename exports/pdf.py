@@ -298,6 +298,8 @@ def _cover(pdf: _Briefing, snapshot: Snapshot, images: dict[str, bytes]) -> None
         pdf.labelled(label, _source_lines(source), width=text_width)
         if source.get("sha256"):
             pdf.labelled("File sha256", source["sha256"], width=text_width, size=HASH_SIZE)
+    if snapshot.caveats:
+        pdf.labelled("Caveat", snapshot.caveats, width=text_width)
     pdf.labelled("Model", _model_words(snapshot.model), width=text_width)
     pdf.labelled("Inputs sha256", snapshot.inputs_sha256, width=text_width, size=HASH_SIZE)
 
@@ -466,6 +468,11 @@ def _closing_page(pdf: _Briefing, snapshot: Snapshot) -> None:
         label = clean(source.get("label")) or clean(source.get("source"))
         licence = clean(source.get("licence")) or "not recorded"
         pdf.paragraph(f"{label}: {licence}", gap=1.5)
+    if snapshot.caveats:
+        pdf.ln(2)
+        pdf.heading("Caveats", size=14)
+        for caveat in snapshot.caveats:
+            pdf.paragraph(caveat, gap=1.5)
     pdf.ln(3)
     pdf.heading("How to verify", size=14)
     pdf.paragraph(

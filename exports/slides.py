@@ -7,7 +7,8 @@ the data cannot speak for gets a slide that says so and why; it is never left ou
 here renders, so the page and the deck cannot drift apart.
 
 `briefing_pptx()` lays those slides out on a 16:9 deck (python-pptx) with the charts as PNG,
-the snapshot's source line at the foot of every slide and a closing slide of citations.
+the snapshot's source line at the foot of every slide and a closing slide of citations and
+caveats.
 Text from the data goes in as plain text runs (python-pptx escapes XML) after
 `plain_text()` has removed the control characters XML cannot hold. The deck's metadata says
 "Article 99" and the snapshot's date; python-pptx's template leftovers (its author, a
@@ -351,7 +352,7 @@ def _add_citations(prs, snapshot: Snapshot) -> None:
     citations = snapshot.citations or [f"No citation recorded for {snapshot.vintage}"]
     box = _text_box(page, MARGIN, Inches(1.35), CONTENT_WIDTH, BODY_BOTTOM - Inches(1.35))
     box.name = "Citations"
-    _lines(box.text_frame, citations, BODY_SIZE, space=Pt(14))
+    _lines(box.text_frame, [*citations, *snapshot.caveats], BODY_SIZE, space=Pt(14))
     _footer(page, snapshot.footer)
 
 
@@ -396,7 +397,7 @@ def _scrub(prs, snapshot: Snapshot, title: str, slides: int) -> None:
     core.title = plain_text(title)
     core.subject = plain_text(f"Conflict risk forecast from data to {snapshot.as_of}")
     core.author = core.last_modified_by = AUTHOR
-    core.comments = plain_text(snapshot.footer)
+    core.comments = plain_text(" ".join([snapshot.footer, *snapshot.caveats]))
     core.keywords = core.category = ""
     core.revision = 1
     core.created = core.modified = when

@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from exports.charts import risk_definition
+from loaders.caveats import caveat_lines, caveats_of
 from loaders.store import Store
 from risk import forecast as forecasting
 from risk.forecast import RiskForecast, risk_forecast
@@ -60,7 +61,7 @@ class Snapshot:
     countries: pd.DataFrame  # COUNTRY_FIELDS, ranked, one row per country in the selection
     monthly: pd.DataFrame  # MONTHLY_FIELDS for the same countries
     drivers: pd.DataFrame  # DRIVER_FIELDS for the same countries
-    selection: Selection
+    selection: Selection  # where (its `as_of` is None: the month is the snapshot's own)
     as_of: str
     sources: list[dict]
     model: dict
@@ -89,6 +90,11 @@ class Snapshot:
         return [*cited, *required]
 
     @property
+    def caveats(self) -> list[str]:
+        """'Caveat: UCDP GED 21.1 is …' for each source whose numbers carry one."""
+        return caveat_lines(self.sources)
+
+    @property
     def footer(self) -> str:
         """One line for the foot of every exported page and slide."""
         return (
@@ -112,6 +118,7 @@ class Snapshot:
                 "description": self.selection.describe(),
             },
             "sources": self.sources,
+            "caveats": self.caveats,
             "citations": self.citations,
             "model": self.model,
             "inputs_sha256": self.inputs_sha256,
@@ -187,6 +194,7 @@ def source_records(store: Store) -> list[dict]:
                 },
                 "licence": p.licence,
                 "citation": p.citation,
+                "caveats": caveats_of(p),
             }
         )
     return sorted(records, key=lambda r: (r["source"], r["dataset"], r["version"], r["sha256"]))
@@ -212,9 +220,16 @@ def build_snapshot(
     forecast: RiskForecast | None = None,
     seed: int = 0,
 ) -> Snapshot:
-    """The snapshot of `selection` from the store (forecast computed unless one is given)."""
+    """The snapshot of `selection` from the store (forecast computed unless one is given).
+
+    The month is `as_of`, else the selection's, else the store's default. It is kept as the
+    snapshot's `as_of`, not in its filters, so snapshots of two months compare as the same
+    filters (`exports.changes`).
+    """
     store = Store(data_dir)
     selection = selection or Selection()
+    as_of = as_of or selection.as_of
+    selection = replace(selection, as_of=None)
     if forecast is None:
         forecast = risk_forecast(data_dir, as_of, seed=seed)
     chosen = apply(forecast.table, selection).reset_index(drop=True)

@@ -86,6 +86,7 @@ def metadata_rows(snapshot: Snapshot, changes: Changes | None = None) -> list[tu
         ("Table sha256", snapshot.table_sha256),
         ("Verify", "python -m exports verify <the snapshot's JSON file>"),
     ]
+    rows += [("Caveat", caveat) for caveat in snapshot.caveats]
     if changes is not None:
         rows.append(("What changed", changes.summary))
     return rows

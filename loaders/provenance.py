@@ -102,6 +102,7 @@ class Provenance:
     terms: str | None = None
     attribution: str | None = None
     notes: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()  # what every figure from it must say (see loaders.caveats)
     # What the store counted and checked when it committed the import.
     import_id: str = ""
     rows: int = 0
@@ -134,7 +135,7 @@ class Provenance:
         values["details"] = {**values.get("details", {}), **extra}
         if isinstance(values.get("coverage"), Mapping):
             values["coverage"] = Coverage.from_dict(values["coverage"])
-        for name in ("notes", "warnings"):
+        for name in ("notes", "warnings", "caveats"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 

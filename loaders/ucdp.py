@@ -22,6 +22,11 @@ from loaders.schema import EVENT_SCHEMA
 
 SOURCE = "ucdp"
 LICENCE = "CC BY 4.0"
+# Said wherever its numbers are shown (pages, exports): see `loaders.caveats`.
+REDUCED_CAVEAT = (
+    "a third-party 'precise, reduced' subset: only precisely located events; "
+    "totals are below UCDP's"
+)
 CITATION_GED = (
     "Sundberg, Ralph and Erik Melander (2013). Introducing the UCDP Georeferenced Event "
     "Dataset. Journal of Peace Research 50(4)."
@@ -128,6 +133,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     row_offset: int = 2
     complete: bool = False  # a whole release (all countries), not a subset
+    caveats: list[str] = field(default_factory=list)  # what every figure from it must say
 
     def coverage(self) -> dict:
         """Which country-months this file speaks for, zeros included.
@@ -164,6 +170,7 @@ class Parsed:
             "licence": LICENCE,
             "citation": citation(self.release),
             "notes": self.notes,
+            "caveats": self.caveats,
             "coverage": self.coverage(),
         }
 
@@ -273,6 +280,7 @@ def read_file(path: Path, version: str | None = None) -> Parsed:
     if {"best_death", "year", "month", "day"} <= columns:
         parsed = _parsed(raw, where, release, reduced=True)
         parsed.complete = True  # a global file, reduced by location precision, not by country
+        parsed.caveats.append(REDUCED_CAVEAT)
         return parsed
     missing = [c for c in GED_NEEDED if c not in columns]
     if missing:

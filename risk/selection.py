@@ -1,4 +1,5 @@
-"""What the analyst is looking at: regions, countries, period, violence types, source.
+"""What the analyst is looking at: regions, countries, period, violence types, source, and
+the month the forecast starts from.
 
 A `Selection` is plain data, so every page, export and link uses the same one. It turns into
 URL query parameters and back (`to_query` / `from_query`), so a link reproduces the view; a
@@ -16,6 +17,7 @@ import pandas as pd
 
 from loaders import countries
 from loaders.schema import VIOLENCE_TYPES
+from risk.model import HORIZONS, WINDOW
 
 # Each view counts one source; they are never summed (see risk.sources).
 SOURCES = ("ucdp", "acled")
@@ -38,6 +40,7 @@ class Selection:
     end: str | None = None
     violence: tuple[str, ...] = VIOLENCE_TYPES
     source: str = "ucdp"
+    as_of: str | None = None  # YYYY-MM the forecast is made from; None: the store's default
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
@@ -51,6 +54,8 @@ class Selection:
             parts.append(" and ".join(self.violence) + " violence")
         if self.source != "ucdp":
             parts.append(f"source {self.source.upper()}")
+        if self.as_of:
+            parts.append(f"forecast from data to {pd.Period(self.as_of, 'M'):%b %Y}")
         return " · ".join(parts)
 
 
@@ -84,6 +89,13 @@ def countries_for(selection: Selection) -> list[str]:
     return sorted(chosen)
 
 
+def forecast_months(first: str, last: str) -> list[str]:
+    """The months (YYYY-MM) the model can forecast from, for data covering `first` … `last`:
+    training needs a 12-month window and the 15 months it forecasts before the origin."""
+    earliest = pd.Period(first, "M") + WINDOW + max(HORIZONS) - 1
+    return [f"{m:%Y-%m}" for m in pd.period_range(earliest, pd.Period(last, "M"), freq="M")]
+
+
 def apply(table: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     """Rows of a table with an `iso3` column (and optionally `month`) inside the selection."""
     keep = table["iso3"].isin(countries_for(selection))
@@ -110,11 +122,17 @@ def to_query(selection: Selection) -> dict[str, str]:
         query["violence"] = ",".join(selection.violence)
     if selection.source != "ucdp":
         query["source"] = selection.source
+    if selection.as_of:
+        query["as_of"] = selection.as_of
     return query
 
 
 def from_query(params: Mapping[str, str]) -> Selection:
-    """A selection from URL query parameters; what is not understood is dropped and reported."""
+    """A selection from URL query parameters; what is not understood is dropped and reported.
+
+    `as_of` is checked as a month here; whether the store can forecast from it is the
+    caller's to check (it depends on the data).
+    """
     problems = []
 
     def listed(name: str, allowed: set[str]) -> tuple[str, ...]:
@@ -138,6 +156,7 @@ def from_query(params: Mapping[str, str]) -> Selection:
         end=month("to"),
         violence=listed("violence", set(VIOLENCE_TYPES)) or VIOLENCE_TYPES,
         source=params.get("source", "ucdp"),
+        as_of=month("as_of"),
     )
     if selection.source not in SOURCES:
         problems.append(f"unknown source: {selection.source}")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from loaders.caveats import caveats_of
 from loaders.errors import LoaderError
 from loaders.store import Store
 from risk import views
@@ -109,6 +110,7 @@ def _training_data(store: Store) -> list[dict]:
             "sha256": r.provenance.sha256,
             "last_date": r.provenance.last_date,
             "notes": list(r.provenance.notes),
+            "caveats": caveats_of(r.provenance),
         }
         for r in store.records(FORECAST_SOURCES)
     ]

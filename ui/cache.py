@@ -353,7 +353,7 @@ WIDEN = ". Widen the regions or countries in the sidebar"
 def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
     """The selection's snapshot, or None and what to do about it, in words for the page."""
     try:
-        found = snapshot(selection)
+        found = snapshot(selection, selection.as_of)
     except InsufficientData as exc:  # events, but too little history to train the model
         return None, f"{exc}{MORE_DATA}"
     except SnapshotError as exc:  # no country matches the filters

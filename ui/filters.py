@@ -2,22 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pandas as pd
 import streamlit as st
 
+from exports.charts import month_label
 from loaders import countries
+from loaders.caveats import caveat_lines
 from loaders.schema import VIOLENCE_TYPES
-from risk.selection import SOURCES, Selection, from_query, region_options, to_query
+from risk.selection import (
+    SOURCES,
+    Selection,
+    forecast_months,
+    from_query,
+    region_options,
+    to_query,
+)
 from risk.sources import SOURCE_LABELS
 from ui import cache
+from ui.text import escape_markdown
 
-FILTER_KEYS = ("region", "country", "from", "to", "violence", "source")
+FILTER_KEYS = ("region", "country", "from", "to", "violence", "source", "as_of")
 
 
 def _months(span: tuple[str, str] | None) -> list[str]:
     if span is None:
         return []
     return [f"{m:%Y-%m}" for m in pd.period_range(span[0], span[1], freq="M")]
+
+
+def default_as_of() -> str | None:
+    """The month the forecast starts from when the analyst chooses none (the store's default):
+    the last month the forecast's sources cover, the panel's `last_complete_month`."""
+    span = cache.month_span()
+    return span[1] if span else None
+
+
+def _as_of(wanted: str | None, span: tuple[str, str] | None) -> str | None:
+    """The "As of" choice, newest first; None stands for the store's default month."""
+    months = forecast_months(*span) if span else []
+    default = default_as_of()
+    if wanted and wanted not in months:
+        where = f"{months[0]} … {months[-1]}" if months else "none: too little history"
+        st.sidebar.warning(
+            f"Ignored in the link: as_of {wanted} is not a month the data can forecast from "
+            f"({where})",
+            icon=":material/link_off:",
+        )
+        wanted = None
+    if not months:
+        return None
+
+    def label(month: str) -> str:
+        if month == months[-1]:
+            return f"{month_label(month)} (latest)"
+        return f"{month_label(month)} (default)" if month == default else month_label(month)
+
+    options = months[::-1]
+    shown = wanted or default
+    chosen = st.sidebar.selectbox(
+        "As of",
+        options,
+        index=options.index(shown) if shown in options else 0,
+        format_func=label,
+        key="filter_as_of",
+        help="Forecast from the data to the end of this month. Months other than the default "
+        "are forecast on demand, which takes a moment.",
+    )
+    return None if chosen == default else chosen
 
 
 def sidebar(span: tuple[str, str] | None) -> Selection:
@@ -58,6 +112,7 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         )
         start = None if first == months[0] else first
         end = None if last == months[-1] else last
+    as_of = _as_of(wanted.as_of, span)
     violence = st.sidebar.multiselect(
         "Violence type",
         list(VIOLENCE_TYPES),
@@ -86,6 +141,7 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         end=end,
         violence=tuple(violence) or VIOLENCE_TYPES,
         source=source,
+        as_of=as_of,
     )
     # Only the filters' own parameters are written: the page's (the profile's country, a tab
     # bound to the URL, which Streamlit forbids setting here) stay as they are.
@@ -109,3 +165,20 @@ def counted_source(selection: Selection, view: str) -> str:
         icon=":material/database_off:",
     )
     return "ucdp"
+
+
+@contextmanager
+def forecasting(selection: Selection) -> Iterator[None]:
+    """A spinner naming the month while a forecast other than the precomputed default's runs."""
+    if selection.as_of is None:
+        yield
+        return
+    with st.spinner(f"Forecasting every country from {month_label(selection.as_of)}…"):
+        yield
+
+
+def caveats(*sources: str) -> None:
+    """One caption line per caveat of the live imports of `sources` (e.g. a reduced GED file)."""
+    records = cache.store().records(sources)
+    for line in caveat_lines(record.provenance for record in records):
+        st.caption(escape_markdown(line))

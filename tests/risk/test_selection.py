@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from risk.selection import Selection, apply, countries_for, from_query, region_options, to_query
+from risk.selection import (
+    Selection,
+    apply,
+    countries_for,
+    forecast_months,
+    from_query,
+    region_options,
+    to_query,
+)
 
 
 def test_regions_resolve_to_their_members() -> None:
@@ -76,3 +84,28 @@ def test_apply_filters_rows_by_country_and_month() -> None:
     )
     kept = apply(table, Selection(regions=("group:Sahel",), start="2020-01"))
     assert kept.index.tolist() == [1]
+
+
+def test_the_forecast_month_round_trips_through_the_url() -> None:
+    selection = Selection(regions=("group:Sahel",), as_of="2019-12")
+    assert to_query(selection) == {"region": "group:Sahel", "as_of": "2019-12"}
+    assert from_query(to_query(selection)) == selection
+    assert selection.describe() == "Sahel (Group) · forecast from data to Dec 2019"
+    assert Selection().as_of is None and "as_of" not in to_query(Selection())
+
+
+def test_an_invalid_forecast_month_is_dropped_and_reported() -> None:
+    for bad in ("2019-13", "Dec 2019", "2019-1"):
+        selection = from_query({"country": "MLI", "as_of": bad})
+        assert selection.as_of is None
+        assert selection.countries == ("MLI",)
+        assert selection.problems == (f"as_of must be a month YYYY-MM, not {bad!r}",)
+
+
+def test_forecast_months_start_after_a_window_and_the_horizons() -> None:
+    """12 months of features and 15 ahead: data from Jan 1989 first forecast from Mar 1991
+    (the 27th month, index 26)."""
+    months = forecast_months("1989-01", "2020-12")
+    assert months[0] == "1991-03" and months[-1] == "2020-12"
+    assert len(months) == 32 * 12 - 26
+    assert forecast_months("2019-01", "2020-12") == []
