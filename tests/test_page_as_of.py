@@ -38,7 +38,7 @@ def latest_and_december(global_app_store: Path) -> tuple[pd.DataFrame, AppTest]:
     latest = at.dataframe[0].value
     choice = at.sidebar.selectbox(key="filter_as_of")
     assert choice.value == "2020-12"
-    assert choice.options[:2] == ["Dec 2020 (latest)", "Nov 2020"]
+    assert choice.options[:2] == ["Dec 2020 (default)", "Nov 2020"]
     assert choice.options[-1] == "Mar 1991"
     choice.set_value("2019-12").run()
     assert not at.exception

@@ -53,7 +53,7 @@ def _sources(root: str, version: str) -> pd.DataFrame:
     rows = []
     for record in Store(root).records(kinds=None):
         p = record.provenance
-        coverage = p.coverage
+        cover = p.coverage
         # Aggregates count events rather than list them: their figures are the political
         # violence totals and their dates the months they cover.
         violence = (p.totals or {}).get("political_violence", {})
@@ -65,12 +65,11 @@ def _sources(root: str, version: str) -> pd.DataFrame:
                 "Kind": record.kind,
                 "Events": p.rows if events else violence.get("events"),
                 "Deaths (best)": p.fatalities_best if events else violence.get("fatalities"),
-                "First event": p.first_date or f"{coverage.first_month}-01",
-                "Last event": p.last_date
-                or str(pd.Period(coverage.last_month, "M").end_time.date()),
+                "First event": p.first_date or f"{cover.first_month}-01",
+                "Last event": p.last_date or str(pd.Period(cover.last_month, "M").end_time.date()),
                 "Countries": p.countries,
                 "Rows set aside": p.rejected_rows,
-                "Covers to": coverage.last_month,
+                "Covers to": cover.last_month,
                 "File": p.file,
                 "Fetched": p.fetched_at,
                 "SHA-256": p.sha256[:16],
@@ -93,10 +92,18 @@ def sources() -> pd.DataFrame:
 def month_span() -> tuple[str, str] | None:
     """The first and last month the forecast's sources cover, from the provenance records
     (the panel's range, without building the panel: the landing page does not need it)."""
-    coverage = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
-    if not coverage:
+    covers = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
+    if not covers:
         return None
-    return min(c.first_month for c in coverage), max(c.last_month for c in coverage)
+    return min(c.first_month for c in covers), max(c.last_month for c in covers)
+
+
+@_one_version
+def default_month() -> str | None:
+    """The month the world is covered to (`loaders.coverage.world_month`): the forecast's
+    default month, which a country-only release running further never moves."""
+    month = coverage.world_month(r.provenance.coverage for r in store().records(FORECAST_SOURCES))
+    return None if month is None else str(month)
 
 
 def vintage(source: str | None = None) -> str:

@@ -34,10 +34,9 @@ def _months(span: tuple[str, str] | None) -> list[str]:
 
 
 def default_as_of() -> str | None:
-    """The month the forecast starts from when the analyst chooses none (the store's default):
-    the last month the forecast's sources cover, the panel's `last_complete_month`."""
-    span = cache.month_span()
-    return span[1] if span else None
+    """The month the forecast starts from when the analyst chooses none: the month the world
+    is covered to (a country-only release running further does not move it)."""
+    return cache.default_month()
 
 
 def _as_of(wanted: str | None, span: tuple[str, str] | None) -> str | None:
@@ -56,9 +55,9 @@ def _as_of(wanted: str | None, span: tuple[str, str] | None) -> str | None:
         return None
 
     def label(month: str) -> str:
-        if month == months[-1]:
-            return f"{month_label(month)} (latest)"
-        return f"{month_label(month)} (default)" if month == default else month_label(month)
+        if month == default:
+            return f"{month_label(month)} (default)"
+        return f"{month_label(month)} (latest)" if month == months[-1] else month_label(month)
 
     options = months[::-1]
     shown = wanted or default
