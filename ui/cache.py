@@ -120,8 +120,15 @@ def vintage(source: str | None = None) -> str:
         f"{row['Source']}, events to {pd.Timestamp(row['Last event']):%b %Y}"
         for row in table.to_dict("records")
     ]
-    by_country = coverage.vintage_line(store().coverage(source and [source], kinds=None))
+    current = store()
+    by_country = _vintage_by_country(str(current.root), current.version(), source)
     return by_country or " · ".join(parts)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _vintage_by_country(root: str, version: str, source: str | None) -> str:
+    """`loaders.coverage.vintage_line` of the store's imports (of `source`), per version."""
+    return coverage.vintage_line(Store(root).coverage(source and [source], kinds=None))
 
 
 def source_line(*sources: str) -> str:
