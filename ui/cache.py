@@ -106,6 +106,7 @@ def default_month() -> str | None:
     return None if month is None else str(month)
 
 
+@_one_version
 def vintage(source: str | None = None) -> str:
     """A short line saying which data the page shows, e.g. 'UCDP GED 21.1, events to Dec 2020'.
 
