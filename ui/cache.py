@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
 from loaders import acled, coverage, load_events
 from loaders.store import Store
-from risk import artifacts
+from risk import artifacts, model
 from risk.forecast import InsufficientData, RiskForecast, previous_forecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
@@ -181,7 +182,12 @@ def warm_risk(as_of: str | None = None) -> threading.Thread:
     """Compute (or read) the live store's forecast in the background, once per store version."""
     current = store()
     root, version = str(current.root), current.version()
-    return _warm((root, version, str(as_of), "forecast"), lambda: _risk(root, version, as_of))
+
+    def compute() -> None:
+        with contextlib.suppress(model.InsufficientData):  # kept in the store; pages say why
+            _risk(root, version, as_of)
+
+    return _warm((root, version, str(as_of), "forecast"), compute)
 
 
 def forecast_pending(as_of: str | None = None) -> bool:
