@@ -103,7 +103,8 @@ def month_span() -> tuple[str, str] | None:
 def default_month() -> str | None:
     """The month the world is covered to (`loaders.coverage.world_month`): the forecast's
     default month, which a country-only release running further never moves."""
-    month = coverage.world_month(r.provenance.coverage for r in store().records(FORECAST_SOURCES))
+    covers = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
+    month = coverage.world_month(covers) if covers else None
     return None if month is None else str(month)
 
 

@@ -157,7 +157,7 @@ def test_data_page_shows_a_hostile_file_name_as_typed(
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store))
     at = AppTest.from_file(str(REPO / "app_pages" / "data.py"), default_timeout=120).run()
     assert not at.exception
-    (sources,) = at.dataframe
+    sources = at.dataframe[0]  # then the coverage per country
     assert list(sources.value["File"]) == [name]
     for kind in MARKDOWN_KINDS:
         for element in getattr(at, kind):
