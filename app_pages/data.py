@@ -3,13 +3,12 @@
 import datetime as dt
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from loaders import acled_remote, coverage, registry, ucdp_remote
 from loaders.errors import LoaderError
-from loaders.store import ImportRecord, Store
+from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
 from risk.prepare import prepare
 from risk.sources import SOURCE_LABELS
@@ -57,18 +56,6 @@ def run_import(read: Callable[[], ImportRecord], bar: DeltaGenerator | None = No
             st.write(escape_markdown(prepared.message.capitalize()))
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def live_totals(root: str, version: str) -> pd.DataFrame:
-    """Events in use per import (`Store.live_totals`), cached per store version."""
-    return Store(root).live_totals()
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def coverage_table(root: str, version: str) -> pd.DataFrame:
-    """Every import's coverage per country (`Store.coverage`), cached per store version."""
-    return Store(root).coverage(kinds=None)
-
-
 UPLOAD_SOURCES = registry.uploadable()
 
 st.title("Data sources")
@@ -84,8 +71,7 @@ if sources.empty:
         f"Store: `{cache.store().root}`"
     )
 else:
-    store = cache.store()
-    totals = live_totals(str(store.root), store.version())
+    totals = cache.live_totals()
     by_source = totals.groupby("source")[["events", "rows"]].sum()
     # One number per source: UCDP and ACLED record many of the same incidents, never add them.
     for column, (source, row) in zip(st.columns(4), by_source.iterrows(), strict=False):
@@ -105,7 +91,7 @@ else:
             "Rows set aside": st.column_config.NumberColumn(format="localized"),
         },
     )
-    cover = coverage_table(str(store.root), store.version())
+    cover = cache.coverage_table()
     line = coverage.vintage_line(cover)
     st.subheader("Coverage")
     st.caption(

@@ -108,6 +108,30 @@ def default_month() -> str | None:
     return None if month is None else str(month)
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def _live_totals(root: str, version: str) -> pd.DataFrame:
+    return Store(root).live_totals()
+
+
+@_one_version
+def live_totals() -> pd.DataFrame:
+    """Events in use per import (`Store.live_totals`): superseded and repeated events once."""
+    current = store()
+    return _live_totals(str(current.root), current.version())
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _coverage_table(root: str, version: str) -> pd.DataFrame:
+    return Store(root).coverage(kinds=None)
+
+
+@_one_version
+def coverage_table() -> pd.DataFrame:
+    """Every live import's coverage per country (`Store.coverage`)."""
+    current = store()
+    return _coverage_table(str(current.root), current.version())
+
+
 @_one_version
 def vintage(source: str | None = None) -> str:
     """A short line saying which data the page shows, e.g. 'UCDP GED 21.1, events to Dec 2020'.
