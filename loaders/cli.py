@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from loaders import registry, ucdp_remote
+from loaders import coverage, registry, ucdp_remote
 from loaders.errors import run_command
 from loaders.pipeline import import_file
 from loaders.provenance import Provenance
@@ -106,6 +106,8 @@ def _status(store: Store, as_json: bool) -> None:
         print(f"- {_aggregate_line(record.provenance)}")
         for note in record.provenance.notes:
             print(f"    note: {note}")
+    if ends_apart := coverage.vintage_line(store.coverage(kinds=None)):
+        print(f"The sources end on different days: {ends_apart}.")
 
 
 # Each fetchable source's options from the command line (see its module's `fetch`).

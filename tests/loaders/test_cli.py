@@ -138,3 +138,21 @@ def test_no_forecast_skips_the_forecast(
     assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir), "--no-forecast"]) == 0
     assert "Forecasting" not in capsys.readouterr().out
     assert not (store_dir / "models").exists()
+
+
+def test_status_says_by_country_where_sources_end_apart(
+    store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole-world release to Dec 2024 and a Mali-only one to Dec 2025 end apart: said."""
+    from tests.conftest import ged_rows, write_ged
+
+    rows = ged_rows()
+    later = [{**rows[0], "id": "9001", "year": "2025", "date_start": "2025-03-02",
+              "date_end": "2025-03-02"}]  # fmt: skip
+    for path in (SMALL_GED, write_ged(tmp_path / "GEDEvent_v26_1_mali.csv", later)):
+        assert main(["import", str(path), "--data-dir", str(store_dir), "--no-forecast"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--data-dir", str(store_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "The sources end on different days: UCDP GED 25.1: " in out
+    assert "UCDP GED 26.1: Mali to Dec 2025." in out
