@@ -16,7 +16,7 @@ def test_data_page_shows_the_loaded_release(browser, store_dir: Path) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{url}/data")
         settle(page)
-        page.get_by_text("Events in the store").wait_for(timeout=20_000)
+        page.get_by_text("UCDP GED events in use").wait_for(timeout=20_000)
         assert "UCDP GED 25.1, events to Mar 2024" in page.inner_text("[data-testid='stSidebar']")
         assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "5"
         assert "Sundberg" in page.inner_text("[data-testid='stMain']")
