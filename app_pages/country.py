@@ -159,7 +159,8 @@ if source == "ucdp" and profile.as_of != as_of:  # its own release runs past the
     st.caption(
         f"History: deaths (best estimate) by violence type, last 36 months to {profile.as_of}, "
         f"the last month {escape_markdown(name)}'s data cover. The forecast is from {as_of}, "
-        "the month the world's data reach, so it is not drawn over these months. "
+        "the month the world's data reach, so it is not drawn over these months; to forecast "
+        f"from {profile.as_of}, choose it under As of in the sidebar. "
         + escape_markdown(source_note)
     )
 elif source == "ucdp":

@@ -258,3 +258,4 @@ def test_a_country_only_release_extends_its_profile(
     assert "Risk, next 3 months" in {m.label for m in at.metric}
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert "last 36 months to 2023-12" in captions and "The forecast is from 2020-12" in captions
+    assert "to forecast from 2023-12, choose it under As of in the sidebar" in captions
