@@ -48,7 +48,7 @@ import pyarrow.compute as pc
 
 from loaders import countries
 from loaders.acled import ATTRIBUTION, CITATION, TERMS_URL
-from loaders.convert import Column, plausible_dates
+from loaders.convert import Column, Rejected, plausible_dates
 from loaders.errors import LoaderError
 from loaders.files import SEPARATORS, _open_opener, _split_header, describe, read_delimited
 from loaders.schema import AGGREGATE_SCHEMA
@@ -120,6 +120,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     row_offset: int = 2
     hdx: dict = field(default_factory=dict)
+    rejected: Rejected | None = None  # none: this reader refuses a file on a bad row
 
     def coverage(self) -> dict:
         """The months from the first to the last row, for the file and for each location code

@@ -91,7 +91,7 @@ def import_file(
 def _set_aside(parsed: registry.Parsed, raw: Path, strict: bool) -> dict:
     """Refuse the file if it has too many rejected rows (any, when `strict`); else write them
     beside the raw file and return what provenance records about them."""
-    rejected = getattr(parsed, "rejected", None)  # only ACLED's reader sets rows aside so far
+    rejected = parsed.rejected
     if rejected is None or not rejected.rows:
         return {"rejected_rows": 0}
     refusal = rejected.refusal(strict=strict)

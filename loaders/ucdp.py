@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import countries
-from loaders.convert import Column, dates_from_parts, plausible_dates
+from loaders.convert import Column, Rejected, dates_from_parts, plausible_dates
 from loaders.errors import LoaderError
 from loaders.files import RawTable, describe, read_delimited
 from loaders.schema import EVENT_SCHEMA
@@ -134,6 +134,7 @@ class Parsed:
     row_offset: int = 2
     complete: bool = False  # a whole release (all countries), not a subset
     caveats: list[str] = field(default_factory=list)  # what every figure from it must say
+    rejected: Rejected | None = None  # none: this reader refuses a file on a bad row
 
     def coverage(self) -> dict:
         """Which country-months this file speaks for, zeros included.

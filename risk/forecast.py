@@ -178,18 +178,6 @@ def risk_forecast(
         return found
 
 
-def stored_forecast(
-    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
-) -> RiskForecast | None:
-    """The forecast of the live data if it was computed already, else None (never trains).
-
-    Raises `InsufficientData` when the data were found too thin to forecast.
-    """
-    store = Store(data_dir)
-    with store.pinned():
-        return _stored(artifacts.path_of(store.root, _key(store, as_of, seed)))
-
-
 def previous_forecast(
     data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
 ) -> RiskForecast | None:

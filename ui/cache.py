@@ -15,6 +15,7 @@ import streamlit as st
 from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
 from loaders import acled, coverage, load_events
+from loaders.caveats import caveat_lines
 from loaders.store import Store
 from risk import artifacts, model
 from risk.forecast import InsufficientData, RiskForecast, previous_forecast, risk_forecast
@@ -89,23 +90,47 @@ def sources() -> pd.DataFrame:
     return _sources(str(current.root), current.version())
 
 
-@_one_version
-def month_span() -> tuple[str, str] | None:
-    """The first and last month the forecast's sources cover, from the provenance records
-    (the panel's range, without building the panel: the landing page does not need it)."""
-    covers = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
+@st.cache_data(ttl=600, show_spinner=False)
+def _month_span(root: str, version: str) -> tuple[str, str] | None:
+    covers = [r.provenance.coverage for r in Store(root).records(FORECAST_SOURCES)]
     if not covers:
         return None
     return min(c.first_month for c in covers), max(c.last_month for c in covers)
 
 
 @_one_version
+def month_span() -> tuple[str, str] | None:
+    """The first and last month the forecast's sources cover, from the provenance records
+    (the panel's range, without building the panel: the landing page does not need it)."""
+    current = store()
+    return _month_span(str(current.root), current.version())
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _default_month(root: str, version: str) -> str | None:
+    covers = [r.provenance.coverage for r in Store(root).records(FORECAST_SOURCES)]
+    month = coverage.world_month(covers) if covers else None
+    return None if month is None else str(month)
+
+
+@_one_version
 def default_month() -> str | None:
     """The month the world is covered to (`loaders.coverage.world_month`): the forecast's
     default month, which a country-only release running further never moves."""
-    covers = [r.provenance.coverage for r in store().records(FORECAST_SOURCES)]
-    month = coverage.world_month(covers) if covers else None
-    return None if month is None else str(month)
+    current = store()
+    return _default_month(str(current.root), current.version())
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _caveats(root: str, version: str, sources: tuple[str, ...]) -> list[str]:
+    return caveat_lines(r.provenance for r in Store(root).records(sources))
+
+
+@_one_version
+def caveats(*sources: str) -> list[str]:
+    """The caveat lines of the live imports of `sources` (`loaders.caveats.caveat_lines`)."""
+    current = store()
+    return _caveats(str(current.root), current.version(), sources)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -147,15 +172,11 @@ def vintage(source: str | None = None) -> str:
         f"{row['Source']}, events to {pd.Timestamp(row['Last event']):%b %Y}"
         for row in table.to_dict("records")
     ]
-    current = store()
-    by_country = _vintage_by_country(str(current.root), current.version(), source)
+    cover = coverage_table()
+    by_country = coverage.vintage_line(
+        cover if source is None else cover[cover["source"] == source]
+    )
     return by_country or " · ".join(parts)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _vintage_by_country(root: str, version: str, source: str | None) -> str:
-    """`loaders.coverage.vintage_line` of the store's imports (of `source`), per version."""
-    return coverage.vintage_line(Store(root).coverage(source and [source], kinds=None))
 
 
 def source_line(*sources: str) -> str:

@@ -10,7 +10,6 @@ import streamlit as st
 
 from exports.charts import month_label
 from loaders import countries
-from loaders.caveats import caveat_lines
 from loaders.schema import VIOLENCE_TYPES
 from risk.selection import (
     SOURCES,
@@ -178,6 +177,5 @@ def forecasting(selection: Selection) -> Iterator[None]:
 
 def caveats(*sources: str) -> None:
     """One caption line per caveat of the live imports of `sources` (e.g. a reduced GED file)."""
-    records = cache.store().records(sources)
-    for line in caveat_lines(record.provenance for record in records):
+    for line in cache.caveats(*sources):
         st.caption(escape_markdown(line))

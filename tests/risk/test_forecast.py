@@ -13,7 +13,7 @@ import loaders
 from loaders import countries
 from risk import artifacts, drivers, model
 from risk.cli import main
-from risk.forecast import InsufficientData, new_risk, risk_forecast, stored_forecast
+from risk.forecast import InsufficientData, new_risk, risk_forecast
 from tests.conftest import SMALL_GED
 
 
@@ -106,8 +106,6 @@ def test_too_little_history_is_kept_and_said_again_without_training(
     with pytest.raises(model.InsufficientData) as again:
         risk_forecast(store_dir)
     assert str(again.value) == str(first.value)
-    with pytest.raises(model.InsufficientData, match="not enough history"):
-        stored_forecast(store_dir)  # what a page reads: the reason, not a forecast
 
 
 def test_subset_store_says_insufficient_data_for_uncovered_countries(
