@@ -38,6 +38,7 @@ from exports.snapshot import Snapshot
 from risk import profile
 
 MAX_COUNTRIES = 20  # country slides in a deck by default: a briefing, not the whole table
+PROPERTY_CHARS = 255  # the longest text a core document property may hold
 TOP_COUNTRIES = 5  # ranked countries listed on the title slide
 MAX_DRIVERS = 3
 RAISES = "▲ Raises risk: "
@@ -397,10 +398,20 @@ def _scrub(prs, snapshot: Snapshot, title: str, slides: int) -> None:
     core.title = plain_text(title)
     core.subject = plain_text(f"Conflict risk forecast from data to {snapshot.as_of}")
     core.author = core.last_modified_by = AUTHOR
-    core.comments = plain_text(" ".join([snapshot.footer, *snapshot.caveats]))
+    # The caveats first: the footer (sources, month, date) is on every slide already.
+    core.comments = property_text(" ".join([*snapshot.caveats, snapshot.footer]))
     core.keywords = core.category = ""
     core.revision = 1
     core.created = core.modified = when
+
+
+def property_text(text: str) -> str:
+    """Plain text cut to a document property's limit (PowerPoint's and python-pptx's 255
+    characters) at a word, with "…": a store of several releases has a longer footer."""
+    text = plain_text(text)
+    if len(text) <= PROPERTY_CHARS:
+        return text
+    return text[: PROPERTY_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def briefing_pptx(

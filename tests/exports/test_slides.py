@@ -157,6 +157,19 @@ def test_a_country_without_a_forecast_gets_a_slide_with_the_reason(sahel_snapsho
     assert not any("Gambia" in point for point in briefing[0].points)
 
 
+def test_a_store_of_many_releases_still_makes_a_deck(sahel_snapshot, chart_pngs) -> None:
+    """Several releases make a footer longer than a document property may hold (255
+    characters): the deck is made, its comments cut at a word, the caveats kept first."""
+    (source,) = sahel_snapshot.sources
+    releases = [{**source, "label": f"UCDP GED 2{k}.1 Country {k}"} for k in range(1, 6)]
+    many = dataclasses.replace(sahel_snapshot, sources=releases)
+    assert len(many.footer) > 255
+    deck = Presentation(io.BytesIO(briefing_pptx(many, images=chart_pngs)))
+    comments = deck.core_properties.comments
+    assert len(comments) <= 255 and comments.endswith("…")
+    assert comments.startswith(many.caveats[0][:100])
+
+
 def test_chosen_countries_keep_their_order_and_the_deck_is_capped(
     sahel_snapshot, monkeypatch
 ) -> None:
