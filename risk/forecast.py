@@ -9,7 +9,7 @@ status "insufficient data" and no number. Each forecast is computed once and kep
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from loaders import countries, coverage
 from loaders.store import Store
-from risk import artifacts, drivers, model
+from risk import artifacts, drivers, measures, model
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.signals import signals_from_store
 
@@ -42,6 +42,22 @@ class RiskForecast:
     vintage: str
     info: dict = field(default_factory=dict)
     stored: dict = field(default_factory=dict)  # the key it is kept under, digest, created_at
+    measure: str | None = None  # the measure its frames hold; None: every measure
+
+    def of(self, measure: str) -> RiskForecast:
+        """The same forecast for one measure (risk.measures): each frame's rows of it."""
+        measures.check(measure)
+        if self.measure is not None:
+            if self.measure != measure:
+                raise ValueError(f"this forecast holds only {self.measure}, not {measure}")
+            return self
+        if not (self.table["measure"] == measure).any():
+            raise model.InsufficientData(f"this forecast has no {measures.LABELS[measure]}")
+        frames = {
+            name: getattr(self, name).loc[lambda f: f["measure"] == measure].reset_index(drop=True)
+            for name in artifacts.FRAMES
+        }
+        return replace(self, **frames, measure=measure)
 
 
 def _vintage(store: Store) -> str:
@@ -145,9 +161,14 @@ def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 
 def risk_forecast(
-    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
+    data_dir: str | Path | None = None,
+    as_of: str | None = None,
+    *,
+    seed: int = 0,
+    measure: str | None = measures.DEFAULT,
 ) -> RiskForecast:
-    """Forecast every country from `as_of` (default: the last complete month of the data).
+    """Forecast every country from `as_of` (default: the last complete month of the data),
+    for one `measure` (risk.measures), or for all of them with None.
 
     Read from the store when this data, month, seed and code were forecast before; otherwise
     computed once (another process computing it meanwhile is waited for) and kept there, as is
@@ -158,7 +179,7 @@ def risk_forecast(
         parts = _key(store, as_of, seed)
         found = _stored(artifacts.path_of(store.root, parts))
         if found is not None:
-            return found
+            return found if measure is None else found.of(measure)
         with artifacts.computing(store.root, parts):
             found = _stored(artifacts.path_of(store.root, parts))  # made while we waited?
             if found is None:
@@ -175,17 +196,22 @@ def risk_forecast(
                 written = artifacts.write(store.root, parts, frames, meta)
                 computed.stored = {k: written[k] for k in STORED}
                 found = computed
-        return found
+        return found if measure is None else found.of(measure)
 
 
 def previous_forecast(
-    data_dir: str | Path | None = None, as_of: str | None = None, *, seed: int = 0
+    data_dir: str | Path | None = None,
+    as_of: str | None = None,
+    *,
+    seed: int = 0,
+    measure: str | None = measures.DEFAULT,
 ) -> RiskForecast | None:
     """The newest forecast kept for earlier data (or code), to show while the current one is
     computed; `.stored["key"]["store_version"]` says which data it was made from."""
     store = Store(data_dir)
     path = artifacts.previous(store.root, artifacts.key(store.version(), as_of, seed))
-    return _stored(path) if path is not None else None
+    found = _stored(path) if path is not None else None
+    return found if found is None or measure is None else found.of(measure)
 
 
 def _key(store: Store, as_of: str | None, seed: int) -> dict:
@@ -267,8 +293,9 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
         "store_version": store.version(),
         "seed": seed,
     }
+    frames = [f.assign(measure="state_based") for f in (table, monthly, explained)]
     return RiskForecast(
-        table.reset_index(drop=True), monthly, explained, f"{origin:%Y-%m}", vintage, info
+        frames[0].reset_index(drop=True), frames[1], frames[2], f"{origin:%Y-%m}", vintage, info
     )
 
 
