@@ -35,8 +35,8 @@ class InsufficientData(model.InsufficientData):
 class RiskForecast:
     """The risk table and the detail behind it."""
 
-    table: pd.DataFrame  # one row per reference country
-    monthly: pd.DataFrame  # iso3, month, horizon, p_ge25, mean, q05, q25, q50, q75, q95
+    table: pd.DataFrame  # one row per reference country and measure
+    monthly: pd.DataFrame  # iso3, measure, month, horizon, p_ge25, mean, q05 … q95
     drivers: pd.DataFrame  # iso3, driver, effect, direction, text (all drivers)
     as_of: str
     vintage: str
@@ -105,6 +105,7 @@ def _summaries(draws: model.Draws) -> tuple[pd.DataFrame, pd.DataFrame]:
             "risk": (first >= model.THRESHOLD).any(axis=1).mean(axis=1),
             "p_ge25_next_month": (values[:, 0, :] >= model.THRESHOLD).mean(axis=1),
             "expected_fatalities": total.mean(axis=1),
+            "median_fatalities": np.median(total, axis=1),
             "fatalities_low": np.quantile(total, 0.05, axis=1),
             "fatalities_high": np.quantile(total, 0.95, axis=1),
         }
