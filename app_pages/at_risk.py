@@ -146,9 +146,8 @@ right.page_link(
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")
     st.caption(
-        f"Countries with no month of {THRESHOLD} or more state-based deaths in the past 24 "
-        f"months, ranked by their risk of {charts.deaths_of(measure)}: an onset there would "
-        "surprise most watch lists."
+        f"Countries with no month of {THRESHOLD} or more {charts.deaths_of(measure)} in the "
+        "past 24 months, ranked by risk: an onset there would surprise most watch lists."
     )
     quiet = new_risk(table)
     if no_forecast:

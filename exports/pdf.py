@@ -446,7 +446,8 @@ def _country_page(pdf: _Briefing, snapshot: Snapshot, row: pd.Series, chart: byt
         facts.append(f"Violence reached {count(spread)} new admin1 area{'s' * (spread > 1)}.")
     deaths = values.get("fatalities_last_month")
     if pd.notna(deaths):
-        facts.append(f"State-based deaths in {month_label(snapshot.as_of)}: {count(deaths)}.")
+        counted = _capital(profile.deaths_of(snapshot.measure))
+        facts.append(f"{counted} in {month_label(snapshot.as_of)}: {count(deaths)}.")
     facts.append(f"Risk change since last month's forecast: {points(values['risk_change'])}.")
     pdf.paragraph(" ".join(facts), size=10, gap=2)
     drivers = profile.driver_table(snapshot.drivers, values["iso3"]).head(DRIVERS_SHOWN)

@@ -308,7 +308,10 @@ def driver_table(drivers: pd.DataFrame, iso3: str) -> pd.DataFrame:
     A push smaller than the model's `MIN_EFFECT` is marked "negligible" rather than given a
     direction it does not really have.
     """
-    rows = drivers[drivers["iso3"] == iso3].copy()
+    rows = drivers[drivers["iso3"] == iso3]
+    if "kind" in rows.columns:  # why this level, not why it changed since last month
+        rows = rows[rows["kind"] == "level"]
+    rows = rows.copy()
     rows = rows.assign(size=rows["effect"].abs()).sort_values("size", ascending=False)
     small = rows["size"] < driver_rules.MIN_EFFECT
     rows["marker"] = np.where(

@@ -55,6 +55,7 @@ def drivers() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "iso3": ["NER", "NER", "MLI"],
+            "kind": "level",
             "driver": ["mix", "neighbours", "change"],
             "effect": [0.8, -0.1, -0.4],
             "direction": ["raises", "lowers", "lowers"],

@@ -204,12 +204,14 @@ def test_driver_table_is_sorted_by_size_with_markers() -> None:
         {
             "iso3": ["MLI", "MLI", "MLI", "NER"],
             "driver": ["trend", "neighbours", "serious_months", "trend"],
-            "effect": [-0.3, 0.01, 0.6, 1.0],
+            "kind": "level",
+            "effect": [-0.3, 0.001, 0.6, 1.0],
             "direction": ["lowers", "raises", "raises", "raises"],
             "text": ["fatalities down", "neighbours quiet", "12 serious months", "other"],
         }
     )
-    table = profile.driver_table(drivers, "MLI")
+    changed = drivers.iloc[[0]].assign(kind="change", text="what moved")  # not why this level
+    table = profile.driver_table(pd.concat([drivers, changed]), "MLI")
     assert table["text"].tolist() == ["12 serious months", "fatalities down", "neighbours quiet"]
     assert table["marker"].tolist() == ["▲ raises", "▼ lowers", "• negligible"]
 
