@@ -3,9 +3,8 @@
 import streamlit as st
 
 from exports import charts, tables, vega
-from loaders.schema import VIOLENCE_TYPES
 from risk.forecast import new_risk
-from risk.model import InsufficientData
+from risk.model import THRESHOLD, InsufficientData
 from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, apply, to_query
 from ui import cache, filters, previous
@@ -21,10 +20,13 @@ def open_profile(iso3: str, selection: Selection) -> None:
 
 
 selection = st.session_state.get("selection", Selection())
+measure = selection.measure
 st.title("Countries at risk")
+st.markdown(f"**{charts.risk_title(measure)}**")
 try:
     with filters.forecasting(selection):
-        forecast, problem = cache.risk(selection.as_of), "the store holds no conflict events yet"
+        forecast = cache.risk(selection.as_of, measure)
+        problem = "the store holds no conflict events yet"
 except InsufficientData as exc:  # events, but too little history to train the model
     forecast, problem = None, str(exc)
 if forecast is None:
@@ -37,14 +39,10 @@ if forecast is None:
 previous.label(forecast)
 
 table = apply(forecast.table, selection)
-st.caption(
-    escape_markdown(f"{selection.describe()} · Risk: {charts.risk_definition(forecast.as_of)}")
-)
-if selection.start or selection.end or set(selection.violence) != set(VIOLENCE_TYPES):
-    st.caption(
-        "The forecast starts from the As of month and counts state-based deaths: "
-        "the period and violence-type filters do not change it."
-    )
+risk_words = charts.risk_definition(forecast.as_of, measure)
+st.caption(escape_markdown(f"{selection.describe()} · Risk: {risk_words}"))
+if selection.start or selection.end:
+    st.caption("The forecast starts from the As of month: the period filter does not change it.")
 if table.empty:
     st.info("No country matches the filters: widen the regions or countries in the sidebar.")
     st.stop()
@@ -52,7 +50,7 @@ if table.empty:
 no_forecast = tables.no_forecast_line(table)
 if no_forecast:
     st.warning(escape_markdown(no_forecast), icon=":material/block:")
-for column, number in zip(st.columns(4), tables.headline(table), strict=True):
+for column, number in zip(st.columns(4), tables.headline(table, measure), strict=True):
     column.metric(number.label, number.value, help=number.help)
 st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
 filters.caveats(*FORECAST_SOURCES)
@@ -62,10 +60,13 @@ st.page_link(
     icon=":material/verified:",
 )
 
-source = f"Source: {forecast.vintage}; Article 99 forecast from data to {forecast.as_of}"
+source = (
+    f"Source: {forecast.vintage}; Article 99 forecast of {charts.deaths_of(measure)} from data "
+    f"to {forecast.as_of}"
+)
 zoom = bool(selection.regions or selection.countries)
 clicked = st.vega_lite_chart(
-    vega.risk_map(table, as_of=forecast.as_of, zoom=zoom),
+    vega.risk_map(table, as_of=forecast.as_of, measure=measure, zoom=zoom),
     on_select="rerun",
     selection_mode=vega.SELECTION,
     key="map",
@@ -93,14 +94,16 @@ picked = st.dataframe(
             min_value=0,
             max_value=100,
             format="%.0f%%",
-            help=f"Risk: {charts.risk_definition(forecast.as_of)}",
+            help=f"Risk: {risk_words}",
         ),
         tables.TREND: st.column_config.TextColumn(
             help="Change of risk since the forecast a month earlier; ▲ or ▼ from 5 points."
         ),
         tables.DEATHS: st.column_config.NumberColumn(
             format="localized",
-            help="Expected state-based deaths over the next three months.",
+            help=f"{charts.deaths_of(measure).capitalize()} over the next three months: the "
+            "median of the model's simulated outcomes (half fall below it), the line the "
+            "profile's forecast chart draws. The profile also gives the average.",
         ),
         tables.INTERVAL: st.column_config.TextColumn(
             help="Nine in ten of the model's simulated outcomes fall in this range."
@@ -143,8 +146,8 @@ right.page_link(
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")
     st.caption(
-        "Countries with no month of 25 or more state-based deaths in the past 24 months, "
-        "ranked by risk: an onset there would surprise most watch lists."
+        f"Countries with no month of {THRESHOLD} or more {charts.deaths_of(measure)} in the "
+        "past 24 months, ranked by risk: an onset there would surprise most watch lists."
     )
     quiet = new_risk(table)
     if no_forecast:

@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from exports import vega
+from exports import charts, vega
 from loaders import countries
-from loaders.schema import VIOLENCE_TYPES
+from risk import measures, sources
 from risk import profile as profiles
-from risk import sources
 from risk.model import InsufficientData
 from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, countries_for
@@ -31,6 +30,7 @@ def footer() -> None:
 
 
 selection = st.session_state.get("selection", Selection())
+measure = selection.measure
 names = countries.reference().set_index("iso3")["name"].to_dict()
 st.title("Country profile")
 if cache.sources().empty:
@@ -38,7 +38,8 @@ if cache.sources().empty:
     st.stop()
 try:
     with filters.forecasting(selection):
-        forecast, no_forecast_reason = cache.risk(selection.as_of), "no forecast has been made yet"
+        forecast = cache.risk(selection.as_of, measure)
+        no_forecast_reason = "no forecast has been made yet"
 except InsufficientData as problem:  # too little history to train the model at all
     forecast, no_forecast_reason = None, str(problem)
 previous.label(forecast)
@@ -88,7 +89,7 @@ profile = profiles.build_profile(
     forecast=forecast,
     signals=cache.signals(as_of, iso3=iso3),
     admin1_signals=cache.signals(as_of, "admin1", iso3),
-    violence=selection.violence,
+    measure=measure,
     no_forecast_reason=no_forecast_reason,
     # The country's own last covered month, where its data end apart from the forecast's month
     # (a country-only release runs on; another source ends elsewhere): its history ends there.
@@ -105,12 +106,15 @@ if profile.status == "ok":
     risk_col.metric(
         "Risk, next 3 months",
         f"{row['risk']:.0%}",
-        help="Probability of at least 25 state-based deaths in at least one of the next 3 months.",
+        help=f"{charts.risk_title(measure)}.",
     )
+    # The median, as the chart below draws it; the average is in the sentence under these.
     deaths_col.metric(
-        "Expected deaths, 3 months",
-        f"{row['expected_fatalities']:,.0f}",
-        help="State-based deaths; the 90% interval is given below.",
+        "Deaths, 3 months (median)",
+        charts.count(row["median_fatalities"]),
+        help=f"{charts.deaths_of(measure).capitalize()} over the next 3 months: half of the "
+        "model's simulated outcomes fall below this, half above. The 90% interval and the "
+        "average are given below.",
     )
     points = row["risk_change"] * 100
     trend_col.metric(
@@ -140,24 +144,32 @@ if source != "ucdp":
     )
 if profile.events_total == 0:
     st.info(
-        f"No events of the chosen violence types are recorded for {escape_markdown(name)} "
+        f"No events of {measures.LABELS[measure]} are recorded for {escape_markdown(name)} "
         f"in {SOURCE_LABELS[source]}, so there is nothing to chart or list."
     )
     footer()
     st.stop()
-if set(selection.violence) != set(VIOLENCE_TYPES):
+if measure != measures.ALL:
     st.caption(
-        f"Event tables and history show only {', '.join(selection.violence)} violence "
-        "(sidebar filter); the forecast and signals cover all state-based violence as computed."
+        f"The forecast, history and event tables count {measures.LABELS[measure]} (sidebar); "
+        "the escalation signals cover every type of violence."
     )
 
 # --- forecast fan chart ----------------------------------------------------------------------
 st.subheader("Deaths per month and forecast" if source == "ucdp" else "Deaths per month")
 # Vega, not plotly: a profile opened from the landing page then loads no plotly.js (≈ 2 s).
-st.vega_lite_chart(vega.fan_chart(profile.series, country=name, as_of=profile.as_of))
+st.vega_lite_chart(
+    vega.fan_chart(profile.series, country=name, as_of=profile.as_of, measure=measure)
+)
+history_words = (
+    "all organised violence (the sum of the three UCDP types, each also drawn)"
+    if measure == measures.ALL
+    else measures.LABELS[measure]
+)
 if source == "ucdp" and profile.as_of != as_of:  # its own release runs past the world's month
     st.caption(
-        f"History: deaths (best estimate) by violence type, last 36 months to {profile.as_of}, "
+        f"History: deaths (best estimate) from {history_words}, last 36 months to "
+        f"{profile.as_of}, "
         f"the last month {escape_markdown(name)}'s data cover. The forecast is from {as_of}, "
         "the month the world's data reach, so it is not drawn over these months; to forecast "
         f"from {profile.as_of}, choose it under As of in the sidebar. "
@@ -165,12 +177,13 @@ if source == "ucdp" and profile.as_of != as_of:  # its own release runs past the
     )
 elif source == "ucdp":
     st.caption(
-        f"History: deaths (best estimate) by violence type, last 36 months to {as_of}. Forecast: "
-        "state-based deaths, median with the 50% and 90% intervals. " + escape_markdown(source_note)
+        f"History: deaths (best estimate) from {history_words}, last 36 months to {as_of}. "
+        f"Forecast: {charts.deaths_of(measure)}, the median (the line) with the 50% and 90% "
+        "intervals (the bands). " + escape_markdown(source_note)
     )
 else:
     st.caption(
-        f"ACLED deaths by UCDP violence type, last 36 months to {profile.as_of}: battles are "
+        f"ACLED deaths from {history_words}, last 36 months to {profile.as_of}: battles are "
         "state-based or non-state by their actors, violence against civilians one-sided; "
         "explosions/remote violence, protests, riots and strategic developments have no UCDP type "
         "and are not in these lines (ACLED's whole political-violence count is in the comparison "

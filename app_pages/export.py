@@ -85,7 +85,9 @@ st.markdown(
         [
             f"- **Selection:** {escape_markdown(snapshot.selection.describe())}",
             f"- **Forecast from data to:** {charts.month_label(snapshot.as_of)} "
-            f"(risk: {escape_markdown(charts.risk_definition(snapshot.as_of))})",
+            f"(risk: {escape_markdown(charts.risk_definition(snapshot.as_of, snapshot.measure))})",
+            f"- **Counts:** {escape_markdown(charts.deaths_of(snapshot.measure))}; deaths are "
+            "the median of the 3-month total with its 90% interval, and the average beside it",
             f"- **Data:** {escape_markdown(snapshot.vintage)}",
             *(f"- **{escape_markdown(caveat)}**" for caveat in snapshot.caveats),
             f"- **Countries:** {len(snapshot.countries):,} ({ranked:,} ranked, "

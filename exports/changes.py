@@ -5,7 +5,7 @@ least `threshold` (10 points by default) and "improved" when it fell as much; th
 list is the `top` riskiest countries. Countries are matched by ISO3 and ranked among those both
 snapshots forecast, so snapshots made with other filters still compare like with like; a
 country missing from either (other filters, no forecast then) is listed as such, never counted
-as a move.
+as a move. Both must count the same violence measure: a change of measure is not a move.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from exports.snapshot import Snapshot
+from exports.snapshot import Snapshot, SnapshotError, measure_of
+from risk import measures
 
 TOP = 10
 THRESHOLD = 0.10  # 10 percentage points of risk
@@ -68,6 +69,12 @@ def what_changed(
 ) -> Changes:
     """Compare an earlier snapshot's JSON with the current snapshot (or its JSON)."""
     now_json = current.to_json() if isinstance(current, Snapshot) else current
+    was, now_measure = measure_of(earlier), measure_of(now_json)
+    if was != now_measure:
+        raise SnapshotError(
+            f"the earlier snapshot counts {measures.LABELS[was]}, this one "
+            f"{measures.LABELS[now_measure]}: compare snapshots of the same measure"
+        )
     before, now = _forecast(earlier["countries"]), _forecast(now_json["countries"])
     both = before.index.intersection(now.index)
     names = {r["iso3"]: r["name"] for r in [*earlier["countries"], *now_json["countries"]]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 
 from risk.forecast import RISK_MONTHS
 from risk.model import THRESHOLD
+from risk.profile import deaths_of, mean_outside
 
 FONT_SIZE = 14
 OKABE_ITO = {
@@ -82,10 +84,24 @@ def interval(low: object, high: object) -> str:
 
 
 def count_with_interval(value: object, low: object, high: object) -> str:
-    """'1,234 (890–2,100)': the expected value and its 90% interval, for text and exports."""
+    """'1,234 (890–2,100)': a count and its 90% interval, for text and exports."""
     if _missing(value):
         return NO_DATA
     return f"{count(value)} ({interval(low, high)})"
+
+
+def deaths_in_words(row: Mapping | pd.Series) -> str:
+    """'37 (90% interval 5–120)': the median of the 3-month total with its interval, the
+    statistic the forecast chart draws (`risk.profile.mean_outside` says why not the mean)."""
+    low, high = row.get("fatalities_low"), row.get("fatalities_high")
+    return f"{count(row.get('median_fatalities'))} (90% interval {interval(low, high)})"
+
+
+def average_in_words(row: Mapping | pd.Series) -> str:
+    """'average 193' with why it lies outside the 90% interval when it does."""
+    mean = row.get("expected_fatalities")
+    note = mean_outside(mean, row.get("fatalities_low"), row.get("fatalities_high"))
+    return f"average {count(mean)}" + (f" ({note})" if note else "")
 
 
 def percent(share: object) -> str:
@@ -121,21 +137,30 @@ def risk_period(as_of: str) -> str:
     return f"{first:%b %Y}–{last:%b %Y}"
 
 
-def risk_definition(as_of: str) -> str:
+def risk_definition(as_of: str, measure: str) -> str:
     """What 'risk' means, in one line, for titles and captions."""
     return (
-        f"chance of at least one month with ≥ {THRESHOLD} state-based deaths, {risk_period(as_of)}"
+        f"chance of at least one month with ≥ {THRESHOLD} {deaths_of(measure)}, "
+        f"{risk_period(as_of)}"
+    )
+
+
+def risk_title(measure: str) -> str:
+    """'Risk of ≥ 25 deaths from all organised violence in at least one of the next 3 months'."""
+    return (
+        f"Risk of ≥ {THRESHOLD} {deaths_of(measure)} in at least one of the next "
+        f"{RISK_MONTHS} months"
     )
 
 
 def _hover(rows: pd.DataFrame) -> np.ndarray:
-    """Name, risk, expected deaths and interval, pre-formatted so hover matches the table."""
+    """Name, risk, median deaths and interval, pre-formatted so hover matches the table."""
     return np.array(
         [
             [
                 plain(row.name),
                 percent(row.risk),
-                count(row.expected_fatalities),
+                count(row.median_fatalities),
                 interval(row.fatalities_low, row.fatalities_high),
             ]
             for row in rows.itertuples(index=False)
@@ -145,7 +170,7 @@ def _hover(rows: pd.DataFrame) -> np.ndarray:
 
 
 def risk_choropleth(
-    table: pd.DataFrame, *, as_of: str, source: str, zoom: bool = False
+    table: pd.DataFrame, *, as_of: str, measure: str, source: str, zoom: bool = False
 ) -> go.Figure:
     """A map of the risk table: countries coloured by risk (0–100%), no-forecast ones in grey.
 
@@ -175,7 +200,7 @@ def risk_choropleth(
             customdata=_hover(forecast),
             hovertemplate=(
                 "<b>%{customdata[0]}</b><br>Risk: %{customdata[1]}<br>"
-                "Expected deaths: %{customdata[2]} (90% interval %{customdata[3]})"
+                "Deaths, 3 months (median): %{customdata[2]} (90% interval %{customdata[3]})"
                 "<extra></extra>"
             ),
             name="Risk",
@@ -214,7 +239,7 @@ def risk_choropleth(
         fig.update_geos(lataxis_range=[-58, 85])
     fig.update_layout(
         title={
-            "text": plain(f"Risk: {risk_definition(as_of)}"),
+            "text": plain(f"Risk: {risk_definition(as_of, measure)}"),
             "font": {"size": FONT_SIZE + 4},
             "subtitle": {"text": plain(source), "font": {"size": FONT_SIZE, "color": "#444444"}},
         },

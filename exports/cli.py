@@ -1,6 +1,7 @@
 """`python -m exports`: risk snapshots from the command line, e.g. on a schedule.
 
     python -m exports snapshot [--region R]... [--countries ISO3,...] [--as-of YYYY-MM]
+        [--measure all|state_based|non_state|one_sided]
         [--formats csv,xlsx,pdf,pptx,png,svg,json] [--since EARLIER.json] --out DIR
     python -m exports verify SNAPSHOT.json        regenerate it from the store and compare
     python -m exports changes EARLIER.json LATER.json [--top N] [--threshold POINTS]
@@ -22,6 +23,7 @@ from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, build_snapshot, compare, read_json, regenerate
 from loaders.errors import LoaderError, run_command
 from loaders.store import pinned_run
+from risk import measures
 from risk.model import InsufficientData
 from risk.selection import MONTH, from_query, region_options
 
@@ -52,6 +54,7 @@ def _snapshot(args: argparse.Namespace) -> None:
         query["region"] = ",".join(region_key(r) for r in args.region)
     if args.countries:
         query["country"] = args.countries.upper().replace(" ", "")
+    query["measure"] = args.measure
     selection = from_query(query)
     if selection.problems:
         raise LoaderError("--countries", "; ".join(selection.problems))
@@ -115,6 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     snap.add_argument("--region", action="append", help="a region key or name (repeatable)")
     snap.add_argument("--countries", help="ISO3 codes, comma-separated")
     snap.add_argument("--as-of", help="forecast from this month YYYY-MM (default: latest)")
+    snap.add_argument(
+        "--measure",
+        choices=measures.MEASURES,
+        default=measures.DEFAULT,
+        help="the violence the numbers count (default all: all organised violence)",
+    )
     snap.add_argument(
         "--formats", default=",".join(bundle.FORMATS), help=f"any of {','.join(bundle.FORMATS)}"
     )

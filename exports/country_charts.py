@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from exports.charts import FONT_SIZE, OKABE_ITO, PLOTLY_CONFIG, plain
-from loaders.schema import VIOLENCE_TYPES
+from risk import measures
 
 VIOLENCE_COLOURS = {
     "state-based": OKABE_ITO["blue"],
@@ -21,6 +21,15 @@ VIOLENCE_COLOURS = {
     "one-sided": OKABE_ITO["reddish purple"],
 }
 VIOLENCE_LABELS = {"state-based": "State-based", "non-state": "Non-state", "one-sided": "One-sided"}
+# The history lines of the fan chart, by panel column: the total of all organised violence
+# (in black, the line its forecast continues), then each type.
+HISTORY_LINES = {
+    measures.COLUMNS[measures.ALL]: ("All organised violence", OKABE_ITO["black"]),
+    **{
+        f"fatalities_{v.replace('-', '_')}": (VIOLENCE_LABELS[v], VIOLENCE_COLOURS[v])
+        for v in VIOLENCE_LABELS
+    },
+}
 OTHER_COLOUR = "#999999"
 FORECAST_COLOUR = OKABE_ITO["vermillion"]
 BAND_90 = "rgba(213, 94, 0, 0.15)"  # vermillion, light
@@ -61,20 +70,31 @@ def _values(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
 
 
-def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, source: str) -> go.Figure:
-    """Monthly deaths by violence type, then the forecast's median and 50%/90% bands.
+def median_label(measure: str) -> str:
+    """The forecast line's name: the statistic and the measure it forecasts."""
+    return f"Forecast median ({measures.LABELS[measure]})"
 
-    `series` is `risk.profile.fan_series`: history columns `fatalities_<type>` and the forecast
-    quantiles q05…q95 of state-based deaths. A dotted line marks the as-of month.
+
+def fan_title(country: str, measure: str, span: str) -> str:
+    """'Mali: deaths per month from all organised violence, and forecast, Jan 2018–Mar 2021'."""
+    return f"{country}: deaths per month from {measures.LABELS[measure]}, and forecast, {span}"
+
+
+def fan_chart(
+    series: pd.DataFrame, *, country: str, as_of: str, measure: str, source: str
+) -> go.Figure:
+    """Monthly deaths of the measure, then the forecast's median and 50%/90% bands.
+
+    `series` is `risk.profile.fan_series` of `measure`: its history columns (for all organised
+    violence the total and each type) and the forecast quantiles q05…q95. A dotted line marks
+    the as-of month.
     """
     fig = go.Figure()
     months = pd.to_datetime(series["month"])
     history = series[series["q50"].isna()]
-    for violence in VIOLENCE_TYPES:
-        column = f"fatalities_{violence.replace('-', '_')}"
+    for column, (label, colour) in HISTORY_LINES.items():
         if column not in series.columns:
             continue
-        label = VIOLENCE_LABELS[violence]
         fig.add_trace(
             go.Scatter(
                 x=pd.to_datetime(history["month"]),
@@ -82,13 +102,13 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, source: str) ->
                 name=f"{label} deaths",
                 mode="lines+markers",
                 marker={"size": 5},
-                line={"color": VIOLENCE_COLOURS[violence], "width": 2},
+                line={"color": colour, "width": 2},
                 hovertemplate=f"{label}: %{{y:,.0f}}<extra></extra>",
             )
         )
     forecast = series[series["q50"].notna()]
     if len(forecast):
-        _add_fan(fig, forecast)
+        _add_fan(fig, forecast, median_label(measure))
     origin = pd.Period(as_of, "M").start_time
     fig.add_shape(
         type="line",
@@ -111,7 +131,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, source: str) ->
     )
     first, last = months.min(), months.max()
     span = f"{first:%b %Y}–{last:%b %Y}" if len(months) else ""
-    title = f"{country}: deaths per month by violence type and forecast, {span}"
+    title = fan_title(country, measure, span)
     fig.update_xaxes(title_text="Month", tickformat="%b %Y")
     fig.update_yaxes(
         title_text="Deaths per month (best estimate)", tickformat=",", rangemode="tozero"
@@ -120,7 +140,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, source: str) ->
     return _layout(fig, title, source)
 
 
-def _add_fan(fig: go.Figure, forecast: pd.DataFrame) -> None:
+def _add_fan(fig: go.Figure, forecast: pd.DataFrame, median: str) -> None:
     """The 90% band (q05–q95), the 50% band (q25–q75) and the median, in that order."""
     x = pd.to_datetime(forecast["month"])
     q = {name: _values(forecast[name]) for name in QUANTILES}
@@ -156,7 +176,7 @@ def _add_fan(fig: go.Figure, forecast: pd.DataFrame) -> None:
         go.Scatter(
             x=x,
             y=q["q50"],
-            name="Forecast median (state-based)",
+            name=median,
             mode="lines+markers",
             marker={"size": 5},
             line={"color": FORECAST_COLOUR, "width": 2, "dash": "dash"},

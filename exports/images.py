@@ -83,16 +83,24 @@ def risk_map(snapshot: Snapshot) -> go.Figure:
     """The snapshot's countries coloured by risk, zoomed to them unless it is the world."""
     zoom = bool(snapshot.selection.regions or snapshot.selection.countries)
     return charts.risk_choropleth(
-        snapshot.countries, as_of=snapshot.as_of, source=snapshot.footer, zoom=zoom
+        snapshot.countries,
+        as_of=snapshot.as_of,
+        measure=snapshot.measure,
+        source=snapshot.footer,
+        zoom=zoom,
     )
 
 
 def country_fan(snapshot: Snapshot, iso3: str, panel: pd.DataFrame) -> go.Figure:
-    """Monthly deaths by violence type with the forecast fan, as on the country profile."""
+    """Monthly deaths of the snapshot's measure with its forecast fan, as on the profile."""
     row = snapshot.countries.set_index("iso3").loc[iso3]
-    series = profile.fan_series(panel, snapshot.monthly, iso3, snapshot.as_of)
+    series = profile.fan_series(panel, snapshot.monthly, iso3, snapshot.as_of, snapshot.measure)
     return country_charts.fan_chart(
-        series, country=row["name"], as_of=snapshot.as_of, source=snapshot.footer
+        series,
+        country=row["name"],
+        as_of=snapshot.as_of,
+        measure=snapshot.measure,
+        source=snapshot.footer,
     )
 
 

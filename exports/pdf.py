@@ -283,7 +283,12 @@ def _cover(pdf: _Briefing, snapshot: Snapshot, images: dict[str, bytes]) -> None
         bold=True,
         gap=1,
     )
-    pdf.paragraph(f"Forecast from data to {month_label(snapshot.as_of)}", size=14, gap=4)
+    pdf.paragraph(
+        f"{_capital(profile.deaths_of(snapshot.measure))}, forecast from data to "
+        f"{month_label(snapshot.as_of)}",
+        size=14,
+        gap=4,
+    )
     top = pdf.get_y()
     text_width = 120
     map_x = pdf.l_margin + text_width + 6
@@ -291,7 +296,8 @@ def _cover(pdf: _Briefing, snapshot: Snapshot, images: dict[str, bytes]) -> None
     map_height = min(map_width / _aspect(images["risk_map.png"]), pdf.h - FOOT - top - 2)
     pdf.png(images["risk_map.png"], x=map_x, y=top, width=map_width, height=map_height)
     pdf.set_xy(pdf.l_margin, top)
-    pdf.labelled("Risk", _capital(risk_definition(snapshot.as_of)) + ".", width=text_width)
+    risk = risk_definition(snapshot.as_of, snapshot.measure)
+    pdf.labelled("Risk", _capital(risk) + ".", width=text_width)
     pdf.labelled("Generated", clean(snapshot.generated_at), width=text_width)
     for number, source in enumerate(snapshot.sources, 1):
         label = "Source" if len(snapshot.sources) == 1 else f"Source {number}"
@@ -320,7 +326,7 @@ def _ranked_rows(snapshot: Snapshot) -> tuple[list[list[str]], list[list[str]]]:
                 row["name"],
                 percent(row["risk"]),
                 shown[tables.TREND],
-                count(row["expected_fatalities"]),
+                count(row["median_fatalities"]),
                 shown[tables.INTERVAL],
                 shown[tables.FLAGS],
                 shown[tables.DRIVER],
@@ -338,9 +344,10 @@ def _ranked_table(pdf: _Briefing, snapshot: Snapshot) -> None:
     pdf.add_page()
     pdf.heading("Ranked countries")
     pdf.paragraph(
-        f"Risk: {risk_definition(snapshot.as_of)}. Expected deaths: state-based deaths over the "
-        "same months, with their 90% interval. Trend: the change of risk since last month's "
-        "forecast.",
+        f"Risk: {risk_definition(snapshot.as_of, snapshot.measure)}. Deaths: "
+        f"{profile.deaths_of(snapshot.measure)} over the same months, the median of the "
+        "forecast with its 90% interval (each country's page gives the average too). Trend: "
+        "the change of risk since last month's forecast.",
         size=9,
         gap=3,
     )
@@ -432,14 +439,15 @@ def _country_page(pdf: _Briefing, snapshot: Snapshot, row: pd.Series, chart: byt
     pdf.add_page()
     values = row.to_dict()
     pdf.heading(f"{count(values['rank'])}. {clean(values['name'])}")
-    pdf.paragraph(profile.risk_sentence(values, snapshot.as_of), size=11, gap=1.5)
+    pdf.paragraph(profile.risk_sentence(values, snapshot.as_of, snapshot.measure), size=11, gap=1.5)
     facts = [f"Surge flags (last month): {profile.surge_words(values)}."]
     spread = values.get("new_admin1_count")
     if pd.notna(spread) and spread > 0:
         facts.append(f"Violence reached {count(spread)} new admin1 area{'s' * (spread > 1)}.")
     deaths = values.get("fatalities_last_month")
     if pd.notna(deaths):
-        facts.append(f"State-based deaths in {month_label(snapshot.as_of)}: {count(deaths)}.")
+        counted = _capital(profile.deaths_of(snapshot.measure))
+        facts.append(f"{counted} in {month_label(snapshot.as_of)}: {count(deaths)}.")
     facts.append(f"Risk change since last month's forecast: {points(values['risk_change'])}.")
     pdf.paragraph(" ".join(facts), size=10, gap=2)
     drivers = profile.driver_table(snapshot.drivers, values["iso3"]).head(DRIVERS_SHOWN)
@@ -520,7 +528,7 @@ def briefing_pdf(
         f"{TITLE}: {clean(snapshot.selection.describe())}, data to {month_label(snapshot.as_of)}"
     )
     pdf.set_title(title)
-    pdf.set_subject(f"Risk: {risk_definition(snapshot.as_of)}")
+    pdf.set_subject(f"Risk: {risk_definition(snapshot.as_of, snapshot.measure)}")
     pdf.set_author("Article 99")
     pdf.set_creator("Article 99")
     pdf.set_lang("en")

@@ -1,8 +1,10 @@
 """Briefing slides: one content model for the app's briefing page and the PowerPoint deck.
 
 `briefing_slides()` turns a snapshot into plain words, slide by slide: a title slide (the
-selection, what "risk" means, the top countries), then one slide per country with its risk, the
-expected deaths and their 90% interval, the chart to show and up to three drivers. A country
+selection and its violence measure, what "risk" means, the top countries), then one slide per
+country with its risk, the deaths over 3 months as its chart draws them (the median with its
+90% interval, then the average, explained where it lies outside that interval), the chart to
+show and up to three drivers. A country
 the data cannot speak for gets a slide that says so and why; it is never left out. Nothing
 here renders, so the page and the deck cannot drift apart.
 
@@ -33,7 +35,13 @@ from pptx.parts.image import Image
 from pptx.util import Emu, Inches, Pt
 
 from exports import images as chart_images
-from exports.charts import count, interval, percent, risk_definition, risk_period
+from exports.charts import (
+    average_in_words,
+    deaths_in_words,
+    percent,
+    risk_definition,
+    risk_period,
+)
 from exports.snapshot import Snapshot
 from risk import profile
 
@@ -61,7 +69,9 @@ class Slide:
     iso3: str | None
     title: str  # "Mali"
     risk: str  # "77% risk"; empty on title and insufficient slides
-    interval: str  # "Expected state-based deaths Jan–Mar 2021: 198 (90% interval 11–517)"
+    # "Deaths from all organised violence Jan–Mar 2021: median 120 (90% interval 11–517);
+    # average 198"
+    interval: str
     chart: str | None  # key in images.snapshot_figures: "forecast_MLI" or "risk_map"
     points: tuple[str, ...]  # drivers "▲ Raises risk: …" / "▼ Lowers risk: …", or the reason
     footer: str  # snapshot.footer
@@ -128,7 +138,7 @@ def _title_slide(snapshot: Snapshot, shown: int) -> Slide:
         iso3=None,
         title=plain_text(f"Risk briefing: {snapshot.selection.describe()}"),
         risk="",
-        interval=plain_text(f"Risk: {risk_definition(snapshot.as_of)}"),
+        interval=plain_text(f"Risk: {risk_definition(snapshot.as_of, snapshot.measure)}"),
         chart="risk_map",
         points=tuple(points),
         footer=plain_text(snapshot.footer),
@@ -163,17 +173,16 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
             points=(f"{NOT_ENOUGH_DATA}: {reason}" if reason else NOT_ENOUGH_DATA,),
             footer=footer,
         )
-    expected = (
-        f"Expected state-based deaths {risk_period(snapshot.as_of)}: "
-        f"{count(row['expected_fatalities'])} "
-        f"(90% interval {interval(row['fatalities_low'], row['fatalities_high'])})"
+    deaths = (
+        f"{profile.deaths_of(snapshot.measure).capitalize()} {risk_period(snapshot.as_of)}: "
+        f"median {deaths_in_words(row)}; {average_in_words(row)}"
     )
     return Slide(
         kind="country",
         iso3=iso3,
         title=plain_text(row["name"]),
         risk=f"{percent(row['risk'])} risk",
-        interval=expected,
+        interval=deaths,
         chart=f"forecast_{iso3}",
         points=driver_points(snapshot.drivers, iso3) or (NO_STRONG_DRIVER,),
         footer=footer,
@@ -315,7 +324,7 @@ def _picture(slide, png: bytes, left, top, width, height, alt: str) -> None:
 def _alt_text(slide: Slide) -> str:
     if slide.kind == "title":
         return f"Map of the selection's countries coloured by risk. {slide.interval}"
-    return f"Chart: {slide.title}, deaths per month by violence type and the forecast fan"
+    return f"Chart: {slide.title}, deaths per month and the forecast median with its bands"
 
 
 def _add_slide(prs, slide: Slide, png: bytes | None) -> None:

@@ -1,11 +1,12 @@
 """Risk snapshots: the ranked view as data that others can check, reuse and regenerate.
 
 A `Snapshot` is what a page shows for a selection (the ranked countries, their monthly
-forecasts and drivers) with everything needed to trust it later: the filters, each source
-with its version, file checksum and access date, the model and its settings, and the
-citations. Its JSON form is machine-readable and carries `inputs_sha256` (what the numbers
-were computed from) and `table_sha256` (the numbers themselves), so `regenerate()` on a store
-holding the same files gives the same table, and `compare()` says where two snapshots differ.
+forecasts and drivers, of the selection's violence measure) with everything needed to trust
+it later: the filters, each source with its version, file checksum and access date, the
+model and its settings, and the citations. Its JSON form is machine-readable and carries
+`inputs_sha256` (what the numbers were computed from) and `table_sha256` (the numbers
+themselves), so `regenerate()` on a store holding the same files gives the same table, and
+`compare()` says where two snapshots differ.
 
 Nothing here names a local path or a credential: sources keep the file's name, and a URL
 only without its query string.
@@ -25,16 +26,18 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 
-from exports.charts import risk_definition
+from exports.charts import deaths_of, risk_definition
 from loaders.caveats import caveat_lines, caveats_of
 from loaders.store import Store
 from risk import forecast as forecasting
+from risk import measures
 from risk.forecast import RiskForecast, risk_forecast
 from risk.model import THRESHOLD
 from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, apply, from_query, to_query
 
-FORMAT = "article99-snapshot/1"
+FORMAT = "article99-snapshot/2"  # /2: the measure it counts (all /1 snapshots: state-based)
+READABLE = ("article99-snapshot/1", FORMAT)
 DECIMALS = 6  # numbers are rounded in the JSON, so a regeneration compares exactly
 # ACLED's terms ask every use of its data to credit it in this form.
 ATTRIBUTION = {
@@ -43,7 +46,8 @@ ATTRIBUTION = {
 COUNTRY_FIELDS = (
     "rank", "iso3", "name", "un_region", "un_subregion", "ucdp_region", "status", "reason",
     "risk", "risk_last_month", "risk_change", "trend", "p_ge25_next_month",
-    "expected_fatalities", "fatalities_low", "fatalities_high", "fatalities_last_month",
+    "median_fatalities", "expected_fatalities", "fatalities_low", "fatalities_high",
+    "fatalities_last_month",
     "surge_events", "surge_fatalities", "new_admin1_count", "new_risk", "drivers",
 )  # fmt: skip
 MONTHLY_FIELDS = ("iso3", "month", "horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95")
@@ -69,6 +73,11 @@ class Snapshot:
     inputs_sha256: str
     forecast: RiskForecast | None = field(default=None, repr=False)
     data_dir: Path | None = field(default=None, repr=False)
+
+    @property
+    def measure(self) -> str:
+        """The violence measure its numbers count (risk.measures)."""
+        return self.selection.measure
 
     @property
     def ranked(self) -> pd.DataFrame:
@@ -98,8 +107,8 @@ class Snapshot:
     def footer(self) -> str:
         """One line for the foot of every exported page and slide."""
         return (
-            f"Source: {self.vintage}. Article 99 forecast from data to {self.as_of}; "
-            f"generated {self.generated_at[:10]}."
+            f"Source: {self.vintage}. Article 99 forecast of {deaths_of(self.measure)} from "
+            f"data to {self.as_of}; generated {self.generated_at[:10]}."
         )
 
     @property
@@ -112,7 +121,9 @@ class Snapshot:
             "format": FORMAT,
             "generated_at": self.generated_at,
             "as_of": self.as_of,
-            "risk_definition": risk_definition(self.as_of),
+            "measure": self.measure,
+            "measure_label": measures.LABELS[self.measure],
+            "risk_definition": risk_definition(self.as_of, self.measure),
             "filters": {
                 "query": to_query(self.selection),
                 "description": self.selection.describe(),
@@ -201,11 +212,13 @@ def source_records(store: Store) -> list[dict]:
 
 
 def inputs_sha256(sources: list[dict], selection: Selection, as_of: str, model: dict) -> str:
-    """What the numbers depend on: the source files' checksums, the filters, month and model."""
+    """What the numbers depend on: the source files' checksums, the filters (the measure
+    among them), month and model."""
     return _sha256(
         {
             "sources": sorted(s["sha256"] for s in sources),
             "filters": to_query(selection),
+            "measure": selection.measure,
             "as_of": as_of,
             "model": {k: model[k] for k in ("format", "seed")},
         }
@@ -224,14 +237,17 @@ def build_snapshot(
 
     The month is `as_of`, else the selection's, else the store's default. It is kept as the
     snapshot's `as_of`, not in its filters, so snapshots of two months compare as the same
-    filters (`exports.changes`).
+    filters (`exports.changes`). The numbers are the selection's measure's; a `forecast` of
+    every measure (`measure=None`) gives that measure's.
     """
     store = Store(data_dir)
     selection = selection or Selection()
     as_of = as_of or selection.as_of
     selection = replace(selection, as_of=None)
     if forecast is None:
-        forecast = risk_forecast(data_dir, as_of, seed=seed)
+        forecast = risk_forecast(data_dir, as_of, seed=seed, measure=selection.measure)
+    else:
+        forecast = forecast.of(selection.measure)
     chosen = apply(forecast.table, selection).reset_index(drop=True)
     if chosen.empty:
         raise SnapshotError(f"no country matches the filters ({selection.describe()})")
@@ -268,7 +284,7 @@ def read_json(source: str | Path | bytes) -> dict:
         payload = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotError(f"{where}: not a readable JSON snapshot ({exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE:
         raise SnapshotError(f"{where}: not an Article 99 snapshot (expected format {FORMAT})")
     missing = [k for k in ("as_of", "filters", "sources", "model", "countries") if k not in payload]
     if missing:
@@ -276,13 +292,19 @@ def read_json(source: str | Path | bytes) -> dict:
     return payload
 
 
+def measure_of(payload: dict) -> str:
+    """The measure a snapshot's JSON counts: its own, or state-based for a /1 snapshot (made
+    before there were measures)."""
+    return payload.get("measure", "state_based")
+
+
 def selection_of(payload: dict) -> Selection:
-    """The filters a snapshot was made with."""
+    """The filters a snapshot was made with, its measure among them."""
     selection = from_query(payload["filters"].get("query", {}))
     if selection.problems:
         problems = "; ".join(selection.problems)
         raise SnapshotError(f"the snapshot's filters are not understood: {problems}")
-    return selection
+    return replace(selection, measure=measure_of(payload))
 
 
 def regenerate(payload: dict, data_dir: str | Path | None = None) -> Snapshot:

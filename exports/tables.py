@@ -2,7 +2,8 @@
 
 The page shows these frames and the exports write them, so a number reads the same on screen,
 in a spreadsheet and in a briefing pack. Numbers stay numbers where a reader sorts by them
-(risk, expected deaths); what is read, not sorted (interval, trend, flags) becomes text.
+(risk, deaths); what is read, not sorted (interval, trend, flags) becomes text. Deaths are the
+median of the 3-month total, the statistic the forecast chart draws, with its 90% interval.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from exports.charts import count, interval, month_label, points
+from exports.charts import count, deaths_of, interval, month_label, points
 from risk import drivers as driver_text
+from risk.model import THRESHOLD
 
 RANK = "Rank"
 COUNTRY = "Country"
 RISK = "Risk"
 TREND = "Trend vs last month"
-DEATHS = "Expected deaths"
+DEATHS = "Deaths, 3 months (median)"
 INTERVAL = "90% interval"
 FLAGS = "Flags"
 DRIVER = "Top driver"
@@ -95,7 +97,7 @@ def risk_table(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.D
             COUNTRY: ranked["name"],
             RISK: (ranked["risk"] * 100).round(1),
             TREND: trend.str.strip().where(ok, ""),
-            DEATHS: ranked["expected_fatalities"].round().astype("Int64"),
+            DEATHS: ranked["median_fatalities"].round().astype("Int64"),
             INTERVAL: [
                 interval(lo, hi) if good else ""
                 for lo, hi, good in zip(
@@ -118,9 +120,11 @@ def new_risk_table(quiet: pd.DataFrame, drivers: pd.DataFrame | None = None) -> 
     return risk_table(quiet, drivers)[list(NEW_RISK_COLUMNS)]
 
 
-def headline(table: pd.DataFrame) -> list[Headline]:
+def headline(table: pd.DataFrame, measure: str) -> list[Headline]:
     """The four numbers above the table, formatted with thousands separators; "No forecast"
-    instead of the forecast's figures where no country in `table` has one."""
+    instead of the forecast's figures where no country in `table` has one.
+
+    The deaths are a sum of the countries' averages: averages add up, medians do not."""
     ok = table[table["status"] == "ok"]
     flagged = (
         ok["surge_events"].fillna(False).astype(bool)
@@ -134,8 +138,8 @@ def headline(table: pd.DataFrame) -> list[Headline]:
         Headline(
             f"Countries with risk ≥ {RISK_WATCH:.0%}",
             none or count((ok["risk"] >= RISK_WATCH).sum()),
-            "Countries with at least an even chance of a month with ≥ 25 state-based deaths "
-            "in the next three months.",
+            f"Countries with at least an even chance of a month with ≥ {THRESHOLD} "
+            f"{deaths_of(measure)} in the next three months.",
         ),
         Headline(
             "Countries with a surge flag",
@@ -144,10 +148,11 @@ def headline(table: pd.DataFrame) -> list[Headline]:
             "or violence reaching new provinces.",
         ),
         Headline(
-            "Expected deaths, next 3 months",
+            "Deaths expected, next 3 months (sum of averages)",
             none or count(ok["expected_fatalities"].sum()),
-            "State-based deaths: the sum of the countries' expected values. Their intervals do "
-            "not add up, so none is given for the sum.",
+            f"{deaths_of(measure).capitalize()}: the sum of the countries' averages (means), "
+            "which add up where medians do not; the table gives each country's median. Their "
+            "intervals do not add up either, so none is given for the sum.",
         ),
         Headline(
             "Countries with insufficient data",

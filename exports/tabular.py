@@ -15,12 +15,14 @@ import xlsxwriter
 
 from exports import tables
 from exports.changes import Changes
-from exports.charts import risk_definition
+from exports.charts import deaths_of, mean_outside, risk_definition
 from exports.snapshot import DECIMALS, Snapshot
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT_COLUMNS = ("Risk", "Risk last month", "Risk change", "P(≥ 25 deaths next month)")
-COUNT_COLUMNS = ("Expected deaths", "90% low", "90% high", "Deaths last month")
+MEDIAN_DEATHS = "Deaths, 3 months (median)"
+AVERAGE_DEATHS = "Deaths, 3 months (average)"
+COUNT_COLUMNS = (MEDIAN_DEATHS, "90% low", "90% high", AVERAGE_DEATHS, "Deaths last month")
 
 
 def neutralise(value: object) -> object:
@@ -31,14 +33,20 @@ def neutralise(value: object) -> object:
 
 
 def export_table(snapshot: Snapshot) -> pd.DataFrame:
-    """The ranked countries with readable headers and numbers kept as numbers (risk as 0–1)."""
+    """The ranked countries with readable headers and numbers kept as numbers (risk as 0–1).
+
+    Deaths: the median of the 3-month total with its 90% interval, then the average, with
+    why it lies outside the interval where it does (rounded as the pages round them)."""
     rows = snapshot.countries
     flags = rows.apply(tables.flag_badges, axis=1) if len(rows) else pd.Series(dtype=str)
     top = tables.top_driver(rows, snapshot.drivers).reindex(rows["iso3"]).to_numpy()
-    whole = {
-        column: rows[column].round(0).astype("Int64")
-        for column in ("expected_fatalities", "fatalities_low", "fatalities_high")
-    }
+    deaths = ("median_fatalities", "expected_fatalities", "fatalities_low", "fatalities_high")
+    whole = {column: rows[column].round(0).astype("Int64") for column in deaths}
+    bounds = zip(rows["fatalities_low"], rows["fatalities_high"], strict=True)
+    skewed = [
+        mean_outside(mean, low, high)
+        for mean, (low, high) in zip(rows["expected_fatalities"], bounds, strict=True)
+    ]
     return pd.DataFrame(
         {
             "Rank": rows["rank"],
@@ -49,9 +57,11 @@ def export_table(snapshot: Snapshot) -> pd.DataFrame:
             "Risk change": rows["risk_change"].round(DECIMALS),
             "Trend": rows["trend"],
             "P(≥ 25 deaths next month)": rows["p_ge25_next_month"],
-            "Expected deaths": whole["expected_fatalities"],
+            MEDIAN_DEATHS: whole["median_fatalities"],
             "90% low": whole["fatalities_low"],
             "90% high": whole["fatalities_high"],
+            AVERAGE_DEATHS: whole["expected_fatalities"],
+            "Average outside the interval": skewed,
             "Deaths last month": rows["fatalities_last_month"],
             "Flags": flags.to_numpy(),
             "Top driver": top,
@@ -59,6 +69,7 @@ def export_table(snapshot: Snapshot) -> pd.DataFrame:
             "Status": rows["status"],
             "Reason": rows["reason"],
             "Forecast from": snapshot.as_of,
+            "Counts": deaths_of(snapshot.measure),
             "Source": snapshot.vintage,
         }
     ).reset_index(drop=True)
@@ -77,7 +88,14 @@ def metadata_rows(snapshot: Snapshot, changes: Changes | None = None) -> list[tu
         ("Title", "Article 99 risk snapshot"),
         ("Filters", snapshot.selection.describe()),
         ("Forecast from data to", snapshot.as_of),
-        ("Risk means", risk_definition(snapshot.as_of)),
+        ("Counts", deaths_of(snapshot.measure)),
+        ("Risk means", risk_definition(snapshot.as_of, snapshot.measure)),
+        (
+            "Deaths",
+            "the median of the 3-month total (the forecast chart's line) with its 90% interval; "
+            "the average (mean) beside it, which a few far more violent scenarios can lift "
+            "above the interval",
+        ),
         ("Generated at (UTC)", snapshot.generated_at),
         ("Model", str(model.get("model", ""))),
         ("Model trained to", str(model.get("trained_to", ""))),
@@ -168,11 +186,11 @@ def to_xlsx(snapshot: Snapshot, changes: Changes | None = None) -> bytes:
             "Month": pd.to_datetime(monthly["month"]).dt.strftime("%Y-%m"),
             "Months ahead": monthly["horizon"],
             "P(≥ 25 deaths)": monthly["p_ge25"],
-            "Mean deaths": monthly["mean"],
+            "Average deaths": monthly["mean"],
             **{f"{q[1:]}th percentile": monthly[q] for q in ("q05", "q25", "q50", "q75", "q95")},
         }
     )
-    quantiles = {c: whole for c in monthly.columns if "percentile" in c or c == "Mean deaths"}
+    quantiles = {c: whole for c in monthly.columns if "percentile" in c or c == "Average deaths"}
     _sheet(book, "Monthly forecast", monthly, {"P(≥ 25 deaths)": percent, **quantiles}, 2)
 
     drivers = snapshot.drivers.merge(snapshot.countries[["iso3", "name"]], on="iso3")

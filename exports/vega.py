@@ -36,10 +36,13 @@ from exports.charts import (
 )
 from exports.country_charts import (
     FORECAST_COLOUR,
+    HISTORY_LINES,
     OTHER_COLOUR,
     VIOLENCE_COLOURS,
     VIOLENCE_LABELS,
+    fan_title,
     marker_sizes,
+    median_label,
 )
 
 TOPOJSON = Path(__file__).resolve().parent.parent / "static" / "topojson" / "world_110m.json"
@@ -160,7 +163,7 @@ def map_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
                 "risk": _number(row.risk) if forecast else None,
                 "risk_text": percent(row.risk) if forecast else NOT_ENOUGH_DATA,
                 "deaths_text": (
-                    f"{count(row.expected_fatalities)} "
+                    f"{count(row.median_fatalities)} "
                     f"(90% interval {interval(row.fatalities_low, row.fatalities_high)})"
                     if forecast
                     else NOT_ENOUGH_DATA
@@ -170,14 +173,16 @@ def map_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
         # What a screen reader says for the shape (Vega's aria-label), in words.
         rows[-1]["description"] = (
             f"{rows[-1]['name']}. Risk {rows[-1]['risk_text']}. "
-            f"Expected deaths, 3 months: {rows[-1]['deaths_text']}."
+            f"Deaths, 3 months (median): {rows[-1]['deaths_text']}."
             if forecast
             else f"{rows[-1]['name']}: {NOT_ENOUGH_DATA}."
         )
     return rows
 
 
-def risk_map(table: pd.DataFrame, *, as_of: str, zoom: bool = False) -> dict[str, Any]:
+def risk_map(
+    table: pd.DataFrame, *, as_of: str, measure: str, zoom: bool = False
+) -> dict[str, Any]:
     """The risk table as a Vega-Lite choropleth: countries coloured by risk, click to select.
 
     `table` is `RiskForecast.table` filtered to the selection. Countries outside it are drawn
@@ -196,7 +201,7 @@ def risk_map(table: pd.DataFrame, *, as_of: str, zoom: bool = False) -> dict[str
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": {
-            "text": f"Risk: {risk_definition(as_of)}",
+            "text": f"Risk: {risk_definition(as_of, measure)}",
             "anchor": "start",
             "fontSize": FONT_SIZE + 4,
         },
@@ -243,7 +248,7 @@ def risk_map(table: pd.DataFrame, *, as_of: str, zoom: bool = False) -> dict[str
                     "tooltip": [
                         {"field": "name", "title": "Country"},
                         {"field": "risk_text", "title": "Risk"},
-                        {"field": "deaths_text", "title": "Expected deaths, 3 months"},
+                        {"field": "deaths_text", "title": "Deaths, 3 months (median)"},
                     ],
                 },
             },
@@ -256,7 +261,6 @@ def risk_map(table: pd.DataFrame, *, as_of: str, zoom: bool = False) -> dict[str
 # The profile's two charts, for the same reason as the map: with them in Vega, opening a
 # profile from the landing page loads no plotly.js. Colours and words follow
 # `exports.country_charts`, whose plotly figures the briefing exports keep.
-FORECAST_MEDIAN = "Forecast median (state-based)"
 BAND_50 = "Forecast 50% interval"
 BAND_90 = "Forecast 90% interval"
 # The plotly bands' translucent vermillion: darker on the dark theme, lighter on the light one.
@@ -278,18 +282,21 @@ def _month(value: object) -> str:
     return f"{pd.Timestamp(value):%Y-%m-%d}"
 
 
-def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, Any]:
-    """Monthly deaths by violence type, then the forecast's median and 50%/90% bands.
+def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, measure: str) -> dict[str, Any]:
+    """Monthly deaths of the measure, then the forecast's median and 50%/90% bands.
 
-    `series` is `risk.profile.fan_series` (history `fatalities_<type>`, forecast q05…q95 of
-    state-based deaths). A dotted rule marks the as-of month. The source goes in a caption.
+    `series` is `risk.profile.fan_series` of `measure` (its history columns, forecast
+    q05…q95). A dotted rule marks the as-of month. The source goes in a caption.
     """
+    median = median_label(measure)
+    shown = [c for c in HISTORY_LINES if c in series.columns]
     history, forecast = [], []
     for row in series.to_dict("records"):
         month = _month(row["month"])
         if pd.isna(row.get("q50")):
-            for violence, label in VIOLENCE_LABELS.items():
-                value = row.get(f"fatalities_{violence.replace('-', '_')}")
+            for column in shown:
+                label = HISTORY_LINES[column][0]
+                value = row.get(column)
                 if value is not None and not pd.isna(value):
                     history.append(
                         {
@@ -310,9 +317,9 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
                     "band90": interval(q["q05"], q["q95"]),
                 }
             )
-    lines = [f"{VIOLENCE_LABELS[v]} deaths" for v in VIOLENCE_LABELS]
-    domain = [*lines, FORECAST_MEDIAN, BAND_50, BAND_90]
-    colours = [*(VIOLENCE_COLOURS[v] for v in VIOLENCE_LABELS), FORECAST_COLOUR]
+    lines = [f"{HISTORY_LINES[c][0]} deaths" for c in shown]
+    domain = [*lines, median, BAND_50, BAND_90]
+    colours = [*(HISTORY_LINES[c][1] for c in shown), FORECAST_COLOUR]
     colour = {
         "scale": {"domain": domain, "range": [*colours, *BAND_COLOURS.values()]},
         "legend": {**LEGEND, "columns": 3},
@@ -355,7 +362,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
     layers.append(
         {
             "data": {"values": forecast},
-            "transform": [{"calculate": f"'{FORECAST_MEDIAN}'", "as": "line"}],
+            "transform": [{"calculate": f"'{median}'", "as": "line"}],
             "mark": {"type": "line", "point": True, "strokeWidth": 2, "strokeDash": [6, 4]},
             "encoding": {
                 "x": x,
@@ -396,7 +403,7 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str) -> dict[str, An
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": {
-            "text": f"{country}: deaths per month by violence type and forecast, {span}",
+            "text": fan_title(country, measure, span),
             "anchor": "start",
             "fontSize": FONT_SIZE + 4,
         },

@@ -23,6 +23,7 @@ import pandas as pd
 
 from loaders.schema import VIOLENCE_TYPES
 from risk import drivers as driver_rules
+from risk import measures
 from risk.forecast import RISK_MONTHS, RiskForecast
 from risk.model import THRESHOLD
 from risk.signals import NON_ARMED_ACTORS
@@ -73,12 +74,13 @@ ADMIN1_SIGNAL_LABELS = {
 }
 SERIES_LABELS = {
     "month": "Month",
+    "fatalities_total": "All organised violence deaths",
     "fatalities_state_based": "State-based deaths",
     "fatalities_non_state": "Non-state deaths",
     "fatalities_one_sided": "One-sided deaths",
     "horizon": "Months ahead",
     "p_ge25": "P(≥ 25 deaths)",
-    "mean": "Forecast mean",
+    "mean": "Forecast average",
     "q05": "Forecast 5%",
     "q25": "Forecast 25%",
     "q50": "Forecast median",
@@ -258,23 +260,32 @@ def _column(violence: str) -> str:
     return f"fatalities_{violence.replace('-', '_')}"
 
 
+def history_columns(measure: str) -> list[str]:
+    """The panel's columns a measure's history shows: its own, then for all organised
+    violence the three types it sums (drawn beside the total)."""
+    own = measures.COLUMNS[measures.check(measure)]
+    if measure != measures.ALL:
+        return [own]
+    return [own, *(_column(v) for v in VIOLENCE_TYPES)]
+
+
 def fan_series(
     panel: pd.DataFrame,
     monthly: pd.DataFrame | None,
     iso3: str,
     as_of: str,
-    violence: Sequence[str] = VIOLENCE_TYPES,
+    measure: str = measures.DEFAULT,
     months: int = HISTORY_MONTHS,
 ) -> pd.DataFrame:
-    """Monthly deaths by violence type (last `months` to as-of) joined with the forecast.
+    """Monthly deaths of the measure (last `months` to as-of) joined with its forecast.
 
-    One row per month: `fatalities_<type>` for the chosen types (NA where no source covers the
-    month, and in forecast months), then the forecast's horizon, p_ge25, mean and q05…q95
-    (NA in history months). The forecast is of state-based deaths.
+    One row per month: the measure's `history_columns` (NA where no source covers the month,
+    and in forecast months), then the forecast's horizon, p_ge25, mean and q05…q95 (NA in
+    history months). `monthly` is the forecast of the same measure.
     """
     origin = pd.Period(as_of, "M").start_time
     first = origin - pd.DateOffset(months=months - 1)
-    chosen = [_column(v) for v in VIOLENCE_TYPES if v in violence]
+    chosen = history_columns(measure)
     rows = panel[(panel["iso3"] == iso3) & panel["month"].between(first, origin)]
     history = rows[["month", *chosen]].copy()
     history["month"] = pd.to_datetime(history["month"]).astype("datetime64[s]")
@@ -297,7 +308,10 @@ def driver_table(drivers: pd.DataFrame, iso3: str) -> pd.DataFrame:
     A push smaller than the model's `MIN_EFFECT` is marked "negligible" rather than given a
     direction it does not really have.
     """
-    rows = drivers[drivers["iso3"] == iso3].copy()
+    rows = drivers[drivers["iso3"] == iso3]
+    if "kind" in rows.columns:  # why this level, not why it changed since last month
+        rows = rows[rows["kind"] == "level"]
+    rows = rows.copy()
     rows = rows.assign(size=rows["effect"].abs()).sort_values("size", ascending=False)
     small = rows["size"] < driver_rules.MIN_EFFECT
     rows["marker"] = np.where(
@@ -386,14 +400,49 @@ def _share(probability: float) -> str:
     return "<1%" if whole == 0 and probability > 0 else f"{whole}%"
 
 
-def risk_sentence(row: dict, as_of: str) -> str:
-    """The headline in words: probability, expected deaths and their 90% interval."""
+def deaths_of(measure: str) -> str:
+    """'deaths from one-sided violence against civilians': what a measure counts."""
+    return f"deaths from {measures.LABELS[measures.check(measure)]}"
+
+
+# One statistic per number: the forecast chart draws the median with its bands, so the
+# number beside it is the median of the 3-month total with its 90% interval; the mean, where
+# it shows, is named "average" and explained when it falls outside that interval.
+SKEWED = (
+    "the average is {side} the 90% range because a few scenarios are far {more} violent than "
+    "the rest"
+)
+
+
+def _whole(value: object) -> int:
+    """A count as shown everywhere (exports.charts.count): Python's round, half to even."""
+    return round(float(value))
+
+
+def mean_outside(mean: object, low: object, high: object) -> str:
+    """Why the average lies outside its 90% interval as the reader sees them (each rounded to
+    a whole number); "" when it lies inside or a number is missing."""
+    if any(v is None or pd.isna(v) for v in (mean, low, high)):
+        return ""
+    if _whole(mean) > _whole(high):
+        return SKEWED.format(side="above", more="more")
+    if _whole(mean) < _whole(low):
+        return SKEWED.format(side="below", more="less")
+    return ""
+
+
+def risk_sentence(row: dict, as_of: str, measure: str) -> str:
+    """The headline in words: probability, then deaths over the 3 months as the chart draws
+    them (the median, with its 90% interval), then their average, named as such and explained
+    when it lies outside the interval."""
     window = months_label(as_of, RISK_MONTHS, ahead=True)
+    mean, low, high = row["expected_fatalities"], row["fatalities_low"], row["fatalities_high"]
+    skewed = mean_outside(mean, low, high)
     return (
-        f"{_share(row['risk'])} chance of at least {THRESHOLD} state-based deaths in at least one "
-        f"month of {window}. Expected deaths over those {RISK_MONTHS} months: "
-        f"{row['expected_fatalities']:,.0f} (90% interval {row['fatalities_low']:,.0f}–"
-        f"{row['fatalities_high']:,.0f})."
+        f"{_share(row['risk'])} chance of at least {THRESHOLD} {deaths_of(measure)} in at least "
+        f"one month of {window}. Deaths over those {RISK_MONTHS} months: median "
+        f"{_whole(row['median_fatalities']):,} (90% interval {_whole(low):,}–{_whole(high):,}); "
+        f"average {_whole(mean):,}" + (f" ({skewed})." if skewed else ".")
     )
 
 
@@ -431,14 +480,15 @@ def build_profile(
     forecast: RiskForecast | None,
     signals: pd.DataFrame | None = None,
     admin1_signals: pd.DataFrame | None = None,
-    violence: Sequence[str] = VIOLENCE_TYPES,
+    measure: str = measures.DEFAULT,
     no_forecast_reason: str = "no forecast has been made yet",
     history_as_of: str | None = None,
 ) -> CountryProfile:
     """Assemble the profile of one country from the store's events, panel, forecast and signals.
 
-    `events` are the country's canonical events; the event tables keep only the `violence`
-    types (the forecast and signals are about all of the country's violence, as computed).
+    `events` are the country's canonical events; the event tables and history keep only the
+    UCDP types the `measure` counts, and `forecast` is that measure's (signals are about all
+    of the country's violence, as computed).
     Without a forecast the profile says `no_forecast_reason` instead of a number.
     `history_as_of` ends the history and event windows at another month than the forecast's
     origin (another source's last complete month); the chart then carries no forecast.
@@ -455,7 +505,7 @@ def build_profile(
             profile.headline = row
             profile.status, profile.reason = row["status"], row["reason"]
             if row["status"] == "ok":
-                profile.risk_text = risk_sentence(row, as_of)
+                profile.risk_text = risk_sentence(row, as_of, measure)
         profile.drivers = driver_table(forecast.drivers, iso3)
     if as_of is None:
         profile.status, profile.reason = "no forecast", "the store holds no data yet"
@@ -467,13 +517,14 @@ def build_profile(
         profile.reason = f"no source in the store covers {name} in {origin:%b %Y}"
     # Every event when no type is filtered out, so an ACLED view keeps the events UCDP's types
     # do not cover (protests, riots, explosions); UCDP events always have a type.
+    violence = measures.TYPES[measure]
     every_type = set(violence) == set(VIOLENCE_TYPES)
     chosen = events if every_type else events[events["violence_type"].isin(list(violence))]
     profile.events_total = len(chosen)
     monthly = forecast.monthly if forecast is not None and not own_history else None
     if own_history:
         as_of = profile.as_of = history_as_of
-    profile.series = fan_series(panel, monthly, iso3, as_of, violence)
+    profile.series = fan_series(panel, monthly, iso3, as_of, measure)
     if signals is not None:
         profile.signals = signal_table(signals, iso3)
     if admin1_signals is not None:

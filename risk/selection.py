@@ -1,9 +1,13 @@
-"""What the analyst is looking at: regions, countries, period, violence types, source, and
+"""What the analyst is looking at: regions, countries, period, violence measure, source, and
 the month the forecast starts from.
 
 A `Selection` is plain data, so every page, export and link uses the same one. It turns into
 URL query parameters and back (`to_query` / `from_query`), so a link reproduces the view; a
 value that is not understood is dropped and reported, never guessed.
+
+The measure (`risk.measures`) is the one choice of violence: the forecast, the risk table and
+the exports count it, and the history and event tables keep its UCDP types (`violence`). Old
+links with `?violence=` still open: one type, or all three, is the measure counting them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from functools import cache
 import pandas as pd
 
 from loaders import countries
-from loaders.schema import VIOLENCE_TYPES
+from risk import measures
 from risk.model import HORIZONS, WINDOW
 
 # Each view counts one source; they are never summed (see risk.sources).
@@ -38,10 +42,15 @@ class Selection:
     countries: tuple[str, ...] = ()  # ISO3
     start: str | None = None  # YYYY-MM
     end: str | None = None
-    violence: tuple[str, ...] = VIOLENCE_TYPES
+    measure: str = measures.DEFAULT  # one of risk.measures.MEASURES
     source: str = "ucdp"
     as_of: str | None = None  # YYYY-MM the forecast is made from; None: the store's default
     problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def violence(self) -> tuple[str, ...]:
+        """The UCDP violence types the measure counts (history charts, event tables)."""
+        return measures.TYPES[self.measure]
 
     def describe(self) -> str:
         """The selection in words, for titles, footers and exports."""
@@ -50,8 +59,7 @@ class Selection:
         parts = [", ".join(where) if where else "All countries"]
         if self.start or self.end:
             parts.append(f"{self.start or 'start'} to {self.end or 'latest'}")
-        if set(self.violence) != set(VIOLENCE_TYPES):
-            parts.append(" and ".join(self.violence) + " violence")
+        parts.append(measures.LABELS[self.measure])
         if self.source != "ucdp":
             parts.append(f"source {self.source.upper()}")
         if self.as_of:
@@ -118,8 +126,8 @@ def to_query(selection: Selection) -> dict[str, str]:
         query["from"] = selection.start
     if selection.end:
         query["to"] = selection.end
-    if set(selection.violence) != set(VIOLENCE_TYPES):
-        query["violence"] = ",".join(selection.violence)
+    if selection.measure != measures.DEFAULT:
+        query["measure"] = selection.measure
     if selection.source != "ucdp":
         query["source"] = selection.source
     if selection.as_of:
@@ -149,12 +157,29 @@ def from_query(params: Mapping[str, str]) -> Selection:
             return None
         return value or None
 
+    def measure() -> str:
+        value = params.get("measure")
+        if value:
+            if value in measures.MEASURES:
+                return value
+            problems.append(f"unknown measure: {value}")
+            return measures.DEFAULT
+        # An old link's violence types: one, or all three, name a measure; two do not.
+        types = listed("violence", set(measures.TYPES[measures.ALL]))
+        chosen = measures.of_types(types) if types else measures.DEFAULT
+        if types and set(types) != set(measures.TYPES[chosen]):
+            problems.append(
+                f"violence {' and '.join(types)} is not one measure; showing "
+                f"{measures.LABELS[chosen]}"
+            )
+        return chosen
+
     selection = Selection(
         regions=listed("region", set(_memberships())),
         countries=listed("country", set(countries.reference()["iso3"])),
         start=month("from"),
         end=month("to"),
-        violence=listed("violence", set(VIOLENCE_TYPES)) or VIOLENCE_TYPES,
+        measure=measure(),
         source=params.get("source", "ucdp"),
         as_of=month("as_of"),
     )

@@ -72,7 +72,7 @@ def test_the_profile_and_the_briefing_show_the_same_month(december: AppTest) -> 
     assert any(c.startswith(CAVEAT) for c in _captions(december))
     december.switch_page("app_pages/briefing.py").run()
     assert not december.exception
-    assert "forecast from data to 2019-12" in _caption(december, "Source: ")
+    assert "all organised violence from data to 2019-12" in _caption(december, "Source: ")
     assert any(c.startswith(CAVEAT) for c in _captions(december))
 
 

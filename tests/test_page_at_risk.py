@@ -60,23 +60,74 @@ def _caption(at: AppTest, text: str) -> str:
     return next(v for v in values if text in v)
 
 
-def test_sahel_table_ranks_only_sahel_countries(sahel: AppTest) -> None:
+def _forecast(store: Path, measure: str) -> pd.DataFrame:
+    """The stored forecast's table of one measure, by iso3: what the page must show."""
+    return risk_forecast(store, measure=measure).table.set_index("iso3")
+
+
+def test_sahel_table_ranks_only_sahel_countries(sahel: AppTest, global_store: Path) -> None:
     table = sahel.dataframe[0].value
     assert set(table.index) == SAHEL
-    assert list(table.index[:4]) == ["NGA", "MLI", "CMR", "BFA"]
-    assert list(table["Country"][:4]) == ["Nigeria", "Mali", "Cameroon", "Burkina Faso"]
+    expected = _forecast(global_store, "all").loc[list(SAHEL)]
+    ranked = expected.sort_values(["risk", "expected_fatalities"], ascending=False)
+    assert list(table.index) == list(ranked.index)
     assert list(table.columns[:6]) == [
-        "Rank", "Country", "Risk", "Trend vs last month", "Expected deaths", "90% interval"
+        "Rank", "Country", "Risk", "Trend vs last month", "Deaths, 3 months (median)",
+        "90% interval",
     ]  # fmt: skip
     assert table["Risk"].is_monotonic_decreasing
     assert table.loc["NGA", "Risk"] > 90  # Nigeria: ≥ 25 deaths in every month of 2020
     assert table.loc["NER", "Flags"] == "Deaths surge"
-    assert table.loc["BFA", "Trend vs last month"].startswith("▼")
+    for iso3 in SAHEL:  # the median of the 3-month total, as the profile's chart draws it
+        row = expected.loc[iso3]
+        assert table.loc[iso3, "Risk"] == round(row["risk"] * 100, 1)
+        assert table.loc[iso3, "Deaths, 3 months (median)"] == round(row["median_fatalities"])
+        assert table.loc[iso3, "Trend vs last month"].startswith(row["trend"])
     assert (table["Status"] == "Forecast").all()
     assert table["Data"].unique().tolist() == ["UCDP GED 21.1 (events to 2020-12)"]
     low, high = table.loc["NGA", "90% interval"].split("–")
-    assert int(low.replace(",", "")) < table.loc["NGA", "Expected deaths"]
+    assert int(low.replace(",", "")) <= table.loc["NGA", "Deaths, 3 months (median)"]
     assert int(high.replace(",", "")) > 1_000 and "," in high
+
+
+def test_the_title_names_the_measure(sahel: AppTest) -> None:
+    assert sahel.markdown[0].value == (
+        "**Risk of ≥ 25 deaths from all organised violence in at least one of the next 3 months**"
+    )
+    assert sahel.selectbox(key="filter_measure").value == "all"
+
+
+def test_a_link_with_a_measure_shows_that_measures_numbers(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.query_params["measure"] = "one_sided"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="filter_measure").value == "one_sided"
+    assert "deaths from one-sided violence against civilians" in at.markdown[0].value
+    table = at.dataframe[0].value
+    expected = _forecast(global_store, "one_sided").loc[list(table.index)]
+    assert (table["Risk"] == (expected["risk"] * 100).round(1)).all()
+    medians = expected["median_fatalities"].round().astype("Int64")
+    assert (table["Deaths, 3 months (median)"] == medians).all()
+    definition = _caption(at, "Sahel (Group)")
+    assert "one-sided violence against civilians" in definition
+    spec = _map_spec(at)
+    assert "deaths from one-sided violence against civilians" in spec["title"]["text"]
+    metrics = {m.label: m.value for m in at.metric}
+    total = round(expected["expected_fatalities"].sum())
+    assert metrics["Deaths expected, next 3 months (sum of averages)"] == f"{total:,}"
+    assert at.query_params["measure"] == "one_sided"  # the link keeps it
+
+
+def test_an_old_link_with_violence_types_opens_as_the_measure(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.query_params["violence"] = "one-sided"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="filter_measure").value == "one_sided"
+    assert at.query_params["measure"] == "one_sided" and "violence" not in at.query_params
 
 
 def _map_spec(at: AppTest) -> dict:
@@ -99,13 +150,13 @@ def test_sahel_map_holds_the_tables_values_and_zooms_to_the_region(sahel: AppTes
     table = sahel.dataframe[0].value
     assert set(rows) == SAHEL
     at_least_half = {iso3 for iso3, row in rows.items() if row["risk"] >= 0.5}
-    assert at_least_half == {"NGA", "MLI", "CMR", "BFA"}  # Burkina Faso at 51%
+    assert at_least_half == set(table.index[table["Risk"] >= 50])
     for iso3, row in rows.items():  # the tooltip says what the ranked table says
         assert row["name"] == table.loc[iso3, "Country"]
         assert abs(row["risk"] * 100 - table.loc[iso3, "Risk"]) < 1e-6
         # As the table's bar but '<1%' rather than a false '0%' below one per cent.
         assert row["risk_text"] == charts.percent(table.loc[iso3, "Risk"] / 100)
-        deaths = f"{round(table.loc[iso3, 'Expected deaths']):,}"
+        deaths = f"{round(table.loc[iso3, 'Deaths, 3 months (median)']):,}"
         assert row["deaths_text"] == f"{deaths} (90% interval {table.loc[iso3, '90% interval']})"
         assert row["description"].startswith(f"{row['name']}. Risk {row['risk_text']}.")
     assert "," in rows["NGA"]["deaths_text"]  # the interval's top is in the thousands
@@ -118,27 +169,26 @@ def test_sahel_map_holds_the_tables_values_and_zooms_to_the_region(sahel: AppTes
     assert spec["data"]["format"] == {"type": "topojson", "feature": "countries"}
     assert '"url"' not in json.dumps(spec)
     tooltip = [t["title"] for t in spec["layer"][1]["encoding"]["tooltip"]]
-    assert tooltip == ["Country", "Risk", "Expected deaths, 3 months"]
+    assert tooltip == ["Country", "Risk", "Deaths, 3 months (median)"]
 
 
-def test_sahel_headline_numbers(sahel: AppTest) -> None:
+def test_sahel_headline_numbers(sahel: AppTest, global_store: Path) -> None:
     metrics = {m.label: m.value for m in sahel.metric}
     table = sahel.dataframe[0].value
-    assert metrics["Countries with risk ≥ 50%"] == "4"  # Nigeria, Mali, Cameroon, Burkina Faso
     assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
     assert metrics["Countries with a surge flag"] == "1"  # Niger
     assert metrics["Countries with insufficient data"] == "0"
-    deaths = metrics["Expected deaths, next 3 months"]
-    total = int(deaths.replace(",", ""))
-    assert deaths == f"{total:,}" and total == pytest.approx(994, rel=0.05)  # about 1,000
-    assert abs(total - table["Expected deaths"].sum()) <= len(table)
+    # A sum of averages (averages add up; the table's medians do not), and named so.
+    deaths = metrics["Deaths expected, next 3 months (sum of averages)"]
+    expected = _forecast(global_store, "all").loc[list(SAHEL), "expected_fatalities"].sum()
+    assert deaths == f"{round(expected):,}"
 
 
 def test_sahel_vintage_and_definition_shown(sahel: AppTest) -> None:
     assert "Forecast from data to Dec 2020" in _caption(sahel, "Forecast from data to")
     assert "UCDP GED 21.1" in _caption(sahel, "Forecast from data to")
     definition = _caption(sahel, "Sahel (Group)")
-    assert "≥ 25 state-based deaths, Jan–Mar 2021" in definition
+    assert "≥ 25 deaths from all organised violence, Jan–Mar 2021" in definition
     links = [e.proto.label for e in sahel.get("page_link")]
     assert any("model forecast past years" in label for label in links)
 
@@ -147,7 +197,8 @@ def test_new_risk_lists_only_countries_quiet_for_two_years(
     sahel: AppTest, global_store: Path
 ) -> None:
     quiet = sahel.dataframe[1].value
-    assert list(quiet.index) == ["GIN", "SEN", "MRT", "GMB"]
+    assert set(quiet.index) == {"GIN", "SEN", "MRT", "GMB"}
+    assert quiet["Risk"].is_monotonic_decreasing
     panel = country_month_panel(global_store)
     recent = panel[panel["month"] >= pd.Timestamp("2019-01-01")]
     worst = recent.groupby("iso3")["fatalities_state_based"].max()
@@ -173,7 +224,8 @@ def test_world_view_counts_every_country(global_store: Path) -> None:
     assert table.index[0] == "AFG"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
-    assert int(metrics["Expected deaths, next 3 months"].replace(",", "")) > 5_000
+    deaths = metrics["Deaths expected, next 3 months (sum of averages)"]
+    assert int(deaths.replace(",", "")) > 5_000
     spec = _map_spec(at)
     assert "fit" not in spec["projection"]  # the whole world
     rows = _map_rows(spec)
@@ -218,11 +270,11 @@ def test_a_selection_without_forecasts_says_so_and_sums_nothing_to_zero() -> Non
             ],
         }
     )
-    numbers = {h.label: h.value for h in tables.headline(table)}
+    numbers = {h.label: h.value for h in tables.headline(table, "all")}
     assert numbers == {
         "Countries with risk ≥ 50%": "No forecast",
         "Countries with a surge flag": "No forecast",
-        "Expected deaths, next 3 months": "No forecast",
+        "Deaths expected, next 3 months (sum of averages)": "No forecast",
         "Countries with insufficient data": "3",
     }
     assert tables.no_forecast_line(table) == (

@@ -66,7 +66,8 @@ def _button(at: AppTest, label: str):
 def test_sahel_opens_on_the_title_slide_with_the_map(store: Path, sahel_deck) -> None:
     at = _briefing(region="group:Sahel")
     shown = _shown(at)
-    assert shown["title"] == "Risk briefing: Sahel (Group)" == sahel_deck[0].title
+    assert shown["title"] == "Risk briefing: Sahel (Group) · all organised violence"
+    assert shown["title"] == sahel_deck[0].title
     assert shown["position"] == f"Slide 1 of {len(sahel_deck)}" == "Slide 1 of 11"
     assert shown["interval"] == [sahel_deck[0].interval]
     assert "1. Nigeria: 98% risk" in _plain(at.main.markdown[1].value)
@@ -88,7 +89,7 @@ def test_next_goes_to_nigeria_then_mali_and_back(store: Path, sahel_deck) -> Non
     assert shown["title"] == nigeria.title == "Nigeria"
     assert shown["risk"][0] == nigeria.risk == "98% risk"
     assert shown["interval"] == [nigeria.interval]
-    assert nigeria.interval.startswith("Expected state-based deaths Jan–Mar 2021: ")
+    assert nigeria.interval.startswith("Deaths from all organised violence Jan–Mar 2021: median ")
     assert shown["position"] == "Slide 2 of 11"
     assert at.query_params == {"region": "group:Sahel", "slide": "2"}
     (spec,) = shown["charts"]
@@ -103,6 +104,21 @@ def test_next_goes_to_nigeria_then_mali_and_back(store: Path, sahel_deck) -> Non
     assert at.query_params["slide"] == "3"
     _button(at, "Previous").click().run()
     assert _shown(at)["title"] == "Nigeria"
+
+
+def test_a_measure_in_the_link_briefs_on_that_measure(store: Path) -> None:
+    deck = briefing_slides(build_snapshot(store, replace(SAHEL, measure="one_sided")))
+    at = _briefing(region="group:Sahel", measure="one_sided", slide="2")
+    shown = _shown(at)
+    first = deck[1]
+    assert (shown["title"], shown["risk"][0]) == (first.title, first.risk)
+    assert shown["interval"] == [first.interval]
+    assert first.interval.startswith("Deaths from one-sided violence against civilians ")
+    assert (
+        "from one-sided violence against civilians" in shown["charts"][0]["layout"]["title"]["text"]
+    )
+    assert "forecast of deaths from one-sided violence against civilians" in shown["footer"]
+    assert at.query_params["measure"] == "one_sided"
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,15 @@ def test_two_countries_per_month_smoothed_and_cumulative(global_store: Path) -> 
 
 
 @pytest.mark.shared_data
+def test_the_measure_chosen_in_the_sidebar_is_counted(global_store: Path) -> None:
+    page = _page(Selection(countries=("SYR",), start="2016-01", end="2016-12", measure="one_sided"))
+    assert not page.exception
+    assert _value(page, "Syria", "2016-03") == 46  # one-sided deaths only
+    assert _widget(page.selectbox, "Violence type").options == ["One-sided"]
+    assert _title(page) == "One-sided deaths per month, Jan 2016 – Dec 2016"
+
+
+@pytest.mark.shared_data
 def test_a_region_is_summed_and_the_default_is_the_deadliest_countries(
     global_store: Path,
 ) -> None:

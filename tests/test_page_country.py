@@ -83,7 +83,13 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
     assert metrics["Risk, next 3 months"] == "100%"
     assert metrics["Surge flags"] == "none"  # December 2023 fell from November (checked above)
     assert "in at least one month of Jan–Mar 2024" in at.caption[0].value
-    assert "90% interval" in at.caption[0].value
+    assert "deaths from all organised violence" in at.caption[0].value
+    # One statistic per number: the headline is the median, as the chart's line; the sentence
+    # under it names the median, its interval and the average.
+    row = risk_forecast(myanmar_store, measure="all").table.set_index("iso3").loc["MMR"]
+    assert metrics["Deaths, 3 months (median)"] == f"{round(row['median_fatalities']):,}"
+    assert f"median {round(row['median_fatalities']):,} (90% interval" in at.caption[0].value
+    assert f"average {round(row['expected_fatalities']):,}" in at.caption[0].value
     assert "Status: ok; forecast from 2023-12." in at.caption[0].value
 
     # The first tab, escalation signals, is open; the other sections are not drawn.
@@ -105,13 +111,16 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
 
     (fan,) = _charts(at)  # the hotspot map is in the "Where" tab
     assert fan["title"]["text"].startswith(
-        "Myanmar: deaths per month by violence type and forecast, Jan 2021–"
+        "Myanmar: deaths per month from all organised violence, and forecast, Jan 2021–"
     )
     history = next(layer for layer in fan["layer"] if layer["mark"]["type"] == "line")
     names = history["encoding"]["color"]["scale"]["domain"]
-    assert {"State-based deaths", "Forecast 90% interval", "Forecast median (state-based)"} <= set(
-        names
-    )
+    assert {
+        "All organised violence deaths",
+        "State-based deaths",
+        "Forecast 90% interval",
+        "Forecast median (all organised violence)",
+    } <= set(names)
     assert {row["line"] for row in history["data"]["values"]} <= set(names)
 
     assert any("Sundberg" in t.value for t in at.text)
@@ -165,8 +174,34 @@ def test_numbers_behind_the_chart_are_drawn_when_opened(myanmar_store: Path) -> 
     assert months["Month"].max() == pd.Timestamp("2025-03-01")
 
 
+def test_a_measure_in_the_link_shows_its_forecast_and_history(myanmar_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["measure"] = "one_sided"
+    at.query_params["iso3"] = "MMR"
+    at.run()
+    at.switch_page("app_pages/country.py").run()
+    assert not at.exception
+    one_sided = risk_forecast(myanmar_store, measure="one_sided")
+    row = one_sided.table.set_index("iso3").loc["MMR"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Risk, next 3 months"] == f"{row['risk']:.0%}"
+    assert metrics["Deaths, 3 months (median)"] == f"{round(row['median_fatalities']):,}"
+    sentence = next(c.value for c in at.caption if "chance of at least" in c.value)
+    assert "25 deaths from one-sided violence against civilians" in sentence
+    (fan,) = _charts(at)
+    assert "from one-sided violence against civilians" in fan["title"]["text"]
+    lines = fan["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert lines[:2] == [
+        "One-sided deaths",
+        "Forecast median (one-sided violence against civilians)",
+    ]
+    median = next(layer for layer in fan["layer"] if "strokeDash" in layer["mark"])
+    monthly = one_sided.monthly[one_sided.monthly["iso3"] == "MMR"]
+    assert [p["q50"] for p in median["data"]["values"]] == monthly["q50"].tolist()
+
+
 def test_violence_filter_narrows_the_event_tables(myanmar_store: Path) -> None:
-    at = _page("MMR", Selection(violence=("one-sided",)), section="Who")
+    at = _page("MMR", Selection(measure="one_sided"), section="Who")
     assert not at.exception
     dyads = _table(at, "Dyad")
     assert dyads.iloc[0].tolist() == [
@@ -175,8 +210,8 @@ def test_violence_filter_narrows_the_event_tables(myanmar_store: Path) -> None:
         596,
         "one-sided",
     ]
-    assert any("show only one-sided violence" in c.value for c in at.caption)
-    latest = _page("MMR", Selection(violence=("one-sided",)), section="Latest events")
+    assert any("count one-sided violence against civilians" in c.value for c in at.caption)
+    latest = _page("MMR", Selection(measure="one_sided"), section="Latest events")
     assert set(_table(latest, "Headline (source)")["Violence type"]) == {"one-sided"}
 
 
@@ -194,7 +229,7 @@ def test_country_without_data_says_so(myanmar_store: Path) -> None:
     assert at.header[0].value == "Iceland"
     infos = [i.value for i in at.info]
     assert infos[0] == "Insufficient data: no source in the store covers Iceland in Dec 2023."
-    assert infos[1].startswith("No events of the chosen violence types are recorded for Iceland")
+    assert infos[1].startswith("No events of all organised violence are recorded for Iceland")
     assert not at.dataframe
     assert not at.get("plotly_chart") and not at.get("vega_lite_chart")
     assert any("Sundberg" in t.value for t in at.text)  # the footer still cites the data

@@ -77,7 +77,8 @@ def _prepare(at: AppTest, formats: list[str]) -> AppTest:
 def test_page_describes_the_view(store: Path) -> None:
     at = _export(region="group:Sahel")
     description = _plain(at.main.markdown[0].value)
-    assert "**Selection:** Sahel (Group)" in description
+    assert "**Selection:** Sahel (Group) · all organised violence" in description
+    assert "**Counts:** deaths from all organised violence; deaths are the median" in description
     assert "**Forecast from data to:** Dec 2020" in description
     assert "**Data:** UCDP GED 21.1 (events to 2020-12)" in description
     assert "**Countries:** 10 (10 ranked, 0 with not enough data to forecast)" in description
@@ -88,6 +89,24 @@ def test_page_describes_the_view(store: Path) -> None:
         "PNG charts", "SVG charts", "JSON snapshot",
     ]  # fmt: skip
     assert not at.download_button  # nothing prepared yet
+
+
+def test_the_measure_in_the_link_goes_into_the_files(store: Path) -> None:
+    at = _prepare(_export(region="group:Sahel", measure="one_sided"), ["json", "csv"])
+    description = _plain(at.main.markdown[0].value)
+    assert "**Counts:** deaths from one-sided violence against civilians" in description
+    name = "article99_sahel-group-one-sided-violence-against-civilians_2020-12"
+    files = {b.proto.label: b for b in at.download_button}
+    assert any(name in button.proto.help for button in files.values())
+    snapshot = build_snapshot(store, Selection(regions=("group:Sahel",), measure="one_sided"))
+    expected = {row.iso3: row.median_fatalities for row in snapshot.countries.itertuples()}
+    prepared = at.session_state["export_prepared"]["files"]
+    payload = json.loads(prepared[f"{name}.json"])
+    assert payload["measure"] == "one_sided"
+    medians = {r["iso3"]: r["median_fatalities"] for r in payload["countries"]}
+    assert medians == pytest.approx(expected, abs=1e-6)  # the JSON keeps 6 decimals
+    rows = list(csv.DictReader(io.StringIO(prepared[f"{name}.csv"].decode("utf-8"))))
+    assert {r["Counts"] for r in rows} == {"deaths from one-sided violence against civilians"}
 
 
 def test_earlier_snapshot_shows_what_changed(store: Path, june, now: Snapshot) -> None:
@@ -119,7 +138,9 @@ def test_earlier_snapshot_shows_what_changed(store: Path, june, now: Snapshot) -
 def test_earlier_snapshot_with_other_filters_lists_only_the_selection(store: Path, june) -> None:
     at = _upload(_export(region="group:Sahel"), june["world"])
     (warning,) = at.main.warning
-    assert "made with other filters (All countries)" in _plain(warning.value)
+    assert "made with other filters (All countries · all organised violence)" in _plain(
+        warning.value
+    )
     table = at.dataframe[0].value
     assert set(table.index) == SAHEL_ISO3
     assert "ETH" not in table.index  # Ethiopia is in the earlier snapshot, not the selection
@@ -137,7 +158,7 @@ def test_bad_upload_shows_one_clear_error(store: Path) -> None:
     (error,) = at.error
     assert _plain(error.value) == (
         "Not compared: the uploaded file: not an Article 99 snapshot "
-        "(expected format article99-snapshot/1)"
+        "(expected format article99-snapshot/2)"
     )
     assert not at.dataframe
 
@@ -162,7 +183,7 @@ def test_prepared_files_download_without_being_built_again(
     assert labels[2].startswith("Download everything (.zip")
     assert len(labels) == 3
     files = at.session_state["export_prepared"]["files"]
-    name = "article99_sahel-group_2020-12"
+    name = "article99_sahel-group-all-organised-violence_2020-12"
     assert list(files) == [f"{name}.json", f"{name}.csv"]
     rows = list(csv.reader(io.StringIO(files[f"{name}.csv"].decode())))
     assert rows[0][:4] == ["Rank", "ISO3", "Country", "Risk"]

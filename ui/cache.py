@@ -189,19 +189,27 @@ def source_line(*sources: str) -> str:
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _risk(root: str, version: str, as_of: str | None) -> RiskForecast | None:
-    try:
-        return risk_forecast(root, as_of)  # read from the store, computed only when missing
+    try:  # every measure, cached once: a page takes its measure with `.of`
+        return risk_forecast(root, as_of, measure=None)  # computed only when not in the store
     except InsufficientData:
         return None
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _previous(root: str, version: str, as_of: str | None) -> RiskForecast | None:
-    return previous_forecast(root, as_of)
+    return previous_forecast(root, as_of, measure=None)
+
+
+def risk(as_of: str | None = None, measure: str | None = None) -> RiskForecast | None:
+    """The forecast of `measure` (None: every measure) for the live store; None when there
+    is nothing to forecast. Raises `risk.model.InsufficientData` when the forecast has no
+    numbers of that measure."""
+    forecast = _risk_of_every_measure(as_of)
+    return forecast if forecast is None or measure is None else forecast.of(measure)
 
 
 @_one_version
-def risk(as_of: str | None = None) -> RiskForecast | None:
+def _risk_of_every_measure(as_of: str | None) -> RiskForecast | None:
     """The risk table and its detail for the live store (None when there is nothing to forecast).
 
     Never trains in a page view while a forecast can be shown: when the live data have none
@@ -394,9 +402,11 @@ def _snapshot(
 
 @_one_version
 def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
-    """The risk snapshot of the selection (None when there is nothing to forecast).
+    """The risk snapshot of the selection, of its measure (None when there is nothing to
+    forecast).
 
-    Raises `exports.snapshot.SnapshotError` when no country matches the filters.
+    Raises `exports.snapshot.SnapshotError` when no country matches the filters, and
+    `risk.model.InsufficientData` when the forecast has no numbers of the measure.
     """
     forecast = risk(as_of)
     if forecast is None:
@@ -421,7 +431,7 @@ def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
     """The selection's snapshot, or None and what to do about it, in words for the page."""
     try:
         found = snapshot(selection, selection.as_of)
-    except InsufficientData as exc:  # events, but too little history to train the model
+    except model.InsufficientData as exc:  # too little history, or none of the measure
         return None, f"{exc}{MORE_DATA}"
     except SnapshotError as exc:  # no country matches the filters
         return None, f"{exc}{WIDEN}"

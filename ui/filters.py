@@ -10,7 +10,7 @@ import streamlit as st
 
 from exports.charts import month_label
 from loaders import countries
-from loaders.schema import VIOLENCE_TYPES
+from risk import measures
 from risk.selection import (
     SOURCES,
     Selection,
@@ -23,7 +23,8 @@ from risk.sources import SOURCE_LABELS
 from ui import cache
 from ui.text import escape_markdown
 
-FILTER_KEYS = ("region", "country", "from", "to", "violence", "source", "as_of")
+# "violence" is an old link's parameter: read once, then replaced by "measure".
+FILTER_KEYS = ("region", "country", "from", "to", "measure", "violence", "source", "as_of")
 
 
 def _months(span: tuple[str, str] | None) -> list[str]:
@@ -111,12 +112,15 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         start = None if first == months[0] else first
         end = None if last == months[-1] else last
     as_of = _as_of(wanted.as_of, span)
-    violence = st.sidebar.multiselect(
-        "Violence type",
-        list(VIOLENCE_TYPES),
-        default=list(wanted.violence),
-        format_func=lambda v: v.capitalize(),
-        key="filter_violence",
+    measure = st.sidebar.selectbox(
+        "Violence",
+        list(measures.MEASURES),
+        index=measures.MEASURES.index(wanted.measure),
+        format_func=lambda m: measures.LABELS[m].capitalize(),
+        key="filter_measure",
+        help="What every page, briefing and export counts: the forecast, risk and deaths, and "
+        "the history and events shown. All organised violence is the sum of the three UCDP "
+        "types (state-based, non-state, one-sided).",
     )
     source = st.sidebar.selectbox(
         "Source",
@@ -137,7 +141,7 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         countries=tuple(chosen),
         start=start,
         end=end,
-        violence=tuple(violence) or VIOLENCE_TYPES,
+        measure=measure,
         source=source,
         as_of=as_of,
     )

@@ -135,7 +135,7 @@ def test_clicking_a_country_on_the_map_opens_its_profile(page, app_url: str) -> 
     page.mouse.move(niger["x"] + niger["width"] / 2, niger["y"] + niger["height"] / 2)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible")
-    assert "Niger" in tooltip.inner_text() and "Expected deaths, 3 months" in tooltip.inner_text()
+    assert "Niger" in tooltip.inner_text() and "Deaths, 3 months (median)" in tooltip.inner_text()
     page.mouse.click(niger["x"] + niger["width"] / 2, niger["y"] + niger["height"] / 2)
     page.wait_for_url("**/country?*", timeout=LOAD_MS)
     settle(page, LOAD_MS)

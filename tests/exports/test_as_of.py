@@ -18,7 +18,7 @@ from exports.snapshot import Snapshot, build_snapshot
 from risk.selection import Selection
 
 CHOSEN = Selection(countries=("BFA", "MLI", "NER"), as_of="2019-12")
-STEM = "article99_bfa-mli-ner_2019-12"
+STEM = "article99_bfa-mli-ner-all-organised-violence_2019-12"
 CAVEAT = (
     "Caveat: UCDP GED 21.1 is a third-party 'precise, reduced' subset: only precisely located "
     "events; totals are below UCDP's."
@@ -69,7 +69,7 @@ def test_the_pdf_names_the_month_and_the_caveat(
 ) -> None:
     reader = PdfReader(io.BytesIO(files[f"{STEM}.pdf"]))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
-    assert "Forecast from data to Dec 2019" in pages[0]
+    assert "forecast from data to Dec 2019" in pages[0]
     assert CAVEAT in pages[0]  # the cover, which still holds all it held
     assert december.inputs_sha256 in pages[0]
     assert pages[-1].startswith("Citations") and CAVEAT in pages[-1]
@@ -91,7 +91,8 @@ def test_the_deck_names_the_month_and_the_caveat(files: dict[str, bytes]) -> Non
         for shape in slide.shapes
         if shape.has_text_frame
     ]
-    assert any("forecast from data to 2019-12" in text for text in texts)  # every footer
+    footer = "forecast of deaths from all organised violence from data to 2019-12"
+    assert any(footer in text for text in texts)  # every footer
     sources = {s.name: s.text_frame.text for s in deck.slides[-1].shapes if s.has_text_frame}
     assert CAVEAT in sources["Citations"]
     assert CAVEAT in deck.core_properties.comments

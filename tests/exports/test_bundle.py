@@ -37,7 +37,7 @@ def _texts(name: str, data: bytes) -> list[bytes]:
 
 
 def test_every_format_is_there(files: dict[str, bytes]) -> None:
-    stem = "article99_sahel-group_2020-12"
+    stem = "article99_sahel-group-all-organised-violence_2020-12"
     assert {f"{stem}.{ext}" for ext in ("csv", "xlsx", "pdf", "pptx", "json")} <= set(files)
     charts = sorted(n for n in files if n.startswith("charts/"))
     assert len(charts) == 2 * 11  # the map and ten fan charts, PNG and SVG

@@ -24,6 +24,7 @@ def risk_table() -> pd.DataFrame:
             "iso3": ["NER", "MLI", "GHA", "SSD"],
             "name": ["Niger", "Mali", "Ghana", "South <b>Sudan</b>"],
             "risk": [0.303, 0.769, 0.003, np.nan],
+            "median_fatalities": [40.0, 1100.2, 0.0, np.nan],
             "expected_fatalities": [91.1, 1234.4, 0.6, np.nan],
             "fatalities_low": [0.0, 890.2, 0.0, np.nan],
             "fatalities_high": [347.8, 2100.0, 1.0, np.nan],
@@ -54,6 +55,7 @@ def drivers() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "iso3": ["NER", "NER", "MLI"],
+            "kind": "level",
             "driver": ["mix", "neighbours", "change"],
             "effect": [0.8, -0.1, -0.4],
             "direction": ["raises", "lowers", "lowers"],
@@ -81,6 +83,41 @@ def test_numbers_have_separators_and_say_when_missing() -> None:
     assert charts.points(0.038) == "+4 pts"
 
 
+def test_risk_is_defined_for_the_measure() -> None:
+    assert charts.risk_definition("2020-12", "one_sided") == (
+        "chance of at least one month with ≥ 25 deaths from one-sided violence against "
+        "civilians, Jan–Mar 2021"
+    )
+    assert charts.risk_title("all") == (
+        "Risk of ≥ 25 deaths from all organised violence in at least one of the next 3 months"
+    )
+    with pytest.raises(ValueError, match="unknown measure"):
+        charts.risk_title("deaths")
+
+
+def test_the_headline_names_the_median_and_explains_an_average_outside_its_interval() -> None:
+    """Guinea, Dec 2020: median 0, 90% interval 0–1, average 1.6 (shown 2): outside the range
+    as the reader sees it, so said why. Niger: average 91 inside 0–348, no note."""
+    guinea = {
+        "median_fatalities": 0.0,
+        "fatalities_low": 0.0,
+        "fatalities_high": 1.0,
+        "expected_fatalities": 1.6,
+    }
+    assert charts.deaths_in_words(guinea) == "0 (90% interval 0–1)"
+    assert charts.average_in_words(guinea) == (
+        "average 2 (the average is above the 90% range because a few scenarios are far more "
+        "violent than the rest)"
+    )
+    niger = {**guinea, "expected_fatalities": 91.1, "fatalities_high": 347.8}
+    assert charts.average_in_words(niger) == "average 91"
+    # Decided on the numbers as shown: 1.4 reads "1", inside "0–1", so nothing to explain.
+    assert charts.average_in_words({**guinea, "expected_fatalities": 1.4}) == "average 1"
+    below = {**guinea, "fatalities_low": 10.0, "fatalities_high": 50.0, "expected_fatalities": 9}
+    assert "below the 90% range" in charts.average_in_words(below)
+    assert charts.average_in_words({**guinea, "expected_fatalities": np.nan}) == "average no data"
+
+
 def test_risk_period_names_the_three_forecast_months() -> None:
     assert charts.risk_period("2020-12") == "Jan–Mar 2021"
     assert charts.risk_period("2020-11") == "Dec 2020–Feb 2021"
@@ -88,7 +125,7 @@ def test_risk_period_names_the_three_forecast_months() -> None:
 
 
 def test_choropleth_colours_forecast_countries_by_risk(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
     risk = fig.data[0]
     assert risk.name == "Risk"
     assert list(risk.locations) == ["NER", "MLI", "GHA"]
@@ -97,14 +134,14 @@ def test_choropleth_colours_forecast_countries_by_risk(risk_table: pd.DataFrame)
     assert (risk.zmin, risk.zmax) == (0, 1)
     assert risk.colorscale[0][1].upper() == charts.RISK_SCALE[0]
     assert risk.colorscale[-1][1].upper() == charts.RISK_SCALE[-1]
-    # Hover shows the same formatted numbers as the table.
-    assert list(risk.customdata[1]) == ["Mali", "77%", "1,234", "890–2,100"]
-    assert list(risk.customdata[2]) == ["Ghana", "<1%", "1", "0–1"]
-    assert "Expected deaths" in risk.hovertemplate
+    # Hover shows the same formatted numbers as the table: the median and its interval.
+    assert list(risk.customdata[1]) == ["Mali", "77%", "1,100", "890–2,100"]
+    assert list(risk.customdata[2]) == ["Ghana", "<1%", "0", "0–1"]
+    assert "Deaths, 3 months (median)" in risk.hovertemplate
 
 
 def test_choropleth_shows_countries_without_forecast_in_grey(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
     missing = fig.data[1]
     assert missing.name == "Not enough data"
     assert list(missing.locations) == ["SSD"]
@@ -116,16 +153,18 @@ def test_choropleth_shows_countries_without_forecast_in_grey(risk_table: pd.Data
 
 
 def test_choropleth_title_source_fonts_and_offline_outlines(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE)
+    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
     assert "Jan–Mar 2021" in fig.layout.title.text
-    assert "≥ 25 state-based deaths" in fig.layout.title.text
+    assert "≥ 25 deaths from all organised violence" in fig.layout.title.text
     assert fig.layout.title.subtitle.text == SOURCE
     assert fig.layout.font.size >= 14
     assert fig.layout.geo.scope == "world"
     assert fig.layout.geo.resolution == 110  # the outline file served from static/topojson
     assert fig.layout.geo.fitbounds in (None, False)
     assert charts.PLOTLY_CONFIG["topojsonURL"] == "/app/static/topojson/"
-    zoomed = charts.risk_choropleth(risk_table, as_of="2020-12", source=SOURCE, zoom=True)
+    zoomed = charts.risk_choropleth(
+        risk_table, as_of="2020-12", measure="all", source=SOURCE, zoom=True
+    )
     assert zoomed.layout.geo.fitbounds == "locations"
 
 
@@ -140,7 +179,7 @@ def test_risk_table_is_ranked_with_human_labels(
     assert list(display["Country"]) == ["Mali", "Niger", "Ghana", "South <b>Sudan</b>"]
     assert display["Rank"].tolist()[:3] == [1, 2, 3]
     assert display["Risk"].tolist()[:3] == [76.9, 30.3, 0.3]
-    assert display["Expected deaths"].tolist()[:3] == [1234, 91, 1]
+    assert display["Deaths, 3 months (median)"].tolist()[:3] == [1100, 40, 0]
     assert display["90% interval"].tolist() == ["890–2,100", "0–348", "0–1", ""]
     assert display["Trend vs last month"].tolist() == ["▼ −11 pts", "▶ +4 pts", "▶ 0 pts", ""]
     assert display["Data"].unique().tolist() == [VINTAGE]
@@ -168,20 +207,25 @@ def test_insufficient_data_is_listed_last_with_the_reason(risk_table: pd.DataFra
     display = tables.risk_table(risk_table)
     row = display.loc["SSD"]
     assert display.index[-1] == "SSD"
-    assert pd.isna(row["Rank"]) and pd.isna(row["Risk"]) and pd.isna(row["Expected deaths"])
+    assert pd.isna(row["Rank"]) and pd.isna(row["Risk"])
+    assert pd.isna(row[tables.DEATHS])
     assert row["Status"] == "Not enough data (fewer than 12 months of data up to 2020-12)"
     assert display.loc["MLI", "Status"] == "Forecast"
 
 
 def test_headline_numbers(risk_table: pd.DataFrame) -> None:
-    numbers = {h.label: h.value for h in tables.headline(risk_table)}
+    headline = tables.headline(risk_table, "one_sided")
+    numbers = {h.label: h.value for h in headline}
     assert numbers == {
         "Countries with risk ≥ 50%": "1",
         "Countries with a surge flag": "2",  # Niger surges, Mali spread
-        "Expected deaths, next 3 months": "1,326",  # 91.1 + 1,234.4 + 0.6
+        # Averages add up, medians do not: the sum is of averages and says so.
+        "Deaths expected, next 3 months (sum of averages)": "1,326",  # 91.1 + 1,234.4 + 0.6
         "Countries with insufficient data": "1",
     }
-    assert all(h.help for h in tables.headline(risk_table))
+    assert all(h.help for h in headline)
+    assert "deaths from one-sided violence against civilians" in headline[0].help
+    assert headline[2].help.startswith("Deaths from one-sided violence against civilians")
 
 
 def test_new_risk_table_keeps_only_readable_columns(
@@ -190,7 +234,7 @@ def test_new_risk_table_keeps_only_readable_columns(
     quiet = risk_table[risk_table["iso3"] == "GHA"]
     shown = tables.new_risk_table(quiet, drivers)
     assert list(shown.columns) == list(tables.NEW_RISK_COLUMNS)
-    assert shown.loc["GHA"].tolist() == ["Ghana", 0.3, 1, "0–1", ""]
+    assert shown.loc["GHA"].tolist() == ["Ghana", 0.3, 0, "0–1", ""]
 
 
 def test_as_of_line_says_month_and_source() -> None:

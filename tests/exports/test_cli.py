@@ -18,10 +18,12 @@ def test_snapshot_writes_the_chosen_formats(global_store: Path, tmp_path: Path, 
     code = _snapshot(global_store, tmp_path, "--region", "Sahel", "--formats", "json,csv,xlsx")
     assert code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    stem = "article99_sahel-group_2020-12"
+    stem = "article99_sahel-group-all-organised-violence_2020-12"  # the default measure
     assert names == [f"{stem}.csv", f"{stem}.json", f"{stem}.xlsx"]
     out = capsys.readouterr().out
-    assert "Snapshot of Sahel (Group), forecast from data to 2020-12" in out
+    assert (
+        "Snapshot of Sahel (Group) · all organised violence, forecast from data to 2020-12" in out
+    )
     assert "10 countries ranked, 0 with not enough data" in out
 
 
@@ -42,6 +44,20 @@ def test_a_written_snapshot_verifies_and_a_changed_one_does_not(
     assert error.startswith(f"error: {path} does not verify: ")
     assert f"{payload['countries'][0]['iso3']}: risk differ" in error
     assert error.count("\n") == 1
+
+
+def test_a_measure_is_chosen_and_verified(global_store: Path, tmp_path: Path, capsys) -> None:
+    args = ("--countries", "MLI,NER,BFA", "--measure", "one_sided", "--formats", "json,csv")
+    assert _snapshot(global_store, tmp_path, *args) == 0
+    (path,) = tmp_path.glob("*.json")
+    assert path.name == "article99_mli-ner-bfa-one-sided-violence-against-civilians_2020-12.json"
+    assert json.loads(path.read_text(encoding="utf-8"))["measure"] == "one_sided"
+    (table,) = tmp_path.glob("*.csv")
+    assert "deaths from one-sided violence against civilians" in table.read_text(encoding="utf-8")
+    assert main(["verify", str(path), "--data-dir", str(global_store)]) == 0
+    with pytest.raises(SystemExit):  # argparse's usage error
+        _snapshot(global_store, tmp_path / "x", "--measure", "deaths")
+    assert "invalid choice: 'deaths'" in capsys.readouterr().err
 
 
 def test_changes_between_two_months(global_store: Path, tmp_path: Path, capsys) -> None:

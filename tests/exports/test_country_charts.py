@@ -13,10 +13,12 @@ SOURCE = "Source: UCDP GED 24.1, events to Dec 2023"
 
 @pytest.fixture
 def series() -> pd.DataFrame:
-    """Two history months of every type, then two forecast months with distinct quantiles."""
+    """Two history months of all organised violence and every type, then two forecast months
+    with distinct quantiles (`risk.profile.fan_series` of the measure "all")."""
     frame = pd.DataFrame(
         {
             "month": pd.to_datetime(["2023-11-01", "2023-12-01", "2024-01-01", "2024-02-01"]),
+            "fatalities_total": [512, 255, None, None],
             "fatalities_state_based": [482, 212, None, None],
             "fatalities_non_state": [0, 0, None, None],
             "fatalities_one_sided": [30, 43, None, None],
@@ -40,8 +42,11 @@ def _by_name(fig) -> dict:
 
 
 def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
-    fig = country_charts.fan_chart(series, country="Myanmar", as_of="2023-12", source=SOURCE)
+    fig = country_charts.fan_chart(
+        series, country="Myanmar", as_of="2023-12", measure="all", source=SOURCE
+    )
     assert [t.name for t in fig.data] == [
+        "All organised violence deaths",
         "State-based deaths",
         "Non-state deaths",
         "One-sided deaths",
@@ -49,9 +54,11 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
         "Forecast 90% interval",
         "Forecast 50% interval (low)",
         "Forecast 50% interval",
-        "Forecast median (state-based)",
+        "Forecast median (all organised violence)",
     ]
     traces = _by_name(fig)
+    assert list(traces["All organised violence deaths"].y) == [512, 255]
+    assert traces["All organised violence deaths"].line.color == "#000000"  # the line forecast
     assert list(traces["State-based deaths"].y) == [482, 212]
     assert traces["State-based deaths"].line.color == "#0072B2"  # Okabe-Ito blue
     # The bands fill to the trace before them: low bound first, then the high one.
@@ -60,7 +67,7 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
     layers = [
         traces["Forecast 90% interval (low)"].y,
         traces["Forecast 50% interval (low)"].y,
-        traces["Forecast median (state-based)"].y,
+        traces["Forecast median (all organised violence)"].y,
         traces["Forecast 50% interval"].y,
         traces["Forecast 90% interval"].y,
     ]
@@ -71,10 +78,12 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
 
 
 def test_fan_chart_says_what_when_and_where_from(series: pd.DataFrame) -> None:
-    fig = country_charts.fan_chart(series, country="Myanmar", as_of="2023-12", source=SOURCE)
+    fig = country_charts.fan_chart(
+        series, country="Myanmar", as_of="2023-12", measure="all", source=SOURCE
+    )
     title = fig.layout.title
     assert title.text == (
-        "Myanmar: deaths per month by violence type and forecast, Nov 2023–Feb 2024"
+        "Myanmar: deaths per month from all organised violence, and forecast, Nov 2023–Feb 2024"
     )
     assert title.subtitle.text == SOURCE
     assert fig.layout.font.size >= 14
@@ -86,9 +95,14 @@ def test_fan_chart_says_what_when_and_where_from(series: pd.DataFrame) -> None:
 
 
 def test_fan_chart_without_forecast_draws_only_history(series: pd.DataFrame) -> None:
-    history = series.iloc[:2].drop(columns=["fatalities_non_state", "fatalities_one_sided"])
-    fig = country_charts.fan_chart(history, country="Mali", as_of="2023-12", source=SOURCE)
-    assert [t.name for t in fig.data] == ["State-based deaths"]
+    history = series.iloc[:2][["month", "fatalities_one_sided", "q50"]]  # one-sided's history
+    fig = country_charts.fan_chart(
+        history, country="Mali", as_of="2023-12", measure="one_sided", source=SOURCE
+    )
+    assert [t.name for t in fig.data] == ["One-sided deaths"]
+    assert fig.layout.title.text.startswith(
+        "Mali: deaths per month from one-sided violence against civilians, and forecast"
+    )
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ from pypdf.generic import IndirectObject, StreamObject
 from exports import images as drawing
 from exports import pdf
 from exports.changes import Changes, what_changed
-from exports.charts import month_label, percent, points, risk_definition
+from exports.charts import count, interval, month_label, percent, points, risk_definition
 from exports.pdf import VERIFY_COMMAND, PdfExportError, briefing_pdf, clean
 from exports.snapshot import Snapshot, build_snapshot
 from risk import profile
 from tests.exports.conftest import SAHEL
 
 TABLE_HEADING = (
-    "Rank Country Risk Trend vs last month Expected deaths 90% interval Flags Top driver"
+    "Rank Country Risk Trend vs last month Deaths, 3 months (median) 90% interval Flags Top driver"
 )
 
 
@@ -72,9 +72,9 @@ def test_cover_says_what_was_forecast_from_which_data_and_model(
     cover = pages[0]
     source = sahel_snapshot.sources[0]
     assert cover.startswith("Article 99 risk briefing")
-    assert "Sahel (Group): 10 countries, 10 with a forecast" in cover
-    assert "Forecast from data to Dec 2020" in cover
-    assert risk_definition("2020-12")[1:] in cover  # capitalised on the cover
+    assert "Sahel (Group) · all organised violence: 10 countries, 10 with a forecast" in cover
+    assert "Deaths from all organised violence, forecast from data to Dec 2020" in cover
+    assert risk_definition("2020-12", "all")[1:] in cover  # capitalised on the cover
     assert sahel_snapshot.generated_at in cover
     assert "UCDP GED 21.1" in cover
     assert f"File: {source['file']}" in cover
@@ -106,8 +106,16 @@ def test_nigeria_reads_as_the_snapshot_formats_it(
     assert f"1 Nigeria {risk} " in pages[1]
     page = pages[2]
     assert page.startswith("1. Nigeria ")
-    assert profile.risk_sentence(nigeria.to_dict(), "2020-12") in page
-    assert page.count(f"{risk} chance of at least 25 state-based deaths") == 1
+    assert profile.risk_sentence(nigeria.to_dict(), "2020-12", "all") in page
+    assert page.count(f"{risk} chance of at least 25 deaths from all organised violence") == 1
+    # The table gives the median, as the country's chart draws it; the page names both.
+    assert f" {count(nigeria['median_fatalities'])} {interval_of(nigeria)} " in pages[1]
+    assert f"median {count(nigeria['median_fatalities'])} (90% interval" in page
+    assert f"average {count(nigeria['expected_fatalities'])}" in page
+
+
+def interval_of(row) -> str:
+    return interval(row["fatalities_low"], row["fatalities_high"])
 
 
 def test_every_page_is_footed_with_the_source_and_page_of_total(
@@ -165,7 +173,9 @@ def test_metadata_carry_the_title_and_the_snapshot_date(
     sahel_snapshot: Snapshot, pack: bytes
 ) -> None:
     meta = read(pack).metadata
-    assert meta.title == "Article 99 risk briefing: Sahel (Group), data to Dec 2020"
+    assert meta.title == (
+        "Article 99 risk briefing: Sahel (Group) · all organised violence, data to Dec 2020"
+    )
     assert meta.creation_date == datetime.fromisoformat(sahel_snapshot.generated_at)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import loaders
+from exports.changes import what_changed
 from exports.snapshot import (
     FORMAT,
     SnapshotError,
@@ -19,7 +20,9 @@ from exports.snapshot import (
     public_url,
     read_json,
     regenerate,
+    selection_of,
 )
+from risk.forecast import risk_forecast
 from tests.conftest import GLOBAL_GED, SMALL_GED, shared_data_dir
 from tests.exports.conftest import SAHEL
 
@@ -43,9 +46,10 @@ def test_the_json_carries_filters_sources_model_and_citations(sahel_snapshot) ->
     assert payload["format"] == FORMAT
     assert payload["filters"] == {
         "query": {"region": "group:Sahel"},
-        "description": "Sahel (Group)",
+        "description": "Sahel (Group) · all organised violence",
     }
-    assert payload["risk_definition"].endswith("Jan–Mar 2021")
+    assert (payload["measure"], payload["measure_label"]) == ("all", "all organised violence")
+    assert payload["risk_definition"].endswith("deaths from all organised violence, Jan–Mar 2021")
     (source,) = payload["sources"]
     raw = (shared_data_dir() / GLOBAL_GED).read_bytes()
     assert source["sha256"] == hashlib.sha256(raw).hexdigest()
@@ -58,6 +62,41 @@ def test_the_json_carries_filters_sources_model_and_citations(sahel_snapshot) ->
     assert nigeria["name"] == "Nigeria"
     assert nigeria["risk"] == pytest.approx(row["risk"])
     assert nigeria["expected_fatalities"] == pytest.approx(row["expected_fatalities"], abs=1e-6)
+    assert nigeria["median_fatalities"] == pytest.approx(row["median_fatalities"], abs=1e-6)
+
+
+def test_a_one_sided_snapshot_carries_that_measure_and_verifies(
+    global_store: Path, tmp_path: Path
+) -> None:
+    chosen = dataclasses.replace(SAHEL, measure="one_sided")
+    snapshot = build_snapshot(global_store, chosen)
+    expected = risk_forecast(global_store, measure="one_sided").table.set_index("iso3")
+    shown = snapshot.countries.set_index("iso3")
+    for column in ("risk", "median_fatalities", "expected_fatalities", "fatalities_high"):
+        assert shown[column].tolist() == expected.loc[shown.index, column].tolist()
+    payload = read_json(snapshot.write_json(tmp_path / "one_sided.json"))
+    assert payload["measure"] == "one_sided"
+    assert payload["filters"]["query"] == {"region": "group:Sahel", "measure": "one_sided"}
+    assert "deaths from one-sided violence against civilians" in payload["risk_definition"]
+    assert "forecast of deaths from one-sided violence against civilians" in snapshot.footer
+    again = regenerate(payload, global_store).to_json()
+    assert again["measure"] == "one_sided"
+    assert compare(payload, again) == []
+    # The measure is among the inputs: the same filters of all organised violence differ.
+    assert payload["inputs_sha256"] != build_snapshot(global_store, SAHEL).inputs_sha256
+
+
+def test_snapshots_of_two_measures_are_not_compared_as_moves(sahel_snapshot) -> None:
+    one_sided = sahel_snapshot.to_json() | {"measure": "one_sided"}
+    with pytest.raises(SnapshotError, match="counts one-sided violence against civilians"):
+        what_changed(one_sided, sahel_snapshot)
+
+
+def test_a_snapshot_made_before_measures_counts_state_based_deaths(sahel_snapshot) -> None:
+    older = sahel_snapshot.to_json() | {"format": "article99-snapshot/1"}
+    del older["measure"], older["measure_label"]
+    assert read_json(json.dumps(older).encode())["format"] == "article99-snapshot/1"
+    assert selection_of(older).measure == "state_based"
 
 
 def test_the_json_names_no_local_path(sahel_snapshot, global_store: Path, tmp_path: Path) -> None:

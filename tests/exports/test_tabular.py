@@ -40,8 +40,11 @@ def test_the_csv_reads_back_as_the_ranked_table(sahel_snapshot) -> None:
     assert list(frame["Rank"]) == list(range(1, 11))
     nigeria = sahel_snapshot.countries.iloc[0]
     assert frame["Risk"][0] == pytest.approx(nigeria["risk"])
-    assert frame["Expected deaths"][0] == round(nigeria["expected_fatalities"])
+    # The median with its interval (the chart's statistic), then the average, each named.
+    assert frame["Deaths, 3 months (median)"][0] == round(nigeria["median_fatalities"])
+    assert frame["Deaths, 3 months (average)"][0] == round(nigeria["expected_fatalities"])
     assert frame["90% low"][0] == round(nigeria["fatalities_low"])
+    assert set(frame["Counts"]) == {"deaths from all organised violence"}
     assert set(frame["Source"]) == {"UCDP GED 21.1 (events to 2020-12)"}
     assert "Organized violence 1989-2020" in frame["Citation"][0]
     assert set(frame["Forecast from"]) == {"2020-12"}
@@ -79,7 +82,9 @@ def test_the_workbook_has_the_table_and_its_metadata(sahel_snapshot) -> None:
     monthly = book["Monthly forecast"]
     assert monthly.max_row == 1 + 150
     about = {row[0].value: row[1].value for row in book["About"].iter_rows(max_col=2)}
-    assert about["Filters"] == "Sahel (Group)"
+    assert about["Filters"] == "Sahel (Group) · all organised violence"
+    assert about["Counts"] == "deaths from all organised violence"
+    assert about["Deaths"].startswith("the median of the 3-month total")
     assert about["Forecast from data to"] == "2020-12"
     assert about["Inputs sha256"] == sahel_snapshot.inputs_sha256
     texts = [c.value for row in book["About"].iter_rows() for c in row if isinstance(c.value, str)]
@@ -98,8 +103,20 @@ def test_the_workbook_holds_no_formula(hostile_snapshot) -> None:
     assert names[5] == "'_x000D_cmd"  # xlsxwriter stores CR escaped; openpyxl reads it as is
 
 
+def test_an_average_outside_its_interval_is_explained_in_the_table(sahel_snapshot) -> None:
+    countries = sahel_snapshot.countries.copy()
+    countries.loc[0, ["median_fatalities", "fatalities_low", "fatalities_high"]] = [0.0, 0.0, 1.0]
+    countries.loc[0, "expected_fatalities"] = 1.6  # Guinea, Dec 2020: shown 2 against 0–1
+    table = export_table(dataclasses.replace(sahel_snapshot, countries=countries))
+    note = table["Average outside the interval"]
+    assert note[0].startswith("the average is above the 90% range because a few scenarios")
+    inside = table["Deaths, 3 months (average)"].between(table["90% low"], table["90% high"])
+    assert (note[1:] == "").tolist() == inside[1:].tolist()
+
+
 def test_export_table_keeps_numbers_numeric(sahel_snapshot) -> None:
     table = export_table(sahel_snapshot)
-    assert str(table["Expected deaths"].dtype) == "Int64"
+    assert str(table["Deaths, 3 months (median)"].dtype) == "Int64"
+    assert str(table["Deaths, 3 months (average)"].dtype) == "Int64"
     assert table["Risk"].dtype == "float64"
     assert table["Top driver"][0].startswith(("Raises risk", "Lowers risk"))

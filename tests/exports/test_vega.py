@@ -17,6 +17,7 @@ def _table() -> pd.DataFrame:
             "name": ["<b>Niger</b>", "Côte d'Ivoire"],
             "status": ["ok", "insufficient data"],
             "risk": [0.004, np.nan],
+            "median_fatalities": [9_876.4, np.nan],
             "expected_fatalities": [12_345.4, np.nan],
             "fatalities_low": [10.0, np.nan],
             "fatalities_high": [23_456.0, np.nan],
@@ -31,8 +32,8 @@ def test_map_rows_carry_formatted_text_and_no_nan() -> None:
         "name": "<b>Niger</b>",  # raw: Vega draws text and the tooltip handler escapes it
         "risk": 0.004,
         "risk_text": "<1%",
-        "deaths_text": "12,345 (90% interval 10–23,456)",
-        "description": "<b>Niger</b>. Risk <1%. Expected deaths, 3 months: 12,345 "
+        "deaths_text": "9,876 (90% interval 10–23,456)",  # the median, as the table shows it
+        "description": "<b>Niger</b>. Risk <1%. Deaths, 3 months (median): 9,876 "
         "(90% interval 10–23,456).",
     }
     assert mali["risk"] is None and mali["risk_text"] == vega.NOT_ENOUGH_DATA
@@ -40,16 +41,59 @@ def test_map_rows_carry_formatted_text_and_no_nan() -> None:
 
 
 def test_world_map_is_offline_and_zoom_fits_the_selection() -> None:
-    world = vega.risk_map(_table(), as_of="2020-12")
+    world = vega.risk_map(_table(), as_of="2020-12", measure="non_state")
+    assert world["title"]["text"] == (
+        "Risk: chance of at least one month with ≥ 25 deaths from non-state violence, Jan–Mar 2021"
+    )
     text = json.dumps(world, allow_nan=False)
     assert '"url"' not in text  # outlines inline: nothing fetched
     assert "fit" not in world["projection"]
     ids = {g.get("id") for g in world["data"]["values"]["objects"]["countries"]["geometries"]}
     assert "ATA" not in ids and {"NER", "MLI", "FRA"} <= ids
-    zoomed = vega.risk_map(_table(), as_of="2020-12", zoom=True)
+    zoomed = vega.risk_map(_table(), as_of="2020-12", measure="all", zoom=True)
     corners = np.array(zoomed["projection"]["fit"]["geometry"]["coordinates"])
     assert corners[:, 0].min() < -12 and corners[:, 0].max() > 16  # Mali's west, Niger's east
     assert vega.SELECTION in json.dumps(zoomed["layer"][1]["params"])
+
+
+def _series(measure: str) -> pd.DataFrame:
+    """`risk.profile.fan_series` of `measure`: one history month, then one forecast month."""
+    from risk.profile import history_columns
+
+    frame = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2020-12-01", "2021-01-01"]),
+            **{column: [7, None] for column in history_columns(measure)},
+            **{q: [None, float(k)] for k, q in enumerate(("q05", "q25", "q50", "q75", "q95"))},
+        }
+    )
+    return frame
+
+
+def test_the_fan_chart_draws_the_measure_and_names_its_median() -> None:
+    spec = vega.fan_chart(
+        _series("one_sided"), country="Mali", as_of="2020-12", measure="one_sided"
+    )
+    domain = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert domain == [
+        "One-sided deaths",
+        "Forecast median (one-sided violence against civilians)",
+        "Forecast 50% interval",
+        "Forecast 90% interval",
+    ]
+    assert spec["title"]["text"] == (
+        "Mali: deaths per month from one-sided violence against civilians, and forecast, "
+        "Dec 2020–Jan 2021"
+    )
+    every = vega.fan_chart(_series("all"), country="Mali", as_of="2020-12", measure="all")
+    lines = every["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert lines[:5] == [
+        "All organised violence deaths",
+        "State-based deaths",
+        "Non-state deaths",
+        "One-sided deaths",
+        "Forecast median (all organised violence)",
+    ]
 
 
 def test_main_polygon_bounds_leave_out_overseas_parts() -> None:

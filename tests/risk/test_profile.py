@@ -152,6 +152,7 @@ def _panel() -> pd.DataFrame:
             "covered": True,
         }
     )
+    panel["fatalities_total"] = panel.filter(like="fatalities_").sum(axis=1)
     panel.attrs["last_complete_month"] = AS_OF
     return panel
 
@@ -174,7 +175,7 @@ def _monthly() -> pd.DataFrame:
 
 
 def test_fan_series_joins_history_and_forecast() -> None:
-    series = profile.fan_series(_panel(), _monthly(), "MLI", AS_OF, ("state-based",), months=3)
+    series = profile.fan_series(_panel(), _monthly(), "MLI", AS_OF, "state_based", months=3)
     assert [f"{m:%Y-%m}" for m in series["month"]] == [
         "2024-04",
         "2024-05",
@@ -182,14 +183,20 @@ def test_fan_series_joins_history_and_forecast() -> None:
         "2024-07",
         "2024-08",
     ]
-    assert "fatalities_one_sided" not in series.columns  # violence types as chosen
+    assert "fatalities_one_sided" not in series.columns  # the measure's own history only
     assert series["fatalities_state_based"].tolist()[:3] == [1, 5, 9]
     assert series["fatalities_state_based"].iloc[3:].isna().all()
     assert series["q50"].iloc[:3].isna().all()
     assert series["q50"].iloc[3:].tolist() == [9.0, 10.0]  # Mali's rows only
     without = profile.fan_series(_panel(), None, "MLI", AS_OF, months=3)
     assert len(without) == 3
+    # All organised violence: the total the forecast continues, then the three types it sums.
+    assert list(without.columns[:5]) == [
+        "month", "fatalities_total", "fatalities_state_based", "fatalities_non_state",
+        "fatalities_one_sided",
+    ]  # fmt: skip
     assert without["fatalities_one_sided"].tolist() == [4, 0, 0]
+    assert without["fatalities_total"].tolist() == [5, 5, 11]  # Apr 1+0+4, May 5, Jun 9+2
 
 
 def test_driver_table_is_sorted_by_size_with_markers() -> None:
@@ -197,12 +204,14 @@ def test_driver_table_is_sorted_by_size_with_markers() -> None:
         {
             "iso3": ["MLI", "MLI", "MLI", "NER"],
             "driver": ["trend", "neighbours", "serious_months", "trend"],
-            "effect": [-0.3, 0.01, 0.6, 1.0],
+            "kind": "level",
+            "effect": [-0.3, 0.001, 0.6, 1.0],
             "direction": ["lowers", "raises", "raises", "raises"],
             "text": ["fatalities down", "neighbours quiet", "12 serious months", "other"],
         }
     )
-    table = profile.driver_table(drivers, "MLI")
+    changed = drivers.iloc[[0]].assign(kind="change", text="what moved")  # not why this level
+    table = profile.driver_table(pd.concat([drivers, changed]), "MLI")
     assert table["text"].tolist() == ["12 serious months", "fatalities down", "neighbours quiet"]
     assert table["marker"].tolist() == ["▲ raises", "▼ lowers", "• negligible"]
 
@@ -235,15 +244,24 @@ def test_default_country_is_the_highest_risk_candidate() -> None:
 def test_risk_sentence_and_surge_words() -> None:
     row = {
         "risk": 0.374,
+        "median_fatalities": 801.5,
         "expected_fatalities": 1234.4,
         "fatalities_low": 88.0,
         "fatalities_high": 4321.0,
         "surge_events": True,
         "surge_fatalities": pd.NA,
     }
-    assert profile.risk_sentence(row, "2024-11") == (
-        "37% chance of at least 25 state-based deaths in at least one month of Dec 2024–Feb "
-        "2025. Expected deaths over those 3 months: 1,234 (90% interval 88–4,321)."
+    assert profile.risk_sentence(row, "2024-11", "state_based") == (
+        "37% chance of at least 25 deaths from state-based violence in at least one month of "
+        "Dec 2024–Feb 2025. Deaths over those 3 months: median 802 (90% interval 88–4,321); "
+        "average 1,234."
+    )
+    # Guinea, Dec 2020: the average (1.6, shown 2) above its interval 0–1 is explained.
+    guinea = {**row, "median_fatalities": 0.0, "fatalities_low": 0.0, "fatalities_high": 1.0,
+              "expected_fatalities": 1.6}  # fmt: skip
+    assert profile.risk_sentence(guinea, "2020-12", "all").endswith(
+        "median 0 (90% interval 0–1); average 2 (the average is above the 90% range because "
+        "a few scenarios are far more violent than the rest)."
     )
     assert profile.surge_words(row) == "events"
     assert profile.surge_words({"surge_events": False, "surge_fatalities": np.True_}) == "deaths"
@@ -257,7 +275,7 @@ def test_build_profile_without_a_forecast_keeps_the_event_tables(events: pd.Data
     assert built.admin1_recorded
     assert built.actors["actor"].iloc[0] == "Rebels"
     chosen = profile.build_profile(
-        "MLI", "Mali", events=events, panel=_panel(), forecast=None, violence=("one-sided",)
+        "MLI", "Mali", events=events, panel=_panel(), forecast=None, measure="one_sided"
     )
     assert chosen.events_total == 2
     assert chosen.dyads["dyad"].tolist() == ["Rebels – Civilians"]

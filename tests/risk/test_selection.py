@@ -38,7 +38,7 @@ def test_url_round_trip_and_defaults_left_out() -> None:
         countries=("SDN",),
         start="2019-01",
         end="2020-12",
-        violence=("one-sided",),
+        measure="one_sided",
     )
     query = to_query(selection)
     assert query == {
@@ -46,11 +46,38 @@ def test_url_round_trip_and_defaults_left_out() -> None:
         "country": "SDN",
         "from": "2019-01",
         "to": "2020-12",
-        "violence": "one-sided",
+        "measure": "one_sided",
     }
     assert from_query(query) == selection
-    assert to_query(Selection()) == {}
-    assert "Sahel (Group), SDN · 2019-01 to 2020-12 · one-sided violence" == selection.describe()
+    assert to_query(Selection()) == {}  # all organised violence is the default, left out
+    assert Selection().measure == "all"
+    assert selection.describe() == (
+        "Sahel (Group), SDN · 2019-01 to 2020-12 · one-sided violence against civilians"
+    )
+    assert Selection().describe() == "All countries · all organised violence"
+
+
+def test_the_measure_gives_the_violence_types_of_history_and_events() -> None:
+    assert Selection().violence == ("state-based", "non-state", "one-sided")
+    assert Selection(measure="non_state").violence == ("non-state",)
+
+
+def test_old_violence_links_open_as_the_measure_counting_those_types() -> None:
+    one = from_query({"violence": "one-sided"})
+    assert (one.measure, one.problems) == ("one_sided", ())
+    every = from_query({"violence": "one-sided,state-based,non-state"})
+    assert (every.measure, every.problems) == ("all", ())
+    # Two types are not one measure: all organised violence is shown, and the link says so.
+    two = from_query({"violence": "state-based,one-sided"})
+    assert two.measure == "all"
+    assert two.problems == (
+        "violence state-based and one-sided is not one measure; showing all organised violence",
+    )
+    assert to_query(one) == {"measure": "one_sided"}  # written back in the new form
+    # An explicit measure wins over an old parameter beside it; an unknown one is reported.
+    assert from_query({"measure": "non_state", "violence": "one-sided"}).measure == "non_state"
+    bad = from_query({"measure": "deaths"})
+    assert (bad.measure, bad.problems) == ("all", ("unknown measure: deaths",))
 
 
 def test_bad_parameters_are_dropped_and_reported() -> None:
@@ -90,7 +117,9 @@ def test_the_forecast_month_round_trips_through_the_url() -> None:
     selection = Selection(regions=("group:Sahel",), as_of="2019-12")
     assert to_query(selection) == {"region": "group:Sahel", "as_of": "2019-12"}
     assert from_query(to_query(selection)) == selection
-    assert selection.describe() == "Sahel (Group) · forecast from data to Dec 2019"
+    assert selection.describe() == (
+        "Sahel (Group) · all organised violence · forecast from data to Dec 2019"
+    )
     assert Selection().as_of is None and "as_of" not in to_query(Selection())
 
 

@@ -103,7 +103,7 @@ def test_default_series_is_the_selection_or_the_deadliest_countries(panel: pd.Da
     # Mali 215 deaths, Burkina Faso 7; Niger and every other country none, so left out.
     assert trends.default_series(panel, Selection()) == ["MLI", "BFA"]
     assert trends.default_series(panel, Selection(start="2020-03")) == ["MLI"]
-    assert trends.default_series(panel, Selection(violence=("non-state",))) == []
+    assert trends.default_series(panel, Selection(measure="non_state")) == []
 
 
 def test_tables_and_labels_for_the_page(panel: pd.DataFrame) -> None:

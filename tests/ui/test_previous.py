@@ -43,8 +43,9 @@ def test_after_an_import_a_page_reads_the_forecast_without_training(
         raise AssertionError("a page view trained the model")
 
     monkeypatch.setattr(model, "fit", no_training)
-    forecast = cache.risk()
+    forecast = cache.risk(measure="all")  # the default measure, taken from every measure's
     assert forecast is not None and not cache.is_previous(forecast)
+    assert set(cache.risk().table["measure"]) == {"all", "state_based", "non_state", "one_sided"}
     assert forecast.table.set_index("iso3").loc["MMR", "status"] == "ok"
     assert forecast.as_of == "2023-12"
     assert not cache.forecast_pending()
