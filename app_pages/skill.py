@@ -78,7 +78,7 @@ if records == []:
     )
     st.code(COMMAND.format(store=cache.store().root), language="bash")
 
-tabs = st.tabs([f"Window {record['window']}" for record in records or []])
+tabs = st.tabs([f"Window {record['window']}" for record in records]) if records else []
 for tab, record in zip(tabs, records or [], strict=True):
     with tab:
         st.subheader(
@@ -218,6 +218,16 @@ elif backtests:
                             for label in skill.onset_columns()
                         },
                     )
+            with st.expander("Each origin on its own"):
+                st.dataframe(
+                    skill.by_origin_table(record, measure),
+                    hide_index=True,
+                    column_config={
+                        column: st.column_config.NumberColumn(format="%.3f")
+                        for column in skill.by_origin_table(record, measure).columns
+                        if "AP" in column or "AUROC" in column
+                    },
+                )
     st.text(skill.backtest_source_line(record))
     for line in caveat_lines(record["training_data"]):
         st.caption(escape_markdown(line))

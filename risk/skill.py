@@ -37,6 +37,8 @@ FOLDER = "skill"
 RECORD_FORMAT = 1
 GED_RECORD_FORMAT = 1
 GED_BACKTEST = "GED rolling-origin backtest, country-month"
+RARE_ONSETS = 0.1  # a share of onsets below this is called rare
+LOW_AP = 0.5  # an onset AP below this is called low
 CHALLENGE = "VIEWS 2023/24 prediction challenge, country-month"
 # Finer bins where most forecasts fall (near 0), 10-point bins above.
 CALIBRATION_EDGES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -479,18 +481,25 @@ def onset_reading(record: dict, measure: str) -> list[str]:
         return [f"No country was quiet for {record['quiet_months']} months at any origin."]
     share = onsets / quiet
     scores = {s["method"]: s for s in onset["scores"]}
+    rare = "Onsets are rare: of" if share < RARE_ONSETS else "Of"
     sentences = [
-        f"Onsets are rare: of {quiet:,} times a country had gone {record['quiet_months']} "
-        f"months without a month of {record['threshold']} or more deaths from {label}, "
-        f"{onsets:,} ({share:.1%}) saw such a month within the next {record['onset_months']}."
+        f"{rare} {quiet:,} times a country had gone {record['quiet_months']} months without a "
+        f"month of {record['threshold']} or more deaths from {label}, {onsets:,} ({share:.1%}) "
+        f"saw such a month within the next {record['onset_months']}."
     ]
     if not onsets or onsets == quiet:
         sentences.append("With no onset, or only onsets, a ranking cannot be scored.")
         return sentences
+    best = max((s for s in onset["scores"] if s["AP"] is not None), key=lambda s: s["AP"])
+    name = _short_name(best["method"])
     sentences.append(
-        f"Average precision is low for every method: ranking at random scores about {share:.3f} "
-        "(the share of onsets), and a method must put the few onsets above hundreds of quiet "
-        "countries that stay quiet."
+        f"Ranking at random gives an average precision of about {share:.3f} (the share of "
+        + (
+            f"onsets); it is low for every method here, at most {best['AP']:.3f} "
+            f"({name}): the few onsets must rank above many quiet countries that stay quiet."
+            if best["AP"] < LOW_AP
+            else f"onsets); the best here is {name}, {best['AP']:.3f}."
+        )
     )
     sentences.append(
         "Conflictology cannot rank onsets: none of a quiet country's last 12 months reached "
@@ -507,6 +516,43 @@ def onset_reading(record: dict, measure: str) -> list[str]:
             f"{base['AP']:.3f}."
         )
     return sentences
+
+
+def _short_name(method: str) -> str:
+    """'the model', 'conflictology', 'the base rate': a method's name inside a sentence."""
+    if method == backtest.MODEL:
+        return "the model"
+    name = METHOD_LABELS.get(method, method).split(" (")[0].lower()
+    return f"the {name}" if method == backtest.BASE_RATE else name
+
+
+def by_origin_table(record: dict, measure: str) -> pd.DataFrame:
+    """Each origin's counts and main scores: the model beside conflictology, onsets beside the
+    base rate (NaN where an origin's cells cannot score it)."""
+
+    def score(table: dict, method: str, metric: str) -> float:
+        found = [s[metric] for s in table["scores"] if s["method"] == method]
+        return math.nan if not found or found[0] is None else found[0]
+
+    rows = []
+    for part in record["measures"][measure]["by_origin"]:
+        monthly, onset = part["monthly"], part["onset"]
+        rows.append(
+            {
+                "Months forecast": _twelve_months(part["origin"]),
+                "Country-months": monthly["cells"],
+                "With ≥25 deaths": monthly["events"],
+                "CRPS, model": score(monthly, backtest.MODEL, "CRPS"),
+                "CRPS, conflictology": score(monthly, backtest.CONFLICTOLOGY, "CRPS"),
+                "AP ≥25, model": score(monthly, backtest.MODEL, "AP"),
+                "AP ≥25, conflictology": score(monthly, backtest.CONFLICTOLOGY, "AP"),
+                "Quiet countries": onset["cells"],
+                "Onsets": onset["events"],
+                "Onset AUROC, model": score(onset, backtest.MODEL, "AUROC"),
+                "Onset AUROC, base rate": score(onset, backtest.BASE_RATE, "AUROC"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def backtest_source_line(record: dict) -> str:
