@@ -218,7 +218,7 @@ def score_origin(
         "cells": _month_cells(by_method, exact, observed, iso3, months),
         "headline": _window_scores(by_method, rate, observed, iso3, RISK_MONTHS, METHODS),
         "onset": _window_scores(
-            by_method, rate, observed[quiet], iso3[quiet], ONSET_MONTHS, ONSET_METHODS, quiet
+            by_method, rate, observed, iso3, ONSET_MONTHS, ONSET_METHODS, quiet
         ),
     }
 
@@ -293,21 +293,21 @@ def _window_scores(
     """P(≥ 25 in at least one of the first `months` months) per country, and what happened.
 
     Draw-based methods: the share of joint draws in which some month reaches 25. The base
-    rate treats months as independent: 1 − (1 − p)^months. Countries with a month of the
-    window not covered are left out.
+    rate treats months as independent: 1 − (1 − p)^months. Only `chosen` countries (default
+    all) count, and of them only those whose every month of the window is covered.
     """
-    chosen = np.ones(len(rate), dtype=bool) if chosen is None else chosen
+    chosen = np.ones(len(iso3), dtype=bool) if chosen is None else chosen
     window = observed[:, :months]
-    covered = ~np.isnan(window).any(axis=1)
-    event = (window[covered] >= THRESHOLD).any(axis=1)
+    keep = chosen & ~np.isnan(window).any(axis=1)
+    event = (window[keep] >= THRESHOLD).any(axis=1)
     frames = []
     for method in methods:
         if method == BASE_RATE:
-            probability = 1 - (1 - rate[chosen][covered]) ** months
+            probability = 1 - (1 - rate[keep]) ** months
         else:
-            joint = by_method[method][chosen][covered, :months, :]
+            joint = by_method[method][keep, :months, :]
             probability = (joint >= THRESHOLD).any(axis=1).mean(axis=1)
-        frame = {"method": method, "iso3": iso3[covered], "probability": probability}
+        frame = {"method": method, "iso3": iso3[keep], "probability": probability}
         frames.append(pd.DataFrame({**frame, "event": event}))
     return pd.concat(frames, ignore_index=True)
 
