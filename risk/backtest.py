@@ -19,7 +19,7 @@ The forecaster is pluggable (tests inject a cheap one); the default is risk.mode
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -143,11 +143,13 @@ def run_backtest(
     seed: int = 0,
     forecaster: MeasuresForecaster | None = None,
     measure_names: Sequence[str] = measures.MEASURES,
+    progress: Callable[[str], None] | None = None,
 ) -> Backtest:
     """Forecast from each origin with only the data up to it, and score every measure.
 
     The panel must cover the 12 months after each origin (the outcomes). Each origin calls the
     forecaster once, for all measures (risk.model fits its three type models once).
+    `progress` is told each origin as it starts (a run takes minutes).
     """
     forecaster = forecaster or default_forecaster
     origins = [pd.Timestamp(o).to_period("M").start_time for o in origins]
@@ -164,7 +166,9 @@ def run_backtest(
                 f"(to {last:%Y-%m})"
             )
     parts: dict[str, list[pd.DataFrame]] = {"cells": [], "headline": [], "onset": []}
-    for origin in origins:
+    for k, origin in enumerate(origins, start=1):
+        if progress is not None:
+            progress(f"origin {origin:%Y-%m} ({k} of {len(origins)})")
         seen = panel[panel["month"] <= origin]
         draws = forecaster(seen, origin, horizons=HORIZONS, seed=seed)
         for name in measure_names:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -204,7 +205,9 @@ def _evaluate_ged(args: argparse.Namespace) -> None:
             "(python -m loaders import FILE, or python -m loaders fetch ucdp)",
         )
     started = time.perf_counter()
-    result = backtest.run_backtest(panel, origins, seed=args.seed)
+    result = backtest.run_backtest(
+        panel, origins, seed=args.seed, progress=lambda text: print(text, file=sys.stderr)
+    )
     seconds = time.perf_counter() - started
     path = record_backtest(result, args.data_dir, seconds=seconds)
     # Printed from the record itself: what the page shows is exactly what is printed here.

@@ -284,7 +284,9 @@ def test_the_cli_prints_and_records_every_measure(
     monkeypatch.setattr(cli, "country_month_panel", lambda data_dir: HAND)
     monkeypatch.setattr(backtest, "default_forecaster", persistence)
     assert cli.main(["evaluate", "ged", "--origins", ORIGIN, "--data-dir", str(store)]) == 0
-    out = capsys.readouterr().out
+    printed = capsys.readouterr()
+    out = printed.out
+    assert printed.err == "origin 2002-12 (1 of 1)\n"
     path = store.resolve() / "skill" / f"ged_{ORIGIN}_{ORIGIN}_seed0.json"
     assert out.splitlines()[-1].endswith(f"Recorded in {path} (shown on the Model skill page)")
     assert out.startswith(
