@@ -1,166 +1,317 @@
-"""Drivers in plain words: which inputs moved a country's forecast, with the data behind them.
+"""Why a forecast is what it is, in groups of inputs whose shares add up (exact Shapley values).
 
-Each driver is a group of the model's inputs. Its effect is measured on the model itself: the
-forecast (expected log fatalities over the next three months) is recomputed with that group
-set to a neutral value (no recent change, no non-state or one-sided violence, quiet
-neighbours, no serious month in the window), and the difference is the driver's push, up or
-down. The sentence quotes the data, not the model. Admin1 diffusion is not a model input; it is
-reported from the escalation signals when violence reached new provinces.
+Two explanations per country and measure, both measured on the model itself:
+
+- *Why this level* (kind "level"): against the reference of a country with no recorded
+  organised violence in its past 12 months, in a quiet neighbourhood and subregion. Each
+  group of inputs gets its Shapley value: its average push on the forecast when it is added,
+  taken over every order of adding the groups. The shares sum exactly to the forecast minus
+  the reference's forecast. The model only rises with violence (risk.model.MONOTONIC), so
+  against this reference no group lowers the level.
+- *Why it changed since last month* (kind "change"): the same method, against the same
+  country's inputs one month earlier, with the same model: the shares sum to the risk now
+  minus the risk the model gives last month's inputs.
+
+The groups are the inputs' data, not model features: state-based, non-state and one-sided
+deaths of the last 3 months, all deaths of the 9 months before, the neighbours and the
+subregion. A group whose data equal the reference's has exactly no share, so a sentence never
+describes violence that is not in the data. Shares describe the model, not causes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import itertools
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from loaders import countries
+from risk import measures
 from risk import model as forecaster
 
-MIN_EFFECT = 0.05  # log points: smaller pushes are not worth a sentence
+RISK_MONTHS = 3  # the headline: at least one of the next 3 months with ≥ 25 deaths
+HORIZONS = tuple(range(1, RISK_MONTHS + 1))
+RECENT = 3  # "the last 3 months": the latest months of the 12-month window
+MIN_EFFECT = 0.005  # half a point of risk: smaller shares are "negligible"
+TYPE_WORDS = {"state_based": "state-based", "non_state": "non-state", "one_sided": "one-sided"}
+GROUPS = (
+    *(f"recent_{t}" for t in forecaster.TYPES),
+    "earlier",
+    "neighbours",
+    "subregion",
+)
+LABELS = {
+    **{f"recent_{t}": f"{TYPE_WORDS[t].capitalize()} deaths, last 3 months" for t in TYPE_WORDS},
+    "earlier": "Deaths in the 9 months before",
+    "neighbours": "Neighbours",
+    "subregion": "Subregion",
+}
+REFERENCE = (
+    "a country with no recorded organised violence in the past 12 months, whose neighbours "
+    "and subregion were quiet too"
+)
+CHANGE_REFERENCE = "the same country's data one month earlier, with the same model"
+COLUMNS = (
+    "iso3", "measure", "kind", "driver", "label", "text", "effect", "deaths_effect", "direction",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Driver:
-    """A group of model inputs and how to neutralise it."""
+class Explanation:
+    """The shares of every country, measure and kind, and the reference values they start from.
 
-    key: str
-    neutral: Callable[[np.ndarray], np.ndarray]
+    `drivers` has COLUMNS: `effect` is the share of the headline risk (a probability: 0.12 is
+    12 points), `deaths_effect` the share of the expected deaths over the next 3 months.
+    `references` has iso3, measure, kind, risk and expected_fatalities of the reference.
+    """
+
+    drivers: pd.DataFrame
+    references: pd.DataFrame
 
 
-def _column(name: str) -> int:
-    return forecaster.FEATURES.index(name)
+def _masks() -> np.ndarray:
+    """Every coalition of GROUPS as a boolean row (2^n × n), the empty one first."""
+    return np.array(list(itertools.product([False, True], repeat=len(GROUPS))))[:, ::-1]
 
 
-def _no_change(rows: np.ndarray) -> np.ndarray:
-    out = rows.copy()
-    level = rows[:, _column("log_mean12")]
-    for name in ("log_last", "log_mean3", "log_mean6"):
-        out[:, _column(name)] = level
-    out[:, _column("trend")] = 0
+def _blend(actual: forecaster.Inputs, reference: forecaster.Inputs, chosen: np.ndarray):
+    """Inputs with the chosen groups' data from `actual`, the others from `reference`."""
+    window, context = reference.window.copy(), reference.context.copy()
+    for g, group in enumerate(GROUPS):
+        if not chosen[g]:
+            continue
+        if group.startswith("recent_"):
+            k = forecaster.TYPES.index(group.removeprefix("recent_"))
+            window[:, k, -RECENT:] = actual.window[:, k, -RECENT:]
+        elif group == "earlier":
+            window[:, :, :-RECENT] = actual.window[:, :, :-RECENT]
+        elif group == "neighbours":
+            for name in ("neighbour_max3", "neighbour_max12"):
+                i = forecaster.CONTEXT.index(name)
+                context[:, :, i] = actual.context[:, :, i]
+        else:
+            i = forecaster.CONTEXT.index("subregion_mean3")
+            context[:, :, i] = actual.context[:, :, i]
+    return replace(reference, window=window, context=context)
+
+
+def headline(values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(risk, expected deaths over the months) per measure from `forecaster.type_draws`."""
+    out = {}
+    for name, draws in forecaster.measure_draws(values).items():
+        risk = (draws >= forecaster.THRESHOLD).any(axis=1).mean(axis=1)
+        out[name] = (risk, draws.sum(axis=1).mean(axis=1))
     return out
 
 
-def _zero(*names: str) -> Callable[[np.ndarray], np.ndarray]:
-    def neutral(rows: np.ndarray) -> np.ndarray:
-        out = rows.copy()
-        for name in names:
-            out[:, _column(name)] = 0
-        return out
-
-    return neutral
-
-
-def _no_serious_month(rows: np.ndarray) -> np.ndarray:
-    out = rows.copy()
-    out[:, _column("months_since_ge25")] = forecaster.WINDOW
-    out[:, _column("share_ge25")] = 0
+def _coalition_values(
+    model: forecaster.Model,
+    actual: forecaster.Inputs,
+    reference: forecaster.Inputs,
+    ranks: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """v(S) for every coalition S: measure → (coalitions, 2 [risk, deaths], countries)."""
+    masks = _masks()
+    blends = [_blend(actual, reference, chosen) for chosen in masks]
+    # One prediction call for every coalition: each call has a large fixed cost.
+    stacked = forecaster.Inputs(
+        np.concatenate([b.iso3 for b in blends]),
+        np.concatenate([b.window for b in blends]),
+        np.concatenate([b.context for b in blends]),
+    )
+    points = forecaster.type_points(model, stacked, HORIZONS).reshape(
+        len(masks), len(actual.iso3), len(forecaster.TYPES), len(HORIZONS)
+    )
+    out = {m: np.empty((len(masks), 2, len(actual.iso3))) for m in measures.MEASURES}
+    for s, inputs in enumerate(blends):
+        draws = forecaster.type_draws(model, inputs, HORIZONS, ranks, points[s])
+        for name, (risk, deaths) in headline(draws).items():
+            out[name][s] = risk, deaths
     return out
 
 
-DRIVERS = (
-    Driver("trend", _no_change),
-    Driver("violence_mix", _zero("log_nonstate12", "log_onesided12", "log_onesided3")),
-    Driver("neighbours", _zero("subregion_mean3", "neighbour_max3", "neighbour_max12")),
-    Driver("serious_months", _no_serious_month),
-)
+def shapley(values: np.ndarray) -> np.ndarray:
+    """Exact Shapley values of each group from v(S) of every coalition (`_masks` order).
+
+    values: (coalitions, …) → (groups, …); they sum to v(all groups) − v(no group).
+    """
+    masks = _masks()
+    n = len(GROUPS)
+    index = {tuple(m): i for i, m in enumerate(masks)}
+    out = np.zeros((n, *values.shape[1:]))
+    for s, chosen in enumerate(masks):
+        size = int(chosen.sum())
+        for g in np.flatnonzero(~chosen):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            added = chosen.copy()
+            added[g] = True
+            out[g] += weight * (values[index[tuple(added)]] - values[s])
+    return out
 
 
-def driver_effects(model: forecaster.Model, rows: np.ndarray) -> np.ndarray:
-    """Effect of each driver (rows × DRIVERS) on the mean log forecast of months 1–3."""
-
-    variants = np.concatenate([rows, *(d.neutral(rows) for d in DRIVERS)])
-    level = model.points(variants, (1, 2, 3)).mean(axis=1).reshape(len(DRIVERS) + 1, len(rows))
-    return (level[0] - level[1:]).T
-
-
-def _latest(months_ago: int) -> str:
-    """When the latest serious month was: 'including the latest month', 'the latest 1 month ago'."""
-    if months_ago == 0:
-        return "including the latest month"
-    return f"the latest {months_ago} month{'s' if months_ago > 1 else ''} ago"
-
-
-def _percent_change(now: float, before: float) -> str:
-    if before == 0:
-        return f"{now:,.0f} deaths in the last 3 months, none in the 3 before"
-    change = (now - before) / before * 100
-    direction = "up" if change >= 0 else "down"
-    return f"fatalities {direction} {abs(change):,.0f}% over 3 months ({before:,.0f} → {now:,.0f})"
-
-
-def sentences(
-    arrays: forecaster.Arrays, origin: int, iso3: list[str], effects: np.ndarray
-) -> pd.DataFrame:
-    """One row per country and driver: key, effect (log points), direction and the sentence."""
-    index = {c: i for i, c in enumerate(arrays.iso3)}
-    borders = countries.neighbours()
-    names = countries.reference().set_index("iso3")["name"]
-    rows = []
-    for k, country in enumerate(iso3):
-        i = index[country]
-        window = slice(origin - forecaster.WINDOW + 1, origin + 1)
-        sb, ns, os_ = (a[window, i] for a in (arrays.sb, arrays.ns, arrays.os))
-        recent, before = sb[-3:].sum(), sb[-6:-3].sum()
-        total = sb[-3:].sum() + ns[-3:].sum() + os_[-3:].sum()
-        serious = np.flatnonzero(sb >= forecaster.THRESHOLD)
-        texts = {
-            "trend": _percent_change(recent, before),
-            "violence_mix": (
-                f"one-sided violence {os_[-3:].sum() / total:.0%} and non-state "
-                f"{ns[-3:].sum() / total:.0%} of deaths in the last 3 months"
-                if total
-                else "no deaths from any type of violence in the last 3 months"
-            ),
-            "neighbours": _neighbour_text(arrays, origin, country, borders, names, index),
-            "serious_months": (
-                f"{len(serious)} of the last 12 months with ≥ {forecaster.THRESHOLD} deaths, "
-                f"{_latest(len(sb) - 1 - serious[-1])}"
-                if len(serious)
-                else f"no month with ≥ {forecaster.THRESHOLD} deaths in the last 12"
-            ),
-        }
-        for d, driver in enumerate(DRIVERS):
-            effect = float(effects[k, d])
-            rows.append(
-                {
-                    "iso3": country,
-                    "driver": driver.key,
-                    "effect": effect,
-                    "direction": "raises" if effect > 0 else "lowers",
-                    "text": texts[driver.key],
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _neighbour_text(
-    arrays: forecaster.Arrays,
-    origin: int,
-    country: str,
-    borders: dict[str, frozenset[str]],
-    names: pd.Series,
-    index: dict[str, int],
-) -> str:
-    nearby = [n for n in borders.get(country, ()) if n in index]
-    if not nearby:
-        return "no land neighbours in the data"
-    deaths = {n: float(np.nansum(arrays.sb[origin - 2 : origin + 1, index[n]])) for n in nearby}
-    worst = max(deaths, key=deaths.get)
-    if deaths[worst] == 0:
-        return "neighbours quiet in the last 3 months"
-    return (
-        f"neighbour {names.get(worst, worst)}: {deaths[worst]:,.0f} state-based deaths "
-        "in the last 3 months"
+def _quiet(inputs: forecaster.Inputs) -> forecaster.Inputs:
+    return replace(
+        inputs, window=np.zeros_like(inputs.window), context=np.zeros_like(inputs.context)
     )
 
 
-def top_drivers(table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """The `n` strongest drivers per country (by absolute effect), strongest first."""
-    strong = table[table["effect"].abs() >= MIN_EFFECT]
-    order = strong.assign(size=strong["effect"].abs()).sort_values(
+def explain(
+    model: forecaster.Model, arrays: forecaster.Arrays, origin: int, *, seed: int = 0
+) -> Explanation:
+    """Both explanations for every country with a forecast from month index `origin`."""
+    actual = forecaster.origin_inputs(arrays, origin)
+    ranks = forecaster.copula_ranks(actual.iso3, HORIZONS, seed)
+    frames, references = [], []
+    level = _coalition_values(model, actual, _quiet(actual), ranks)
+    frames.append(_rows(arrays, origin, actual.iso3, level, "level"))
+    references.append(_references(actual.iso3, level, "level"))
+    try:
+        before = forecaster.origin_inputs(arrays, origin - 1)
+    except forecaster.InsufficientData:
+        before = None
+    if before is not None:
+        both = np.isin(actual.iso3, before.iso3)
+        now = _subset(actual, both)
+        earlier = _subset(before, np.isin(before.iso3, now.iso3))
+        change = _coalition_values(model, now, earlier, ranks[both])
+        frames.append(_rows(arrays, origin, now.iso3, change, "change"))
+        references.append(_references(now.iso3, change, "change"))
+    return Explanation(
+        pd.concat(frames, ignore_index=True), pd.concat(references, ignore_index=True)
+    )
+
+
+def _subset(inputs: forecaster.Inputs, keep: np.ndarray) -> forecaster.Inputs:
+    return forecaster.Inputs(inputs.iso3[keep], inputs.window[keep], inputs.context[keep])
+
+
+def _references(iso3: np.ndarray, values: dict[str, np.ndarray], kind: str) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "iso3": iso3,
+                    "measure": name,
+                    "kind": kind,
+                    "risk": v[0, 0],
+                    "expected_fatalities": v[0, 1],
+                }
+            )
+            for name, v in values.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def _rows(
+    arrays: forecaster.Arrays,
+    origin: int,
+    iso3: np.ndarray,
+    values: dict[str, np.ndarray],
+    kind: str,
+) -> pd.DataFrame:
+    texts = _texts(arrays, origin, iso3, kind)
+    frames = []
+    for name, v in values.items():
+        shares = shapley(v)  # groups × 2 × countries
+        for g, group in enumerate(GROUPS):
+            effect = shares[g, 0]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "iso3": iso3,
+                        "measure": name,
+                        "kind": kind,
+                        "driver": group,
+                        "label": LABELS[group],
+                        "text": texts[group],
+                        "effect": effect,
+                        "deaths_effect": shares[g, 1],
+                        "direction": np.where(
+                            effect > 0, "raises", np.where(effect < 0, "lowers", "no effect")
+                        ),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)[list(COLUMNS)]
+
+
+def _deaths(n: float) -> str:
+    return f"{n:,.0f} death{'' if round(n) == 1 else 's'}"
+
+
+def _texts(
+    arrays: forecaster.Arrays, origin: int, iso3: np.ndarray, kind: str
+) -> dict[str, list[str]]:
+    """The data each group holds, in words (and as it was a month earlier for "change")."""
+    index = {c: i for i, c in enumerate(arrays.iso3)}
+    borders = countries.neighbours()
+    reference = countries.reference().set_index("iso3")
+    names = reference["name"].to_dict()
+    subregion = [reference["un_subregion"].get(c, c) for c in arrays.iso3]
+    region_of = dict(zip(arrays.iso3, subregion, strict=True))
+
+    def at(position: int) -> dict[str, list[str]]:
+        window = arrays.counts[position - forecaster.WINDOW + 1 : position + 1]  # 12 × C × types
+        month = arrays.months[position]
+        recent = np.nan_to_num(window[-RECENT:]).sum(axis=0)  # countries × types
+        earlier = window[:-RECENT].sum(axis=2)  # 9 months × countries
+        recent_all = recent.sum(axis=1)
+        region_total = pd.Series(recent_all).groupby(subregion).transform("sum").to_numpy()
+        out: dict[str, list[str]] = {group: [] for group in GROUPS}
+        for country in iso3:
+            i = index[country]
+            for k, t in enumerate(forecaster.TYPES):
+                latest = window[-1, i, k]
+                of_them = (
+                    f", {latest:,.0f} of them in {month:%b %Y}" if 0 < latest < recent[i, k] else ""
+                )
+                out[f"recent_{t}"].append(
+                    f"{_deaths(recent[i, k])} from {TYPE_WORDS[t]} violence in the last 3 "
+                    f"months{of_them}"
+                )
+            serious = int((earlier[:, i] >= forecaster.THRESHOLD).sum())
+            out["earlier"].append(
+                f"{_deaths(earlier[:, i].sum())} in months 4–12 before, "
+                f"{serious} of those 9 with ≥ {forecaster.THRESHOLD}"
+            )
+            nearby = [index[n] for n in borders.get(country, ()) if n in index]
+            if not nearby:
+                out["neighbours"].append("no land neighbours in the data")
+            elif recent_all[nearby].max() == 0:
+                out["neighbours"].append("no recorded deaths in neighbours in the last 3 months")
+            else:
+                worst = nearby[int(np.argmax(recent_all[nearby]))]
+                name = names.get(arrays.iso3[worst], arrays.iso3[worst])
+                out["neighbours"].append(
+                    f"neighbour {name}: {_deaths(recent_all[worst])} in the last 3 months"
+                )
+            others = region_total[i] - recent_all[i]
+            out["subregion"].append(
+                f"{region_of[country]}: {_deaths(others)} in the other countries in the last "
+                "3 months"
+            )
+        return out
+
+    now = at(origin)
+    if kind == "level":
+        return now
+    before = at(origin - 1)
+    return {
+        group: [
+            f"{n} (a month earlier: {b})" for n, b in zip(now[group], before[group], strict=True)
+        ]
+        for group in GROUPS
+    }
+
+
+def top_drivers(table: pd.DataFrame, n: int = 3, kind: str = "level") -> pd.DataFrame:
+    """The `n` largest shares per country of one kind (by absolute size), largest first;
+    shares under MIN_EFFECT are left out."""
+    rows = table[(table["kind"] == kind) & (table["effect"].abs() >= MIN_EFFECT)]
+    order = rows.assign(size=rows["effect"].abs()).sort_values(
         ["iso3", "size"], ascending=[True, False]
     )
     return order.groupby("iso3").head(n).drop(columns="size").reset_index(drop=True)

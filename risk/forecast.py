@@ -128,19 +128,6 @@ def _summaries(draws: model.Draws) -> tuple[pd.DataFrame, pd.DataFrame]:
     return headline, monthly
 
 
-def _risk_before(
-    panel: pd.DataFrame, as_of: pd.Timestamp, fitted: model.Model, seed: int
-) -> pd.Series:
-    """Headline risk from the month before, with the same model (for the trend arrow)."""
-    previous = as_of - pd.DateOffset(months=1)
-    try:
-        draws = model.simulate(panel, previous, range(1, RISK_MONTHS + 1), model=fitted, seed=seed)
-    except model.InsufficientData:
-        return pd.Series(dtype="float64")
-    risk = (draws.values >= model.THRESHOLD).any(axis=1).mean(axis=1)
-    return pd.Series(risk, index=draws.iso3)
-
-
 def _arrow(change: float) -> str:
     if pd.isna(change):
         return ""
@@ -151,12 +138,12 @@ def _arrow(change: float) -> str:
     return "▶"
 
 
-def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """True where no month of the last 24 had ≥ 25 state-based deaths (NA if not covered)."""
+def _quiet_for(panel: pd.DataFrame, as_of: pd.Timestamp, column: str) -> pd.Series:
+    """True where no month of the last 24 had ≥ 25 deaths in `column` (NA if not covered)."""
     start = as_of - pd.DateOffset(months=NEW_RISK_QUIET_MONTHS - 1)
     recent = panel[(panel["month"] >= start) & (panel["month"] <= as_of)]
     grouped = recent.groupby("iso3")
-    serious = grouped[model.SB].max() >= model.THRESHOLD
+    serious = grouped[column].max() >= model.THRESHOLD
     complete = grouped["covered"].all() & (grouped.size() == NEW_RISK_QUIET_MONTHS)
     return (~serious).where(complete)
 
@@ -245,59 +232,84 @@ def _risk_forecast(store: Store, as_of: str | None, seed: int) -> RiskForecast:
     as_of = as_of or panel.attrs["default_as_of"]
     origin = pd.Period(as_of, "M").start_time
     fitted = model.fit(panel, f"{origin:%Y-%m}", seed=seed)
-    draws = model.simulate(panel, origin, model=fitted, seed=seed)
-    headline, monthly = _summaries(draws)
-
+    draws = model.forecast_measures(panel, origin, model=fitted, seed=seed)
     arrays = model.panel_arrays(panel)
-    index = arrays.months.get_loc(origin)
-    rows = model._origin_rows(model.features(arrays), index)
-    position = {c: i for i, c in enumerate(arrays.iso3)}
-    forecast_iso3 = list(headline["iso3"])
-    effects = drivers.driver_effects(fitted, rows[[position[c] for c in forecast_iso3]])
-    explained = drivers.sentences(arrays, index, forecast_iso3, effects)
-    top = drivers.top_drivers(explained)
-    top_text = top.groupby("iso3")["text"].agg(lambda t: "; ".join(t))
+    explained = drivers.explain(fitted, arrays, int(arrays.months.get_loc(origin)), seed=seed)
+    references = explained.references.set_index(["measure", "kind", "iso3"]).sort_index()
+    signals = signals_from_store(
+        data_dir, f"{origin:%Y-%m}", countries=list(countries.reference()["iso3"])
+    ).set_index("iso3")
+    last = panel[panel["month"] == origin].set_index("iso3")
+    vintage = _vintage(store)
+    tables, monthly = [], []
+    for measure in measures.MEASURES:
+        headline, detail = _summaries(draws[measure])
+        top = drivers.top_drivers(explained.drivers[explained.drivers["measure"] == measure])
+        table = _table(headline, top, signals, panel, origin)
+        level, change = (references.loc[(measure, kind)] for kind in ("level", "change"))
+        table["reference_risk"] = table["iso3"].map(level["risk"])
+        table["reference_fatalities"] = table["iso3"].map(level["expected_fatalities"])
+        table["risk_last_month"] = table["iso3"].map(change["risk"])
+        table["risk_change"] = table["risk"] - table["risk_last_month"]
+        table["trend"] = table["risk_change"].map(_arrow)
+        column = measures.COLUMNS[measure]
+        table["fatalities_last_month"] = table["iso3"].map(last[column])
+        quiet = _quiet_for(panel, origin, column)
+        table["new_risk"] = table["iso3"].map(quiet).astype("boolean")
+        table["as_of"] = f"{origin:%Y-%m}"
+        table["data_vintage"] = vintage
+        table = table.sort_values(
+            ["risk", "expected_fatalities"], ascending=False, na_position="last"
+        )
+        tables.append(table.assign(measure=measure))
+        monthly.append(detail.assign(measure=measure))
+    info = {
+        "model": "gradient-boosted change from half the 12-month level, monotonic in every "
+        f"input, out-of-fold errors, {int(model.HISTORY_SHARE * 100)}% own-history draws; "
+        "one model per violence type, all organised violence as their sum draw by draw",
+        "trained_to": f"{fitted.trained_to:%Y-%m}",
+        "training_rows": int(fitted.training_rows),
+        "store_version": store.version(),
+        "seed": seed,
+        "reference": drivers.REFERENCE,
+        "change_reference": drivers.CHANGE_REFERENCE,
+    }
+    return RiskForecast(
+        pd.concat(tables, ignore_index=True),
+        pd.concat(monthly, ignore_index=True),
+        explained.drivers,
+        f"{origin:%Y-%m}",
+        vintage,
+        info,
+    )
 
+
+def _table(
+    headline: pd.DataFrame,
+    top: pd.DataFrame,
+    signals: pd.DataFrame,
+    panel: pd.DataFrame,
+    origin: pd.Timestamp,
+) -> pd.DataFrame:
+    """One measure's rows: every reference country, its headline figures, drivers, flags."""
     reference = countries.reference()
     table = reference[["iso3", "name", "un_region", "un_subregion", "ucdp_region"]].merge(
         headline, on="iso3", how="left"
     )
-    table["risk_last_month"] = table["iso3"].map(_risk_before(panel, origin, fitted, seed))
-    table["risk_change"] = table["risk"] - table["risk_last_month"]
-    table["trend"] = table["risk_change"].map(_arrow)
-    last = panel[panel["month"] == origin].set_index("iso3")
-    table["fatalities_last_month"] = table["iso3"].map(last[model.SB])
-    table["new_risk"] = table["iso3"].map(_quiet_for(panel, origin)).astype("boolean")
-    signals = signals_from_store(data_dir, f"{origin:%Y-%m}", countries=list(table["iso3"]))
-    flags = signals.set_index("iso3")
     for column in ("surge_events", "surge_fatalities", "new_admin1_count"):
-        table[column] = table["iso3"].map(flags[column]) if column in flags else pd.NA
+        table[column] = table["iso3"].map(signals[column]) if column in signals else pd.NA
     spread = table["new_admin1_count"].astype("Int64").fillna(0)
     diffusion = np.where(
         spread > 0, "violence spread to " + spread.astype(str) + " new admin1 units", ""
     )
-    model_text = table["iso3"].map(top_text).fillna("")
+    texts = top.groupby("iso3")["text"].agg("; ".join)
+    model_text = table["iso3"].map(texts).astype(object).fillna("")
     table["drivers"] = [
         "; ".join(part for part in pair if part) for pair in zip(model_text, diffusion, strict=True)
     ]
     table["status"] = np.where(table["risk"].isna(), "insufficient data", "ok")
     table["reason"] = _reasons(panel, table["iso3"], origin).where(table["risk"].isna(), "")
-    vintage = _vintage(store)
-    table["as_of"] = f"{origin:%Y-%m}"
-    table["data_vintage"] = vintage
-    table = table.sort_values(["risk", "expected_fatalities"], ascending=False, na_position="last")
-    info = {
-        "model": "gradient-boosted change from the 12-month level, out-of-fold errors, "
-        f"{int(model.HISTORY_SHARE * 100)}% own-history draws",
-        "trained_to": f"{fitted.trained_to:%Y-%m}",
-        "training_rows": int(fitted.training_rows),
-        "store_version": store.version(),
-        "seed": seed,
-    }
-    frames = [f.assign(measure="state_based") for f in (table, monthly, explained)]
-    return RiskForecast(
-        frames[0].reset_index(drop=True), frames[1], frames[2], f"{origin:%Y-%m}", vintage, info
-    )
+    return table
 
 
 def new_risk(table: pd.DataFrame) -> pd.DataFrame:

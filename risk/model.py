@@ -1,29 +1,35 @@
-"""Probabilistic forecasts of monthly state-based fatalities per country.
+"""Probabilistic forecasts of monthly deaths per country, for each violence measure.
 
 The method (docs/methodology.md says it for analysts):
 
-1. Features at the forecast origin, from the last 12 months of the country-month panel only:
-   the level of state-based fatalities (log scale: last month, 3-, 6- and 12-month means, the
-   12-month maximum, minimum and spread), the share of months with ≥ 1 and ≥ 25 deaths, the
-   months since the last month with ≥ 25 (12 if none), the trend (3- against 12-month level),
-   non-state and one-sided violence, and the neighbours' violence (highest 3- and 12-month level
-   among land neighbours, and the mean of the UN subregion). Twelve months, because that is all
-   some inputs have (the VIEWS challenge gives 12); the model is the same everywhere.
-2. One gradient-boosted regression of log(1 + fatalities) at horizon h (h is a feature), trained
-   on every country and origin of the training panel up to the origin.
-3. The predictive distribution: the model's point forecast plus the empirical distribution of
-   its errors, measured on held-out rows with similar forecasts and horizons (20 × 3 groups).
-4. 30% of the draws are the country's own last 12 months (the "conflictology" benchmark), which
-   keeps the scale of large wars that no bucket of errors describes well.
+1. One model per UCDP violence type (state-based, non-state, one-sided). Its inputs at the
+   forecast origin come from the last 12 months only: the type's own deaths (log scale: last
+   month, 3-, 6- and 12-month means, the 12-month maximum and minimum, the share of months
+   with ≥ 1 and ≥ 25 deaths, the months since the last month with ≥ 25), the other two types'
+   3- and 12-month levels, and the neighbours' violence of the type (highest 3- and 12-month
+   level among land neighbours, the mean of the UN subregion). Twelve months, because that is
+   all some inputs have (the VIEWS challenge gives 12).
+2. Every input can only raise the forecast when it rises (more deaths, more serious months,
+   more violent neighbours; fewer months since the last serious one): the regressions are
+   monotonic in each input, so more recent violence never lowers a forecast. The regression
+   learns log(1 + deaths) at horizon h (h is an input) as a change from half the 12-month
+   level, trained on every country and origin of the training panel up to the origin.
+3. The predictive distribution: the point forecast plus the empirical distribution of its
+   errors, measured on held-out rows with similar forecasts and horizons (20 × 3 groups),
+   floored so that a higher point forecast never gives a lower quantile.
+4. 30% of the draws are the country's own last 12 months of the type (the "conflictology"
+   benchmark), which keeps the scale of large wars that no bucket of errors describes well.
+5. "All organised violence" is the sum of the three types' draws, draw by draw.
 
 Draws are quantiles, not random samples, so results are deterministic; a seeded Gaussian copula
-only decides how draws line up across horizons (so "at least one of the next 3 months" is
-neither the comonotone minimum nor the independent maximum). They are also the same on every
-machine: see DECIMALS.
+only decides how draws line up across horizons and types (so "at least one of the next 3
+months" is neither the comonotone minimum nor the independent maximum). They are also the same
+on every machine: see DECIMALS.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +38,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from loaders import countries
+from risk import measures
 
 if TYPE_CHECKING:  # scikit-learn (with SciPy) takes a second to import: only when training
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -44,23 +51,28 @@ HISTORY_SHARE = 0.3  # share of draws taken from the country's own last 12 month
 ERROR_BUCKETS = 20
 HORIZON_GROUPS = (5, 9)  # horizons 1–5, 6–9, 10+ have their own error distributions
 QUIET_KEEP = 0.1  # share of all-quiet training rows kept (weighted back up) to save time
-BASELINE_WEIGHT = 1.0
+BASELINE_WEIGHT = 0.5  # the regression learns the change from this share of the 12-month level
 FOLDS = 3  # cross-fitted members: each learns from two thirds, is checked on the rest
-COPULA_NOISE = 0.5  # per-horizon noise in the draw ordering: rank correlation ≈ 0.8
+COPULA_NOISE = 0.5  # per-horizon and per-type noise in the draw ordering
 # Features, targets and draws are rounded to this many decimals (a millionth of a log point or
 # of a death, far below what the data can say) so that the forecast is the same on every
 # machine. Unrounded, their last bit depends on the CPU: numpy computes log1p and expm1 with
-# different SIMD kernels on different processors (SVML on AVX-512, libm elsewhere), and
-# pandas' rolling means are running sums whose last bit depends on the months before the
-# window. One such bit can move a value across a tree's bin threshold and change a forecast
-# in its second digit; after rounding, only a value within one bit of a rounding midpoint can.
+# different SIMD kernels on different processors (SVML on AVX-512, libm elsewhere). One such
+# bit can move a value across a tree's bin threshold and change a forecast in its second
+# digit; after rounding, only a value within one bit of a rounding midpoint can.
 DECIMALS = 6
-SB, NS, OS = "fatalities_state_based", "fatalities_non_state", "fatalities_one_sided"
-FEATURES = (
-    "log_last", "log_mean3", "log_mean6", "log_mean12", "log_max12", "log_min12", "log_sd12",
-    "share_ge25", "share_ge1", "trend", "months_since_ge25", "log_nonstate12", "log_onesided12",
-    "log_onesided3", "subregion_mean3", "neighbour_max3", "neighbour_max12",
+TYPES = tuple(m for m in measures.MEASURES if m != measures.ALL)  # state_based, non_state, …
+SB, NS, OS = (measures.COLUMNS[t] for t in TYPES)
+OWN = (
+    "log_last", "log_mean3", "log_mean6", "log_mean12", "log_max12", "log_min12",
+    "share_ge25", "share_ge1", "months_since_ge25",
 )  # fmt: skip
+OTHER = ("other1_mean3", "other1_mean12", "other2_mean3", "other2_mean12")
+CONTEXT = ("neighbour_max3", "neighbour_max12", "subregion_mean3")
+FEATURES = (*OWN, *OTHER, *CONTEXT)
+# +1: the forecast may only rise with the input; -1: only fall (more months since the last
+# serious month is calmer). The horizon (the last column) is free.
+MONOTONIC = (*(-1 if name == "months_since_ge25" else 1 for name in FEATURES), 0)
 
 
 class InsufficientData(ValueError):
@@ -69,74 +81,47 @@ class InsufficientData(ValueError):
 
 @dataclass(frozen=True)
 class Arrays:
-    """The panel as months × countries arrays (NaN where no source covers the month)."""
+    """The panel as a months × countries × TYPES array (NaN where no source covers the month)."""
 
     months: pd.DatetimeIndex
     iso3: list[str]
-    sb: np.ndarray
-    ns: np.ndarray
-    os: np.ndarray
+    counts: np.ndarray
 
 
 def panel_arrays(panel: pd.DataFrame) -> Arrays:
     """Wide arrays from the long panel (iso3, month, fatalities by violence type)."""
-    missing = {"iso3", "month", SB, NS, OS} - set(panel.columns)
+    columns = [SB, NS, OS]
+    missing = {"iso3", "month", *columns} - set(panel.columns)
     if missing:
         raise InsufficientData(f"the panel lacks columns: {', '.join(sorted(missing))}")
     if panel.empty:
         raise InsufficientData("the panel is empty")
-    values = panel[[SB, NS, OS]].astype("float64")
+    values = panel[columns].astype("float64")
     if (values < 0).any().any():
         raise InsufficientData("the panel has negative fatalities")
     wide = (
         panel.assign(**{c: values[c] for c in values})
-        .pivot_table(index="month", columns="iso3", values=[SB, NS, OS], dropna=False)
+        .pivot_table(index="month", columns="iso3", values=columns, dropna=False)
         .sort_index()
     )
     months = pd.DatetimeIndex(wide.index)
-    full = pd.date_range(months.min(), months.max(), freq="MS")
-    wide = wide.reindex(full)
-    return Arrays(
-        full,
-        list(wide[SB].columns),
-        wide[SB].to_numpy(),
-        wide[NS].reindex(columns=wide[SB].columns).to_numpy(),
-        wide[OS].reindex(columns=wide[SB].columns).to_numpy(),
-    )
+    wide = wide.reindex(pd.date_range(months.min(), months.max(), freq="MS"))
+    iso3 = list(wide[SB].columns)
+    counts = np.stack([wide[c].reindex(columns=iso3).to_numpy() for c in columns], axis=2)
+    return Arrays(pd.DatetimeIndex(wide.index), iso3, counts)
 
 
-def _rolling(values: np.ndarray, window: int, how: str) -> np.ndarray:
-    """Trailing-window statistic along months; NaN until a full, fully covered window."""
-    rolling = pd.DataFrame(values).rolling(window, min_periods=window)
-    result = rolling.std(ddof=0) if how == "std" else getattr(rolling, how)()
-    return result.to_numpy()
+@dataclass(frozen=True)
+class Inputs:
+    """What a forecast starts from: each country's last 12 months and its neighbourhood.
 
+    `window` is countries × TYPES × WINDOW deaths, oldest month first; `context` is
+    countries × TYPES × CONTEXT (the neighbours' and subregion's levels of each type).
+    """
 
-def features(arrays: Arrays) -> dict[str, np.ndarray]:
-    """Every feature of FEATURES, as months × countries arrays (NaN = not computable)."""
-    log_sb, log_ns, log_os = _log1p(arrays.sb), _log1p(arrays.ns), _log1p(arrays.os)
-    ge25 = np.where(np.isnan(arrays.sb), np.nan, arrays.sb >= THRESHOLD)
-    ge1 = np.where(np.isnan(arrays.sb), np.nan, arrays.sb >= 1)
-    out = {
-        "log_last": log_sb,
-        "log_mean3": _rolling(log_sb, 3, "mean"),
-        "log_mean6": _rolling(log_sb, 6, "mean"),
-        "log_mean12": _rolling(log_sb, WINDOW, "mean"),
-        "log_max12": _rolling(log_sb, WINDOW, "max"),
-        "log_min12": _rolling(log_sb, WINDOW, "min"),
-        "log_sd12": _rolling(log_sb, WINDOW, "std"),
-        "share_ge25": _rolling(ge25, WINDOW, "mean"),
-        "share_ge1": _rolling(ge1, WINDOW, "mean"),
-        "log_nonstate12": _rolling(log_ns, WINDOW, "mean"),
-        "log_onesided12": _rolling(log_os, WINDOW, "mean"),
-        "log_onesided3": _rolling(log_os, 3, "mean"),
-    }
-    out["trend"] = out["log_mean3"] - out["log_mean12"]
-    out["months_since_ge25"] = _months_since(ge25)
-    out["subregion_mean3"] = _subregion_mean(out["log_mean3"], arrays.iso3)
-    out["neighbour_max3"] = _neighbour_max(out["log_mean3"], arrays.iso3)
-    out["neighbour_max12"] = _neighbour_max(out["log_mean12"], arrays.iso3)
-    return {name: values.round(DECIMALS) for name, values in out.items()}
+    iso3: np.ndarray
+    window: np.ndarray
+    context: np.ndarray
 
 
 def _log1p(counts: np.ndarray) -> np.ndarray:
@@ -144,18 +129,50 @@ def _log1p(counts: np.ndarray) -> np.ndarray:
     return np.log1p(counts).round(DECIMALS)
 
 
-def _months_since(flags: np.ndarray) -> np.ndarray:
-    """Months since the last flagged month within the window (WINDOW when none)."""
-    out = np.full(flags.shape, np.nan)
-    last = np.full(flags.shape[1], -np.inf)
-    for t in range(flags.shape[0]):
-        last = np.where(flags[t] == 1, t, last)
-        out[t] = np.minimum(t - last, WINDOW)
-    return np.where(np.isnan(_rolling(flags, WINDOW, "mean")), np.nan, out)
+def own_features(window: np.ndarray) -> np.ndarray:
+    """OWN and OTHER features of each type: (…, TYPES, 12 months) → (…, TYPES, OWN + OTHER).
+
+    NaN wherever a month of the window is not covered, for any type.
+    """
+    log = _log1p(window)
+    mean3, mean12 = log[..., -3:].mean(axis=-1), log.mean(axis=-1)
+    serious = window >= THRESHOLD
+    latest_first = serious[..., ::-1]
+    since = np.where(latest_first.any(axis=-1), latest_first.argmax(axis=-1), WINDOW)
+    own = [
+        log[..., -1], mean3, log[..., -6:].mean(axis=-1), mean12, log.max(axis=-1),
+        log.min(axis=-1), serious.mean(axis=-1), (window >= 1).mean(axis=-1), since,
+    ]  # fmt: skip
+    others = [[j for j in range(len(TYPES)) if j != k] for k in range(len(TYPES))]
+    other = [level[..., [o[slot] for o in others]] for slot in (0, 1) for level in (mean3, mean12)]
+    out = np.stack([*own, *other], axis=-1).astype("float64")
+    covered = ~np.isnan(window).any(axis=(-2, -1))
+    return np.where(covered[..., None, None], out, np.nan).round(DECIMALS)
+
+
+def context_features(own: np.ndarray, iso3: list[str]) -> np.ndarray:
+    """CONTEXT of every country: (months, countries, TYPES, OWN…) → (months, countries, TYPES, 3).
+
+    The highest 3- and 12-month level among land neighbours, and the mean 3-month level of the
+    other countries of the UN subregion; NaN where the country itself is not covered.
+    """
+    mean3, mean12 = (own[..., OWN.index(name)] for name in ("log_mean3", "log_mean12"))
+    out = np.stack(
+        [
+            np.stack([f(level[..., k], iso3) for k in range(len(TYPES))], axis=-1)
+            for f, level in (
+                (_neighbour_max, mean3),
+                (_neighbour_max, mean12),
+                (_subregion_mean, mean3),
+            )
+        ],
+        axis=-1,
+    )
+    return out.round(DECIMALS)
 
 
 def _subregion_mean(values: np.ndarray, iso3: list[str]) -> np.ndarray:
-    """Mean over the other countries of the same UN subregion."""
+    """Mean over the other countries of the same UN subregion (months × countries)."""
     subregions = countries.reference().set_index("iso3")["un_subregion"]
     groups = pd.Series([subregions.get(c, c) for c in iso3])
     frame = pd.DataFrame(np.nan_to_num(values).T)
@@ -178,69 +195,112 @@ def _neighbour_max(values: np.ndarray, iso3: list[str]) -> np.ndarray:
     return np.where(np.isnan(values), np.nan, out)
 
 
-def _baseline(rows: np.ndarray) -> np.ndarray:
-    """The persistence level the regression corrects: the 12-month mean on the log scale.
+def features(arrays: Arrays) -> np.ndarray:
+    """Every feature at every origin: months × countries × TYPES × FEATURES (NaN: not computable).
 
-    Learning the change from the country's own level, not the level itself, lets the trees
-    carry a war larger than any in the training data (trees cannot extrapolate levels).
+    Row t describes the 12 months ending at month t; the first 11 months have none.
     """
-    return BASELINE_WEIGHT * rows[:, FEATURES.index("log_mean12")]
+    windows = np.lib.stride_tricks.sliding_window_view(arrays.counts, WINDOW, axis=0)
+    own = own_features(windows)
+    feats = np.concatenate([own, context_features(own, arrays.iso3)], axis=-1)
+    lead = np.full((WINDOW - 1, *feats.shape[1:]), np.nan)
+    return np.concatenate([lead, feats])
 
 
-def _origin_rows(feats: dict[str, np.ndarray], t: int) -> np.ndarray:
-    return np.stack([feats[name][t] for name in FEATURES], axis=1)
+def origin_inputs(arrays: Arrays, origin: int) -> Inputs:
+    """The inputs at month index `origin` of every country with 12 covered months up to it."""
+    window = np.moveaxis(arrays.counts[max(origin - WINDOW + 1, 0) : origin + 1], 0, -1)
+    if window.shape[-1] < WINDOW:
+        raise InsufficientData(f"no country has {WINDOW} covered months up to the origin")
+    own = own_features(window)
+    context = context_features(own[None], arrays.iso3)[0]
+    usable = ~np.isnan(own).any(axis=(1, 2))
+    if not usable.any():
+        raise InsufficientData(f"no country has {WINDOW} covered months up to the origin")
+    return Inputs(np.array(arrays.iso3)[usable], window[usable], context[usable])
 
 
 def _horizon_group(horizons: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.array(HORIZON_GROUPS), horizons, side="left")
 
 
+def _with_horizons(rows: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
+    """Rows × FEATURES → (horizons · rows) × (FEATURES + horizon), horizon-major."""
+    return np.concatenate([np.c_[rows, np.full(len(rows), h)] for h in horizons])
+
+
+def _baseline(x: np.ndarray) -> np.ndarray:
+    """The share of the 12-month level (log scale) the regression starts from.
+
+    Learning a change from the country's own level, not the level itself, lets the trees carry
+    a war larger than any in the training data (trees cannot extrapolate levels). Half the
+    level, not all of it, leaves the trees room for the pull back towards calm that large
+    levels show, while every input still only raises the forecast (MONOTONIC).
+    """
+    return BASELINE_WEIGHT * x[:, FEATURES.index("log_mean12")]
+
+
 @dataclass
-class Model:
-    """A fitted forecaster: cross-fitted regressions and their out-of-fold error distributions."""
+class TypeModel:
+    """One violence type's cross-fitted regressions and out-of-fold error distributions."""
 
     members: list[HistGradientBoostingRegressor]
     bucket_edges: np.ndarray
     error_quantiles: np.ndarray  # (buckets, horizon groups, N_DRAWS)
-    trained_to: pd.Timestamp
-    training_rows: int
-    horizons: tuple[int, ...] = field(default=HORIZONS)
+    floors: np.ndarray  # the same shape: each bucket's lowest outcome quantiles (log scale)
 
     def points(self, rows: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
-        """Expected log(1 + fatalities), rows × horizons: the mean of the members.
+        """Expected log(1 + deaths), rows × horizons: the mean of the members.
 
         One prediction call for all horizons: each call has a fixed cost that dominates
         for a few hundred countries.
         """
-        x = np.concatenate([np.c_[rows, np.full(len(rows), h)] for h in horizons])
+        x = _with_horizons(rows, horizons)
         # A few thousand rows: OpenMP threads cost more than they save, most on a busy server.
         with threadpool_limits(1):
             mean = np.mean([member.predict(x) for member in self.members], axis=0)
         return (_baseline(x) + mean).reshape(len(horizons), len(rows)).T
 
-    def errors(self, point: np.ndarray, horizon: int) -> np.ndarray:
-        """Quantiles of the error distribution for each point forecast (rows × N_DRAWS)."""
+    def outcomes(self, point: np.ndarray, horizon: int) -> np.ndarray:
+        """Quantiles of log(1 + deaths) for each point forecast (rows × N_DRAWS).
+
+        The point plus its bucket's errors, never below the highest quantiles of the buckets
+        under it: without the floor, crossing into a bucket with narrower errors could lower
+        the upper quantiles of a higher forecast.
+        """
         bucket = np.searchsorted(self.bucket_edges, point)
-        return self.error_quantiles[bucket, _horizon_group(np.array([horizon]))[0]]
+        group = _horizon_group(np.array([horizon]))[0]
+        return np.maximum(
+            point[:, None] + self.error_quantiles[bucket, group], self.floors[bucket, group]
+        )
+
+
+@dataclass
+class Model:
+    """A fitted forecaster: one TypeModel per violence type."""
+
+    types: dict[str, TypeModel]
+    trained_to: pd.Timestamp
+    training_rows: int
+    horizons: tuple[int, ...] = field(default=HORIZONS)
 
 
 def _training_set(
-    arrays: Arrays, feats: dict[str, np.ndarray], last: int, horizons: tuple[int, ...], seed: int
+    arrays: Arrays, feats: np.ndarray, k: int, last: int, horizons: tuple[int, ...], seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     needed = WINDOW + max(horizons)
     if last + 1 < needed:
         raise InsufficientData(
             f"not enough history to train: need {needed} covered months, have {last + 1}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, k])
     rows, targets = [], []
     for h in horizons:
-        for t in range(WINDOW - 1, last - h + 1):
-            x = _origin_rows(feats, t)
-            y = arrays.sb[t + h]
-            ok = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
-            rows.append(np.c_[x[ok], np.full(ok.sum(), h)])
-            targets.append(y[ok])
+        x = feats[WINDOW - 1 : last - h + 1, :, k].reshape(-1, len(FEATURES))
+        y = arrays.counts[WINDOW - 1 + h : last + 1, :, k].reshape(-1)
+        ok = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
+        rows.append(np.c_[x[ok], np.full(ok.sum(), h)])
+        targets.append(y[ok])
     if not sum(len(t) for t in targets):
         raise InsufficientData(f"not enough history to train: need {needed} covered months")
     x, y = np.concatenate(rows), np.concatenate(targets)
@@ -255,7 +315,12 @@ def _regressor(seed: int) -> HistGradientBoostingRegressor:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
-        max_iter=200, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40, random_state=seed
+        max_iter=200,
+        learning_rate=0.08,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        monotonic_cst=list(MONOTONIC),
+        random_state=seed,
     )
 
 
@@ -265,19 +330,13 @@ def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, q: np.ndarray) 
     return values[order][np.minimum(np.searchsorted(cumulative, q), len(values) - 1)]
 
 
-def fit(panel: pd.DataFrame, as_of: str | pd.Timestamp, *, seed: int = 0) -> Model:
-    """Train on every country-month of `panel` up to the origin `as_of` (inclusive).
-
-    Cross-fitting: the rows are split in FOLDS; each member learns from all folds but one and
+def _fit_type(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> TypeModel:
+    """Cross-fitting: the rows are split in FOLDS; each member learns from all folds but one and
     measures its errors on the fold it did not see. Forecasts average the members, and the
-    error distributions come only from rows a member had not seen.
-    """
-    arrays = panel_arrays(panel)
-    origin = _origin_index(arrays, as_of)
-    x, y, w = _training_set(arrays, features(arrays), origin, HORIZONS, seed)
+    error distributions come only from rows a member had not seen."""
     base = _baseline(x)
     fold = np.random.default_rng(seed + 1).integers(0, FOLDS, len(y))
-    members, point, error = [], np.empty(len(y)), np.empty(len(y))
+    members, point = [], np.empty(len(y))
     for k in range(FOLDS):
         train = fold != k
         member = _regressor(seed + k).fit(x[train], (y - base)[train], sample_weight=w[train])
@@ -291,12 +350,30 @@ def fit(panel: pd.DataFrame, as_of: str | pd.Timestamp, *, seed: int = 0) -> Mod
     table = np.zeros((len(edges) + 1, len(HORIZON_GROUPS) + 1, N_DRAWS))
     for b in range(len(edges) + 1):
         in_bucket = bucket == b
+        if not in_bucket.any():  # many equal points leave the top bucket empty: as the one below
+            table[b] = table[b - 1]
+            continue
         for g in range(len(HORIZON_GROUPS) + 1):
             chosen = in_bucket & (group == g)
             if chosen.sum() < 30:  # too few to describe a distribution: pool the horizons
                 chosen = in_bucket
             table[b, g] = _weighted_quantiles(error[chosen], w[chosen], q)
-    return Model(members, edges, table, arrays.months[origin], len(y))
+    floors = np.full_like(table, -np.inf)
+    floors[1:] = np.maximum.accumulate(edges[:, None, None] + table[:-1], axis=0)
+    return TypeModel(members, edges, table, floors)
+
+
+def fit(panel: pd.DataFrame, as_of: str | pd.Timestamp, *, seed: int = 0) -> Model:
+    """Train each type's model on every country-month of `panel` up to `as_of` (inclusive)."""
+    arrays = panel_arrays(panel)
+    origin = _origin_index(arrays, as_of)
+    feats = features(arrays)
+    fitted, rows = {}, 0
+    for k, name in enumerate(TYPES):
+        x, y, w = _training_set(arrays, feats, k, origin, HORIZONS, seed)
+        fitted[name] = _fit_type(x, y, w, seed)
+        rows += len(y)
+    return Model(fitted, arrays.months[origin], rows)
 
 
 def _origin_index(arrays: Arrays, as_of: str | pd.Timestamp) -> int:
@@ -336,38 +413,97 @@ class Draws:
         )
 
 
-def simulate(
+def type_points(model: Model, inputs: Inputs, horizons: tuple[int, ...]) -> np.ndarray:
+    """Point forecasts (log scale) of each type: countries × TYPES × horizons."""
+    feats = np.concatenate([own_features(inputs.window), inputs.context], axis=-1)
+    return np.stack(
+        [model.types[name].points(feats[:, k], horizons) for k, name in enumerate(TYPES)], axis=1
+    )
+
+
+def type_draws(
+    model: Model,
+    inputs: Inputs,
+    horizons: tuple[int, ...],
+    ranks: np.ndarray,
+    points: np.ndarray | None = None,
+) -> np.ndarray:
+    """Draws of each type from `inputs`: countries × TYPES × horizons × N_DRAWS.
+
+    `ranks` (from `copula_ranks`, countries × TYPES × horizons × N_DRAWS) place the sorted
+    draws; with the same ranks, more violence in the inputs never lowers any draw. `points`
+    are `type_points` of the same inputs when the caller already has them.
+    """
+    points = type_points(model, inputs, horizons) if points is None else points
+    n_history = round(HISTORY_SHARE * N_DRAWS)
+    # The country's own months, cycled oldest first (as the challenge's conflictology does).
+    own = np.tile(inputs.window, -(-n_history // WINDOW))[..., :n_history]
+    own.sort(axis=-1)
+    pick = np.linspace(0, N_DRAWS - 1, N_DRAWS - n_history).astype(int)
+    values = np.empty((len(inputs.iso3), len(TYPES), len(horizons), N_DRAWS))
+    rows = np.arange(len(inputs.iso3))[:, None] * N_DRAWS  # flat positions: faster than
+    for k, name in enumerate(TYPES):  # take_along_axis, which rebuilds its index every call
+        fitted = model.types[name]
+        for j, h in enumerate(horizons):
+            log = fitted.outcomes(points[:, k, j], h)[:, pick]
+            modelled = np.maximum(np.expm1(log), 0).round(DECIMALS)
+            # Two sorted runs: a stable sort merges them in linear time.
+            merged = np.concatenate([modelled, own[:, k]], axis=1)
+            ranked = np.sort(merged, axis=1, kind="stable")
+            values[:, k, j] = ranked.ravel()[rows + ranks[:, k, j]]
+    return values
+
+
+def measure_draws(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Each measure's draws (countries × horizons × N_DRAWS) from `type_draws`' output."""
+    out = {name: values[:, k] for k, name in enumerate(TYPES)}
+    out[measures.ALL] = values.sum(axis=1).round(DECIMALS)
+    return out
+
+
+def copula_ranks(iso3: np.ndarray, horizons: tuple[int, ...], seed: int) -> np.ndarray:
+    """Rank of each draw per type and horizon: countries × TYPES × horizons × N_DRAWS.
+
+    A factor shared by the country's types and horizons, plus noise per type and horizon, so
+    that a violent scenario is violent in most months and types, but not in lockstep. Each
+    country's ranks come from its own seeded stream, and the noise of horizon h is the same
+    whichever horizons are asked for: a country's forecast does not depend on which other
+    countries are forecast with it, and months 1–3 of a 15-month forecast line up as in a
+    3-month one.
+    """
+    span = max(max(HORIZONS), max(horizons))
+    chosen = [h - 1 for h in horizons]
+    out = np.empty((len(iso3), len(TYPES), len(horizons), N_DRAWS), dtype=np.int64)
+    for i, country in enumerate(iso3):
+        rng = np.random.default_rng([seed, zlib.crc32(str(country).encode())])
+        shared = rng.standard_normal(N_DRAWS)
+        noise = rng.standard_normal((len(TYPES), span, N_DRAWS))[:, chosen]
+        out[i] = np.argsort(np.argsort(shared + COPULA_NOISE * noise, axis=-1), axis=-1)
+    return out
+
+
+def forecast_measures(
     panel: pd.DataFrame,
     as_of: str | pd.Timestamp,
     horizons: tuple[int, ...] | range = HORIZONS,
     *,
-    model: Model,
     seed: int = 0,
-) -> Draws:
-    """Draws for every country with 12 covered months up to `as_of` (see `forecast`)."""
+    model: Model | None = None,
+    training: pd.DataFrame | None = None,
+) -> dict[str, Draws]:
+    """Draws of every measure (risk.measures.MEASURES) for every country with 12 covered
+    months up to `as_of`; the model is trained on `training` (default: `panel`) unless given."""
     horizons = tuple(horizons)
+    model = model or fit(training if training is not None else panel, as_of, seed=seed)
     arrays = panel_arrays(panel)
     origin = _origin_index(arrays, as_of)
-    rows = _origin_rows(features(arrays), origin)
-    usable = ~np.isnan(rows).any(axis=1)
-    if not usable.any():
-        raise InsufficientData(f"no country has {WINDOW} covered months up to {as_of}")
-    rows = rows[usable]
-    history = arrays.sb[origin - WINDOW + 1 : origin + 1, usable].T
-    n_history = round(HISTORY_SHARE * N_DRAWS)
-    # The country's own months, cycled oldest first (as the challenge's conflictology does).
-    own = np.tile(history, (1, -(-n_history // WINDOW)))[:, :n_history]
-    pick = np.linspace(0, N_DRAWS - 1, N_DRAWS - n_history).astype(int)
-    order = _copula_ranks(len(rows), len(horizons), seed)
-    values = np.empty((len(rows), len(horizons), N_DRAWS))
-    points = model.points(rows, horizons)
-    for k, h in enumerate(horizons):
-        point = points[:, k]
-        modelled = np.maximum(np.expm1(point[:, None] + model.errors(point, h)[:, pick]), 0)
-        modelled = modelled.round(DECIMALS)
-        ranked = np.sort(np.concatenate([modelled, own], axis=1), axis=1)
-        values[:, k, :] = np.take_along_axis(ranked, order[:, k, :], axis=1)
-    return Draws(np.array(arrays.iso3)[usable], arrays.months[origin], horizons, values)
+    inputs = origin_inputs(arrays, origin)
+    ranks = copula_ranks(inputs.iso3, horizons, seed)
+    values = measure_draws(type_draws(model, inputs, horizons, ranks))
+    return {
+        name: Draws(inputs.iso3, arrays.months[origin], horizons, values[name])
+        for name in measures.MEASURES
+    }
 
 
 def forecast(
@@ -379,18 +515,19 @@ def forecast(
     *,
     model: Model | None = None,
     training: pd.DataFrame | None = None,
+    measure: str = "state_based",
 ) -> pd.DataFrame:
-    """Draws of monthly state-based fatalities for every country with 12 covered months.
+    """Draws of one measure's monthly deaths for every country with 12 covered months.
 
-    `panel` holds the recent months the forecast starts from; the model is trained on
-    `training` (default: the same panel) unless a fitted `model` is given. Returns columns
-    iso3, month, horizon, draw, outcome. Countries without 12 covered months up to `as_of` are
-    left out: `insufficient_countries` names them.
+    The harness' signature (risk.views.Forecaster): columns iso3, month, horizon, draw,
+    outcome. Countries without 12 covered months up to `as_of` are left out:
+    `insufficient_countries` names them.
     """
     if n_draws != N_DRAWS:
         raise ValueError(f"the model makes {N_DRAWS} draws")
-    model = model or fit(training if training is not None else panel, as_of, seed=seed)
-    return simulate(panel, as_of, horizons, model=model, seed=seed).long()
+    measures.check(measure)
+    draws = forecast_measures(panel, as_of, horizons, seed=seed, model=model, training=training)
+    return draws[measure].long()
 
 
 def insufficient_countries(panel: pd.DataFrame, as_of: str | pd.Timestamp) -> list[str]:
@@ -400,13 +537,6 @@ def insufficient_countries(panel: pd.DataFrame, as_of: str | pd.Timestamp) -> li
     start = origin - WINDOW + 1
     if start < 0:
         return list(arrays.iso3)
-    window = arrays.sb[start : origin + 1]
-    return [c for c, ok in zip(arrays.iso3, ~np.isnan(window).any(axis=0), strict=True) if not ok]
-
-
-def _copula_ranks(countries_n: int, horizons_n: int, seed: int) -> np.ndarray:
-    """Rank of each draw per horizon: a shared factor plus noise, so horizons co-move."""
-    rng = np.random.default_rng(seed)
-    shared = rng.standard_normal((countries_n, 1, N_DRAWS))
-    noisy = shared + COPULA_NOISE * rng.standard_normal((countries_n, horizons_n, N_DRAWS))
-    return np.argsort(np.argsort(noisy, axis=2), axis=2)
+    window = arrays.counts[start : origin + 1]
+    covered = ~np.isnan(window).any(axis=(0, 2))
+    return [c for c, ok in zip(arrays.iso3, covered, strict=True) if not ok]

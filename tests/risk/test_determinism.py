@@ -49,11 +49,11 @@ def digest(values):
     return hashlib.sha256(np.ascontiguousarray(values, dtype="float64").tobytes()).hexdigest()
 
 panel = pd.read_parquet(sys.argv[1])
-draws = model.simulate(panel, sys.argv[3], model=model.fit(panel, sys.argv[3]))
+draws = model.forecast_measures(panel, sys.argv[3], model=model.fit(panel, sys.argv[3]))["all"]
 headline, monthly = forecast._summaries(draws)
 published = np.r_[headline.drop(columns="iso3").to_numpy().ravel(),
                   monthly.drop(columns=["iso3", "month", "horizon"]).to_numpy().ravel()]
-truth = panel.set_index(["iso3", "month"])[model.SB]
+truth = panel.set_index(["iso3", "month"])["fatalities_total"]
 cells = pd.MultiIndex.from_product([draws.iso3, draws.months])
 observed = truth.reindex(cells).to_numpy(dtype="float64")
 matrix = draws.values.reshape(-1, model.N_DRAWS)
@@ -121,9 +121,8 @@ def test_features_targets_and_draws_are_rounded() -> None:
             for m in months
         ]
     )
-    arrays = model.panel_arrays(panel)
-    for name, values in model.features(arrays).items():
-        assert np.array_equal(values, values.round(model.DECIMALS), equal_nan=True), name
+    values = model.features(model.panel_arrays(panel))
+    assert np.array_equal(values, values.round(model.DECIMALS), equal_nan=True)
     fitted = model.fit(panel, "2017-12")
-    draws = model.simulate(panel, "2017-12", (1, 2), model=fitted).values
-    assert np.array_equal(draws, draws.round(model.DECIMALS))
+    for measure, draws in model.forecast_measures(panel, "2017-12", (1, 2), model=fitted).items():
+        assert np.array_equal(draws.values, draws.values.round(model.DECIMALS)), measure

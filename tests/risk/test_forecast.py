@@ -11,7 +11,7 @@ import pytest
 
 import loaders
 from loaders import countries
-from risk import artifacts, drivers, model
+from risk import artifacts, drivers, measures, model
 from risk.cli import main
 from risk.forecast import InsufficientData, new_risk, risk_forecast
 from tests.conftest import SMALL_GED
@@ -54,7 +54,7 @@ def test_new_risk_list_holds_only_countries_quiet_for_two_years(result, global_s
 
     onsets = new_risk(result.table)
     panel = country_month_panel(global_store, start="2018-07", end="2020-06")
-    serious = set(panel[panel[model.SB] >= 25]["iso3"])
+    serious = set(panel[panel["fatalities_total"] >= 25]["iso3"])
     assert not set(onsets["iso3"]) & serious
     assert onsets["risk"].is_monotonic_decreasing
     assert len(onsets) > 100
@@ -62,12 +62,27 @@ def test_new_risk_list_holds_only_countries_quiet_for_two_years(result, global_s
 
 def test_drivers_are_measured_on_the_model_and_quoted_from_the_data(result) -> None:
     all_drivers = result.drivers
-    assert set(all_drivers["driver"]) == {d.key for d in drivers.DRIVERS}
+    assert set(all_drivers["measure"]) == {"all"}  # the forecast of one measure
+    assert set(all_drivers["driver"]) == set(drivers.GROUPS)
     top = drivers.top_drivers(all_drivers)
     assert top.groupby("iso3").size().max() <= 3
     assert (top["effect"].abs() >= drivers.MIN_EFFECT).all()
-    trend = all_drivers[(all_drivers.iso3 == "SYR") & (all_drivers.driver == "trend")]
-    assert trend["text"].iloc[0].startswith("fatalities ")
+    syria = top[top.iso3 == "SYR"]
+    assert syria["text"].iloc[0] in result.table.set_index("iso3").loc["SYR", "drivers"]
+
+
+def test_every_measure_is_forecast_and_all_is_at_least_each_type(global_store: Path) -> None:
+    every = risk_forecast(global_store, "2020-06", measure=None)
+    table = every.table[every.table.status == "ok"].pivot(
+        index="iso3", columns="measure", values="risk"
+    )
+    assert list(table.columns.sort_values()) == sorted(measures.MEASURES)
+    assert (table["all"] >= table[list(model.TYPES)].max(axis=1) - 1e-9).all()
+    expected = every.table.pivot(index="iso3", columns="measure", values="expected_fatalities")
+    types = expected[list(model.TYPES)].sum(axis=1)
+    assert np.allclose(expected["all"].dropna(), types[expected["all"].notna()])
+    one_sided = risk_forecast(global_store, "2020-06", measure="one_sided")
+    assert one_sided.measure == "one_sided" and set(one_sided.monthly["measure"]) == {"one_sided"}
 
 
 def test_the_forecast_is_kept_as_parquet_and_json_and_read_back_unchanged(

@@ -79,11 +79,34 @@ def test_bad_panels_are_refused_with_a_reason() -> None:
 
 def test_horizons_move_together_but_not_in_lockstep(fitted: model.Model) -> None:
     """P(≥ 25 in any of 3 months) lies between the comonotone and the independent answers."""
-    draws = model.simulate(synthetic_panel(), "2019-12", (1, 2, 3), model=fitted)
-    hits = draws.values[list(draws.iso3).index("BFA")] >= 25
+    draws = model.forecast_measures(synthetic_panel(), "2019-12", (1, 2, 3), model=fitted)
+    hits = draws["state_based"].values[list(draws["state_based"].iso3).index("BFA")] >= 25
     any_of_three = hits.any(axis=0).mean()
     single = hits.mean(axis=1)
     assert single.max() <= any_of_three <= 1 - np.prod(1 - single)
+
+
+def test_all_organised_violence_is_the_sum_of_the_types_draw_by_draw(fitted: model.Model) -> None:
+    draws = model.forecast_measures(synthetic_panel(), "2019-12", (1, 2, 3), model=fitted, seed=2)
+    types = sum(draws[t].values for t in model.TYPES)
+    assert np.allclose(draws["all"].values, types, atol=1e-6)
+    assert all((draws[m].iso3 == draws["all"].iso3).all() for m in model.TYPES)
+    # Not the sum of probabilities: P(total ≥ 25) is at least each type's, at most their sum.
+    p = {m: (d.values[:, 0] >= 25).mean(axis=1) for m, d in draws.items()}
+    assert (p["all"] >= np.max([p[t] for t in model.TYPES], axis=0)).all()
+    one_sided = draws["one_sided"].long()
+    assert one_sided.equals(model.forecast(synthetic_panel(), "2019-12", (1, 2, 3), model=fitted,
+                                           seed=2, measure="one_sided"))  # fmt: skip
+
+
+def test_a_country_forecast_does_not_depend_on_the_other_countries(fitted: model.Model) -> None:
+    """Cameroon is neither Mali's neighbour nor in its subregion: leaving it out changes nothing
+    of Mali's forecast (the draws' order comes from Mali's own seeded stream)."""
+    panel = synthetic_panel()
+    both = model.forecast_measures(panel, "2019-12", (1, 2), model=fitted)["all"]
+    fewer = model.forecast_measures(panel[panel.iso3 != "CMR"], "2019-12", (1, 2), model=fitted)
+    mali = both.values[list(both.iso3).index("MLI")]
+    assert np.array_equal(mali, fewer["all"].values[list(fewer["all"].iso3).index("MLI")])
 
 
 @pytest.mark.parametrize("window", [2016, 2017])
