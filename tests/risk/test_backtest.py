@@ -314,10 +314,6 @@ def test_the_cli_refuses_bad_origins_and_an_empty_store(
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not hasattr(model, "forecast_measures"),
-    reason="risk.model.forecast_measures (the lead's model of every measure) has not landed yet",
-)
 def test_one_real_origin_on_the_ged_store(global_store: Path) -> None:
     """December 2019, forecasting 2020 from GED 21.1: 195 countries × 12 months."""
     from risk.panel import country_month_panel
