@@ -54,6 +54,9 @@ for column, number in zip(st.columns(4), tables.headline(table, measure), strict
     column.metric(number.label, number.value, help=number.help)
 st.caption(escape_markdown(tables.as_of_line(forecast.as_of, forecast.vintage)))
 filters.caveats(*FORECAST_SOURCES)
+skill_words = cache.skill_line(measure)
+if skill_words:
+    st.caption(escape_markdown(skill_words))
 st.page_link(
     "app_pages/skill.py",
     label="How well this model forecast past years, beside the benchmarks",

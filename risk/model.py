@@ -50,9 +50,12 @@ N_DRAWS = 1000
 THRESHOLD = 25
 HISTORY_SHARE = 0.3  # share of draws taken from the country's own last 12 months
 ERROR_BUCKETS = 40
+WAR_EDGES = (300, 1000, 3000, 10000)  # deaths a month: more groups for large wars …
+MIN_GROUP = 200  # … where they hold enough rows
 HORIZON_GROUPS = (5, 9)  # horizons 1–5, 6–9, 10+ have their own error distributions
 QUIET_KEEP = 0.1  # share of all-quiet training rows kept (weighted back up) to save time
 BASELINE_WEIGHT = 0.5  # the regression learns the change from this share of the 12-month level
+POINT_CAP = float(np.log(2))  # a point forecast is at most about twice the worst recent month
 TREES, LEARNING_RATE = 200, 0.08
 FOLDS = 3  # cross-fitted members: each learns from two thirds, is checked on the rest
 COPULA_NOISE = 0.5  # per-horizon and per-type noise in the draw ordering
@@ -242,6 +245,18 @@ def _baseline(x: np.ndarray) -> np.ndarray:
     return BASELINE_WEIGHT * x[:, FEATURES.index("log_mean12")]
 
 
+def _point(x: np.ndarray, change: np.ndarray) -> np.ndarray:
+    """The point forecast: the baseline plus the trees' change, at most POINT_CAP above the
+    worst month of the past 12 (log scale).
+
+    Monotonic trees carry their highest leaves to every row above them in any input: a few
+    extreme months (Rwanda, April 1994) would otherwise lift every large war's forecast far
+    above anything it has seen (Syria from Dec 2012: 80,000 a month after 4,130). The cap is
+    monotone too, and the spread of errors around the capped point still reaches far beyond it.
+    """
+    return np.minimum(_baseline(x) + change, x[:, FEATURES.index("log_max12")] + POINT_CAP)
+
+
 @dataclass
 class TypeModel:
     """One violence type's cross-fitted regressions and out-of-fold error distributions."""
@@ -260,7 +275,7 @@ class TypeModel:
         # A few thousand rows: OpenMP threads cost more than they save, most on a busy server.
         with threadpool_limits(1):
             mean = np.mean([member.predict(x) for member in self.members], axis=0)
-        return (_baseline(x) + mean).reshape(len(horizons), len(rows)).T
+        return _point(x, mean).reshape(len(horizons), len(rows)).T
 
     def outcomes(self, point: np.ndarray, horizon: int) -> np.ndarray:
         """Quantiles of log(1 + deaths) for each point forecast (rows × N_DRAWS).
@@ -366,9 +381,14 @@ def _fit_type(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> TypeMod
     for k in range(FOLDS):
         train = fold != k
         member = _regressor(seed + k).fit(x[train], (y - base)[train], sample_weight=w[train])
-        point[~train] = base[~train] + member.predict(x[~train])
+        point[~train] = _point(x[~train], member.predict(x[~train]))
         members.append(member)
-    edges = np.unique(np.quantile(point, np.linspace(0, 1, ERROR_BUCKETS + 1)[1:-1]))
+    # Equal-count groups, and above them groups of large wars (a few hundred rows each), whose
+    # errors are narrower on the log scale than those of a country at 100 deaths a month.
+    edges = np.unique(np.r_[np.quantile(point, np.linspace(0, 1, ERROR_BUCKETS + 1)[1:-1]),
+                            np.log1p(WAR_EDGES)])  # fmt: skip
+    while len(edges) and (point > edges[-1]).sum() < MIN_GROUP:
+        edges = edges[:-1]
     bucket = np.searchsorted(edges, point)
     buckets = [b for b in range(len(edges) + 1) if (bucket == b).any()]
     group = _horizon_group(x[:, -1])

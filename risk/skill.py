@@ -417,6 +417,19 @@ def load_backtests(store_root: str | Path | None = None) -> list[dict]:
     return sorted(records, key=lambda r: (-len(r["origins"]), r["seed"], r["origins"][0]))
 
 
+def headline_skill_line(record: dict, measure: str) -> str:
+    """How well this measure's headline risk did in the backtest, in one sentence."""
+    scores = {s["method"]: s for s in record["measures"][measure]["headline"]["scores"]}
+    model, benchmark = scores["model"], scores["conflictology"]
+    origins = record["origins"]
+    return (
+        f"Backtested on this store's GED data ({len(origins)} yearly origins, {origins[0]} … "
+        f"{origins[-1]}): this risk's average precision {model['AP']:.2f} against "
+        f"conflictology's {benchmark['AP']:.2f}, AUROC {model['AUROC']:.2f}, Brier "
+        f"{model['Brier']:.3f} (lower is better)."
+    )
+
+
 def backtest_label(record: dict) -> str:
     """A record in a few words: its origins and seed."""
     origins = record["origins"]

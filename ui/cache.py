@@ -16,8 +16,9 @@ from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
 from loaders import acled, coverage, load_events
 from loaders.caveats import caveat_lines
+from loaders.errors import LoaderError
 from loaders.store import Store
-from risk import artifacts, model
+from risk import artifacts, model, skill
 from risk.forecast import InsufficientData, RiskForecast, previous_forecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
@@ -193,6 +194,20 @@ def _risk(root: str, version: str, as_of: str | None) -> RiskForecast | None:
         return risk_forecast(root, as_of, measure=None)  # computed only when not in the store
     except InsufficientData:
         return None
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _skill_line(root: str, records: tuple, measure: str) -> str:
+    with contextlib.suppress(LoaderError, IndexError, KeyError):
+        return skill.headline_skill_line(skill.load_backtests(root)[0], measure)
+    return ""
+
+
+def skill_line(measure: str) -> str:
+    """The backtested skill of the measure's headline risk, or "" with no readable record."""
+    root = Store().root
+    records = tuple((p.name, p.stat().st_mtime) for p in sorted(root.glob("skill/ged_*.json")))
+    return _skill_line(str(root), records, measure) if records else ""
 
 
 @st.cache_data(ttl=600, show_spinner=False)

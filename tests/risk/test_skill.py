@@ -365,3 +365,19 @@ def test_the_onset_reading_says_onsets_are_rare_and_what_the_model_adds() -> Non
     assert skill.onset_reading(none, "all")[1] == (
         "With no onset, or only onsets, a ranking cannot be scored."
     )
+
+
+def test_the_headline_skill_line_quotes_the_record_of_its_measure() -> None:
+    scores = [
+        {"method": "model", "AUROC": 0.984, "AP": 0.925, "Brier": 0.0266},
+        {"method": "conflictology", "AUROC": 0.953, "AP": 0.883, "Brier": 0.0297},
+    ]
+    record = {
+        "origins": ["2009-12", "2010-12", "2019-12"],
+        "measures": {"one_sided": {"headline": {"scores": scores}}},
+    }
+    assert skill.headline_skill_line(record, "one_sided") == (
+        "Backtested on this store's GED data (3 yearly origins, 2009-12 … 2019-12): this risk's "
+        "average precision 0.93 against conflictology's 0.88, AUROC 0.98, Brier 0.027 (lower is "
+        "better)."
+    )
