@@ -433,7 +433,7 @@ def _changes_page(pdf: _Briefing, changes: Changes) -> None:
 def _driver_words(marker: str, text: str, effect: float) -> str:
     """'▲ raises risk (+12 pts): …', '▼ lowers risk (−3 pts): …', '• negligible effect: …'."""
     if marker.endswith(("raises", "lowers")):
-        return f"{marker} risk ({effect:+.0f} pts): {clean(text)}"
+        return f"{marker} risk ({points(effect / 100)}): {clean(text)}"
     return f"{marker} effect: {clean(text)}"
 
 

@@ -39,6 +39,7 @@ from exports.charts import (
     average_in_words,
     deaths_in_words,
     percent,
+    points,
     risk_definition,
     risk_period,
 )
@@ -153,7 +154,7 @@ def driver_points(drivers: pd.DataFrame, iso3: str, n: int = MAX_DRIVERS) -> tup
     table = profile.driver_table(drivers, iso3)
     strong = table[~table["marker"].str.contains("negligible")].head(n)
     return tuple(
-        f"{RAISES if effect > 0 else LOWERS}{plain_text(text)} ({effect:+.0f} pts)"
+        f"{RAISES if effect > 0 else LOWERS}{plain_text(text)} ({points(effect / 100)})"
         for text, effect in zip(strong["text"], strong["effect"], strict=True)
     )
 

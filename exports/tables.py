@@ -74,9 +74,9 @@ def top_driver(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.S
         strongest = driver_text.top_drivers(drivers, n=1).set_index("iso3")
         worded = (
             strongest["direction"].map(_sentence)
-            + " risk "
-            + strongest["effect"].map(lambda e: f"({e * 100:+.0f} pts)")
-            + ": "
+            + " risk ("
+            + strongest["effect"].map(points)
+            + "): "
             + strongest["text"]
         )
         first = worded.reindex(first.index).fillna(first)

@@ -17,11 +17,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
+from risk.drivers import REFERENCE
 from risk.forecast import risk_forecast
 from risk.selection import Selection
 from tests.conftest import REPO, ged_rows, shared_data_dir, write_ged
@@ -125,6 +127,39 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
 
     assert any("Sundberg" in t.value for t in at.text)
     assert at.caption[-1].value == r"Data: UCDP GED 24\.1, events to Dec 2023"
+
+
+def test_why_this_level_and_why_it_changed_give_the_forecasts_shares(myanmar_store: Path) -> None:
+    """Each explanation: its reference in words, then its shares, largest first, in points of
+    risk; they add up to the risk minus the reference's (level) or last month's (change)."""
+    at = _page("MMR")
+    assert not at.exception
+    forecast = risk_forecast(myanmar_store, measure="all")
+    row = forecast.table.set_index("iso3").loc["MMR"]
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Why this level") < headings.index("Why it changed since last month")
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith(f"Reference: {REFERENCE}, with a risk of ") for c in captions)
+    before, now = f"{row['risk_last_month']:.0%}", f"{row['risk']:.0%}"
+    assert any(f"the risk moved from {before} to {now}" in c for c in captions)
+    tables = [f.value for f in at.dataframe if "Share of the risk (points)" in f.value.columns]
+    assert len(tables) == 2  # why this level, then why it changed
+    totals = {"level": row["risk"] - row["reference_risk"], "change": row["risk_change"]}
+    for table, (kind, total) in zip(tables, totals.items(), strict=True):
+        shares = forecast.drivers[
+            (forecast.drivers["iso3"] == "MMR") & (forecast.drivers["kind"] == kind)
+        ]
+        shares = shares.iloc[np.argsort(-shares["effect"].abs().to_numpy(), kind="stable")]
+        assert table["What the data say"].tolist() == shares["text"].tolist(), kind
+        assert table["Data"].tolist() == shares["label"].tolist(), kind
+        points = table["Share of the risk (points)"]
+        assert points.tolist() == pytest.approx((shares["effect"] * 100).tolist()), kind
+        assert points.sum() == pytest.approx(total * 100, abs=1e-6), kind
+    level = tables[0]
+    assert set(level["Direction"]) <= {"▲ raises", "• negligible"}  # the model only rises
+    assert "deaths from state-based violence in the last 3 months" in " ".join(
+        level["What the data say"]
+    )
 
 
 def test_each_section_opens_from_its_link(myanmar_store: Path) -> None:

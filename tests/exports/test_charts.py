@@ -51,19 +51,24 @@ def risk_table() -> pd.DataFrame:
 
 @pytest.fixture
 def drivers() -> pd.DataFrame:
-    """`RiskForecast.drivers`: Niger's strongest driver raises, Mali's lowers the risk."""
+    """`RiskForecast.drivers`: Niger's largest share raises, Mali's lowers the risk; Niger's
+    change since last month is larger still, but the table gives why this level."""
     return pd.DataFrame(
         {
-            "iso3": ["NER", "NER", "MLI"],
-            "kind": "level",
-            "driver": ["mix", "neighbours", "change"],
-            "effect": [0.8, -0.1, -0.4],
-            "direction": ["raises", "lowers", "lowers"],
+            "iso3": ["NER", "NER", "MLI", "NER"],
+            "measure": "all",
+            "kind": ["level", "level", "level", "change"],
+            "driver": ["recent_one_sided", "neighbours", "earlier", "recent_one_sided"],
+            "label": ["One-sided deaths, last 3 months", "Neighbours", "9 months before", "x"],
             "text": [
-                "one-sided violence 70% of deaths in the last 3 months",
-                "neighbour Mali quiet",
-                "fatalities down 13% over 3 months (38 → 33)",
+                "70 deaths from one-sided violence in the last 3 months",
+                "neighbour Mali: 0 deaths in the last 3 months",
+                "38 deaths in months 4–12 before, 0 of those 9 with ≥ 25",
+                "what moved since last month",
             ],
+            "effect": [0.8, -0.1, -0.4, 0.9],
+            "deaths_effect": [60.0, -2.0, -30.0, 70.0],
+            "direction": ["raises", "lowers", "lowers", "raises"],
         }
     )
 
@@ -193,10 +198,10 @@ def test_risk_table_flags_and_drivers_in_words(
     assert display.loc["MLI", "Flags"] == "Spread to 2 new areas"
     assert display.loc["GHA", "Flags"] == ""
     assert display.loc["NER", "Top driver"] == (
-        "Raises risk: one-sided violence 70% of deaths in the last 3 months"
+        "Raises risk (+80 pts): 70 deaths from one-sided violence in the last 3 months"
     )
     assert display.loc["MLI", "Top driver"] == (
-        "Lowers risk: fatalities down 13% over 3 months (38 → 33)"
+        "Lowers risk (−40 pts): 38 deaths in months 4–12 before, 0 of those 9 with ≥ 25"
     )
     # Without the drivers frame, the first sentence of the table's drivers column is used.
     plain = tables.risk_table(risk_table)
