@@ -211,7 +211,7 @@ if profile.drivers.empty:
 else:
     st.caption(profiles.explanation_sentence(profile.headline))
     st.dataframe(
-        profile.drivers.rename(columns=profiles.LABELS),
+        profile.drivers.drop(columns="label").rename(columns=profiles.LABELS),
         hide_index=True,
         height="content",
         column_config=SHARES,
@@ -220,7 +220,7 @@ else:
     st.caption(profiles.explanation_sentence(profile.headline, "change"))
     if not profile.changes.empty:
         st.dataframe(
-            profile.changes.rename(columns=profiles.LABELS),
+            profile.changes.drop(columns="label").rename(columns=profiles.LABELS),
             hide_index=True,
             height="content",
             column_config=SHARES,

@@ -238,73 +238,71 @@ def _rows(
     return pd.concat(frames, ignore_index=True)[list(COLUMNS)]
 
 
-def _deaths(n: float) -> str:
-    return f"{n:,.0f} death{'' if round(n) == 1 else 's'}"
-
-
 def _texts(
     arrays: forecaster.Arrays, origin: int, iso3: np.ndarray, kind: str
 ) -> dict[str, list[str]]:
-    """The data each group holds, in words (and as it was a month earlier for "change")."""
+    """The data each group holds, in words; for "change", as they were a month earlier → now."""
     index = {c: i for i, c in enumerate(arrays.iso3)}
     borders = countries.neighbours()
     reference = countries.reference().set_index("iso3")
     names = reference["name"].to_dict()
     subregion = [reference["un_subregion"].get(c, c) for c in arrays.iso3]
-    region_of = dict(zip(arrays.iso3, subregion, strict=True))
+    nearby = {c: [index[n] for n in borders.get(c, ()) if n in index] for c in iso3}
 
-    def at(position: int) -> dict[str, list[str]]:
-        window = arrays.counts[position - forecaster.WINDOW + 1 : position + 1]  # 12 × C × types
-        month = arrays.months[position]
-        recent = np.nan_to_num(window[-RECENT:]).sum(axis=0)  # countries × types
+    def facts(position: int) -> dict[str, np.ndarray]:
+        window = np.nan_to_num(arrays.counts[position - forecaster.WINDOW + 1 : position + 1])
+        recent = window[-RECENT:].sum(axis=0)  # countries × types
         earlier = window[:-RECENT].sum(axis=2)  # 9 months × countries
-        recent_all = recent.sum(axis=1)
-        region_total = pd.Series(recent_all).groupby(subregion).transform("sum").to_numpy()
-        out: dict[str, list[str]] = {group: [] for group in GROUPS}
-        for country in iso3:
-            i = index[country]
-            for k, t in enumerate(forecaster.TYPES):
-                latest = window[-1, i, k]
-                of_them = (
-                    f", {latest:,.0f} of them in {month:%b %Y}" if 0 < latest < recent[i, k] else ""
-                )
-                out[f"recent_{t}"].append(
-                    f"{_deaths(recent[i, k])} from {TYPE_WORDS[t]} violence in the last 3 "
-                    f"months{of_them}"
-                )
-            serious = int((earlier[:, i] >= forecaster.THRESHOLD).sum())
-            out["earlier"].append(
-                f"{_deaths(earlier[:, i].sum())} in months 4–12 before, "
-                f"{serious} of those 9 with ≥ {forecaster.THRESHOLD}"
-            )
-            nearby = [index[n] for n in borders.get(country, ()) if n in index]
-            if not nearby:
-                out["neighbours"].append("no land neighbours in the data")
-            elif recent_all[nearby].max() == 0:
-                out["neighbours"].append("no recorded deaths in neighbours in the last 3 months")
-            else:
-                worst = nearby[int(np.argmax(recent_all[nearby]))]
-                name = names.get(arrays.iso3[worst], arrays.iso3[worst])
-                out["neighbours"].append(
-                    f"neighbour {name}: {_deaths(recent_all[worst])} in the last 3 months"
-                )
-            others = region_total[i] - recent_all[i]
-            out["subregion"].append(
-                f"{region_of[country]}: {_deaths(others)} in the other countries in the last "
-                "3 months"
-            )
-        return out
+        around = recent.sum(axis=1)
+        region = pd.Series(around).groupby(subregion).transform("sum").to_numpy() - around
+        return {"recent": recent, "latest": window[-1], "earlier": earlier, "around": around,
+                "region": region}  # fmt: skip
 
-    now = at(origin)
-    if kind == "level":
-        return now
-    before = at(origin - 1)
-    return {
-        group: [
-            f"{n} (a month earlier: {b})" for n, b in zip(now[group], before[group], strict=True)
-        ]
-        for group in GROUPS
-    }
+    now = facts(origin)
+    before = facts(origin - 1) if kind == "change" else None
+    month = arrays.months[origin]
+
+    def say(key: str, at: tuple, wording: str, how=np.sum) -> str:
+        """'<figure> <wording>', or '<a month earlier> → <now> <wording>' for the change."""
+        figure = float(how(now[key][at]))
+        if before is None:
+            return f"{figure:,.0f} {wording}"
+        return f"{float(how(before[key][at])):,.0f} → {figure:,.0f} {wording}"
+
+    def serious(values: np.ndarray) -> int:
+        return int((values >= forecaster.THRESHOLD).sum())
+
+    out: dict[str, list[str]] = {group: [] for group in GROUPS}
+    for country in iso3:
+        i = index[country]
+        for k, t in enumerate(forecaster.TYPES):
+            recent, latest = now["recent"][i, k], now["latest"][i, k]
+            of_them = f", {latest:,.0f} of them in {month:%b %Y}" if 0 < latest < recent else ""
+            out[f"recent_{t}"].append(
+                say("recent", (i, k), f"{_plural(recent)} from {TYPE_WORDS[t]} violence in the "
+                    "last 3 months") + ("" if before is not None else of_them)
+            )  # fmt: skip
+        nine = _plural(now["earlier"][:, i].sum())
+        worst = f"{serious(now['earlier'][:, i])} of those 9 with ≥ {forecaster.THRESHOLD}"
+        out["earlier"].append(say("earlier", (slice(None), i), f"{nine} in months 4–12 before")
+                              + ("" if before is not None else f", {worst}"))  # fmt: skip
+        near = nearby[country]
+        if not near:
+            out["neighbours"].append("no land neighbours in the data")
+        elif max(f["around"][near].max() for f in (now, before) if f is not None) == 0:
+            out["neighbours"].append("no recorded deaths in neighbours in the last 3 months")
+        else:
+            j = near[int(np.argmax(now["around"][near]))]
+            name = names.get(arrays.iso3[j], arrays.iso3[j])
+            wording = f"{_plural(now['around'][j])} in the last 3 months"
+            out["neighbours"].append(f"neighbour {name}: " + say("around", j, wording))
+        region = f"{_plural(now['region'][i])} in the other countries in the last 3 months"
+        out["subregion"].append(f"{subregion[i]}: " + say("region", i, region))
+    return out
+
+
+def _plural(n: float) -> str:
+    return "death" if round(n) == 1 else "deaths"
 
 
 def top_drivers(table: pd.DataFrame, n: int = 3, kind: str = "level") -> pd.DataFrame:

@@ -151,7 +151,6 @@ def test_why_this_level_and_why_it_changed_give_the_forecasts_shares(myanmar_sto
         ]
         shares = shares.iloc[np.argsort(-shares["effect"].abs().to_numpy(), kind="stable")]
         assert table["What the data say"].tolist() == shares["text"].tolist(), kind
-        assert table["Data"].tolist() == shares["label"].tolist(), kind
         points = table["Share of the risk (points)"]
         assert points.tolist() == pytest.approx((shares["effect"] * 100).tolist()), kind
         assert points.sum() == pytest.approx(total * 100, abs=1e-6), kind
