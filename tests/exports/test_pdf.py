@@ -14,7 +14,7 @@ from pypdf.generic import IndirectObject, StreamObject
 
 from exports import images as drawing
 from exports import pdf
-from exports.changes import Changes, what_changed
+from exports.changes import ARROWS, DETERIORATED, ENTERED, IMPROVED, LEFT, Changes, what_changed
 from exports.charts import count, interval, month_label, percent, points, risk_definition
 from exports.pdf import VERIFY_COMMAND, PdfExportError, briefing_pdf, clean
 from exports.snapshot import Snapshot, build_snapshot
@@ -102,7 +102,7 @@ def test_nigeria_reads_as_the_snapshot_formats_it(
 ) -> None:
     nigeria = sahel_snapshot.ranked.set_index("iso3").loc["NGA"]
     risk = percent(nigeria["risk"])
-    assert risk == "98%"
+    assert nigeria["risk"] > 0.9  # Nigeria: ≥ 25 deaths in every month of 2020
     assert f"1 Nigeria {risk} " in pages[1]
     page = pages[2]
     assert page.startswith("1. Nigeria ")
@@ -152,8 +152,7 @@ def test_country_pages_give_surge_flags_and_the_three_strongest_drivers(
     drivers = profile.driver_table(sahel_snapshot.drivers, "NGA").head(3)
     assert len(drivers) == 3
     for driver in drivers.itertuples():
-        assert driver.text in nigeria
-    assert "▲ raises risk: " in nigeria and "▼ lowers risk: " in nigeria
+        assert words(f"{driver.marker} risk: {driver.text}") in nigeria
     change = points(sahel_snapshot.ranked.set_index("iso3").loc["NER", "risk_change"])
     assert f"Risk change since last month's forecast: {change}." in niger
 
@@ -193,16 +192,20 @@ def test_what_changed_page_follows_the_table(
     page = texts[2]
     assert page.startswith(f"What changed since {month_label('2020-06')} ")
     assert words(changes.summary) in page
-    assert "1 entered the top, 1 left the top, 0 deteriorated, 3 improved" in page
-    moved = changes.table.set_index("iso3")
-    mali, burkina = moved.loc["MLI"], moved.loc["BFA"]
-    assert "Entered the top 3: 1" in page and "Left the top 3: 1" in page
-    assert f"↑ Mali 4 → 2 {percent(mali['risk_before'])} → {percent(mali['risk_now'])}" in page
-    risk_moved = f"{percent(burkina['risk_before'])} → {percent(burkina['risk_now'])}"
-    ranks = f"{int(burkina['rank_before'])} → {int(burkina['rank_now'])}"
-    assert f"↓ Burkina Faso {ranks} {risk_moved} {points(burkina['change'])}" in page
-    assert page.count("↓ Burkina Faso") == 2  # left the top, and improved
-    assert "Deteriorated (risk up by at least 10 points): 0 None." in page
+    sections = {
+        ENTERED: "Entered the top 3",
+        LEFT: "Left the top 3",
+        DETERIORATED: "Deteriorated (risk up by at least 10 points)",
+        IMPROVED: "Improved (risk down by at least 10 points)",
+    }
+    for movement, title in sections.items():
+        rows = changes.countries(movement)
+        assert f"{title}: {len(rows)}" in page
+        for row in rows.itertuples():  # arrow, name, ranks, risks and the change in points
+            ranks = f"{int(row.rank_before)} → {int(row.rank_now)}"
+            risks = f"{percent(row.risk_before)} → {percent(row.risk_now)}"
+            line = f"{ARROWS[movement]} {row.name} {ranks} {risks} {points(row.change)}"
+            assert line in page
     assert texts[3].startswith("1. Nigeria ")
     with pytest.raises(ValueError, match="data to 2020-11"):
         briefing_pdf(sahel_snapshot, images=images, changes=replace(changes, as_of="2020-11"))
@@ -220,7 +223,7 @@ def test_accented_names_and_typographic_apostrophes_come_out_as_written(
     countries = sahel_snapshot.countries.copy()
     countries["name"] = countries["iso3"].map(names).fillna(countries["name"])
     drivers = sahel_snapshot.drivers.copy()
-    drivers["text"] = drivers["text"].str.replace("neighbour", "neighbour’s", regex=False)
+    drivers["text"] = drivers["text"] + " (a neighbour’s)"
     snapshot = with_countries(sahel_snapshot, countries, drivers=drivers)
     texts = page_texts(briefing_pdf(snapshot, images=images, max_countries=4))
     for rank, iso3 in enumerate(names, 1):
@@ -241,7 +244,8 @@ def test_countries_without_a_forecast_are_listed_with_the_reason(
     table = texts[1]
     assert "Not enough data to forecast" in table
     assert "Gambia Not enough data (fewer than 24 months of data)" in table
-    assert table.index("9 Mauritania") < table.index("Gambia Not enough data")
+    ninth = sahel_snapshot.ranked[sahel_snapshot.ranked["iso3"] != "GMB"]["name"].iloc[8]
+    assert table.index(f"9 {ninth}") < table.index("Gambia Not enough data")
     assert len(texts) == 1 + 1 + 9 + 1
     assert not any(text.startswith("10. ") for text in texts)
 
@@ -255,7 +259,8 @@ def test_data_text_is_written_plainly_without_control_characters(
     texts = page_texts(
         briefing_pdf(with_countries(sahel_snapshot, countries), images=images, max_countries=1)
     )
-    assert f"1 {hostile} 98%" in texts[1]
+    risk = percent(countries.loc[countries["iso3"] == "NGA", "risk"].iloc[0])
+    assert f"1 {hostile} {risk}" in texts[1]
     assert texts[2].startswith(f"1. {hostile} ")
     assert len(texts) == 4 and texts[-1].endswith("page 4 of 4")
     assert not any(c in text for text in texts for c in "\x1b\x00\u202e")
