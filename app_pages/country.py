@@ -200,16 +200,31 @@ if numbers.open:  # drawn only when opened: one grid fewer on every profile
         column_config={"Month": st.column_config.DateColumn(format="MMM YYYY")},
     )
 
-# --- drivers ---------------------------------------------------------------------------------
-st.subheader("What drives the forecast")
+# --- why this level, why it changed -----------------------------------------------------------
+SHARES = {
+    profiles.LABELS["effect"]: st.column_config.NumberColumn(format="%+.1f"),
+    profiles.LABELS["deaths_effect"]: st.column_config.NumberColumn(format="%+.1f"),
+}
+st.subheader("Why this level")
 if profile.drivers.empty:
-    st.info("No drivers: the model made no forecast for this country.")
+    st.info("No explanation: the model made no forecast for this country.")
 else:
-    st.dataframe(profile.drivers.rename(columns=profiles.LABELS), hide_index=True, height="content")
-    st.caption(
-        "Size: how far the forecast (log of expected deaths over the next 3 months) moves when "
-        "the input is set to a neutral value. The sentences quote the data."
+    st.caption(profiles.explanation_sentence(profile.headline))
+    st.dataframe(
+        profile.drivers.rename(columns=profiles.LABELS),
+        hide_index=True,
+        height="content",
+        column_config=SHARES,
     )
+    st.subheader("Why it changed since last month")
+    st.caption(profiles.explanation_sentence(profile.headline, "change"))
+    if not profile.changes.empty:
+        st.dataframe(
+            profile.changes.rename(columns=profiles.LABELS),
+            hide_index=True,
+            height="content",
+            column_config=SHARES,
+        )
 
 # --- the rest, one section at a time ---------------------------------------------------------
 # Only the open tab is drawn (each tab was a grid or a map the browser drew on every visit, for

@@ -1,7 +1,9 @@
-"""Model skill: how the forecasts scored against the VIEWS challenge's benchmarks, as recorded.
+"""Model skill, as recorded: the VIEWS challenge windows (state-based) and the GED backtests
+of every violence measure, each beside its benchmarks.
 
-The evaluation is never computed here (it needs the challenge's files and ~20 s a window):
-`python -m risk evaluate views --actuals` records it into the store, and this page reads it.
+Nothing is computed here (a VIEWS window needs the challenge's files and ~20 s, a GED backtest
+minutes): `python -m risk evaluate views --actuals` and `python -m risk evaluate ged` record
+their results into the store, and this page reads them.
 """
 
 import streamlit as st
@@ -9,7 +11,7 @@ import streamlit as st
 from exports.trend_charts import calibration_figure
 from loaders.caveats import caveat_lines
 from loaders.errors import LoaderError
-from risk import skill
+from risk import measures, skill
 from risk.evaluate import DECIMALS, METRICS
 from ui import cache
 from ui.text import escape_markdown
@@ -18,6 +20,7 @@ COMMAND = """python -m risk evaluate views \\
     --features cm_features_to_oct2018.parquet \\
     --actuals cm_actuals_2019.parquet \\
     --out pred_2019.parquet --data-dir {store}"""
+GED_COMMAND = "python -m risk evaluate ged --origins 2009-12:2019-12 --data-dir {store}"
 # A relative link to the Methodology page's URL; st.page_link needs the app's navigation,
 # which a page run on its own (as in its AppTest) does not have.
 METHODOLOGY_LINK = (
@@ -38,29 +41,14 @@ HELP = {
 
 st.title("Model skill")
 st.write(
-    "How well the forecasts would have done in the past: the model forecast each month of a "
-    "year from data that ended in October of the year before, and was scored against what "
-    "happened, beside the four benchmarks of the VIEWS prediction challenge."
+    "How well the forecasts would have done in the past, in two tests. The **VIEWS prediction "
+    "challenge**: the model forecast each month of a year from data that ended in October of "
+    "the year before, and was scored against what happened, beside the challenge's four "
+    "benchmarks (state-based violence, the challenge's target). The **GED backtests**: from "
+    "each December, with only the data up to it, the model forecast the next 12 months of "
+    "every kind of organised violence, scored the same way, with the headline risk and "
+    "onsets in quiet countries."
 )
-try:
-    records = skill.load_records(cache.store().root)
-except LoaderError as exc:
-    st.error(escape_markdown(exc), icon=":material/error:")
-    st.stop()
-
-if not records:
-    st.info(
-        "No evaluation is recorded in this store, so this page has no scores to show. An "
-        "evaluation needs the input and outcome files of the VIEWS 2023/24 prediction challenge "
-        "(country-month: `cm_features_to_oct2018.parquet` and `cm_actuals_2019.parquet` for the "
-        "2019 window) and a store holding UCDP GED data for the model to learn from. This "
-        "command scores the model and records the result in the store:",
-        icon=":material/info:",
-    )
-    st.code(COMMAND.format(store=cache.store().root), language="bash")
-    st.markdown(METHODOLOGY_LINK)
-    st.stop()
-
 st.markdown(
     "**Reading the scores.** "
     "**CRPS** measures how far the forecast spread of deaths was from what happened, in deaths; "
@@ -72,8 +60,26 @@ st.markdown(
     "Hover over a column name for the others."
 )
 
-tabs = st.tabs([f"Window {record['window']}" for record in records])
-for tab, record in zip(tabs, records, strict=True):
+st.header("VIEWS prediction challenge: state-based violence")
+try:
+    records = skill.load_records(cache.store().root)
+except LoaderError as exc:
+    st.error(escape_markdown(exc), icon=":material/error:")
+    records = None
+
+if records == []:
+    st.info(
+        "No VIEWS challenge window is recorded in this store. An evaluation needs the input "
+        "and outcome files of the VIEWS 2023/24 prediction challenge (country-month: "
+        "`cm_features_to_oct2018.parquet` and `cm_actuals_2019.parquet` for the 2019 window) "
+        "and a store holding UCDP GED data for the model to learn from. This command scores "
+        "the model and records the result in the store:",
+        icon=":material/info:",
+    )
+    st.code(COMMAND.format(store=cache.store().root), language="bash")
+
+tabs = st.tabs([f"Window {record['window']}" for record in records]) if records else []
+for tab, record in zip(tabs, records or [], strict=True):
     with tab:
         st.subheader(
             f"Window {record['window']}: data to {record['as_of']}, forecasts for each month of "
@@ -137,5 +143,93 @@ for tab, record in zip(tabs, records, strict=True):
         st.text(source)
         for line in caveat_lines(record["model"]["training_data"]):
             st.caption(escape_markdown(line))
+
+st.header("GED backtests: every kind of organised violence")
+try:
+    backtests = skill.load_backtests(cache.store().root)
+except LoaderError as exc:
+    st.error(escape_markdown(exc), icon=":material/error:")
+    backtests = None
+
+if backtests == []:
+    st.info(
+        "No GED backtest is recorded in this store, so there are no scores for the violence "
+        "measures. A backtest needs UCDP GED data reaching 12 months past each origin (the "
+        "global GED 21.1 file covers 1989–2020) and takes about ten minutes on a two-core "
+        "machine. This command runs it and records the result in the store:",
+        icon=":material/info:",
+    )
+    st.code(GED_COMMAND.format(store=cache.store().root), language="bash")
+elif backtests:
+    record = backtests[0]
+    if len(backtests) > 1:
+        record = st.selectbox("Backtest", backtests, format_func=skill.backtest_label)
+    shown = [m for m in measures.MEASURES if m in record["measures"]]
+    for tab, measure in zip(
+        st.tabs([measures.LABELS[m].capitalize() for m in shown]), shown, strict=True
+    ):
+        result = record["measures"][measure]
+        with tab:
+            monthly, headline, onset = result["monthly"], result["headline"], result["onset"]
+            st.subheader(f"Each month, 1 to 12 months ahead: {result['label']}")
+            st.caption(
+                f"{monthly['cells']:,} country-months, {monthly['events']:,} with ≥25 deaths; "
+                f"{skill.backtest_label(record).lower()}."
+            )
+            st.dataframe(
+                skill.backtest_table(record, measure),
+                hide_index=True,
+                column_config={
+                    skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
+                        format=f"%.{DECIMALS[m]}f", help=HELP[m]
+                    )
+                    for m in METRICS
+                },
+            )
+            st.caption(
+                "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and "
+                "AP. The base rate (each country's share of all its past months with ≥25 "
+                "deaths) is a probability only: it has no CRPS, IGN or MIS."
+            )
+            st.subheader("Headline risk: ≥25 deaths in at least one of the next 3 months")
+            st.caption(
+                f"{headline['cells']:,} country-years, {headline['events']:,} with such a "
+                "month. Higher is better for AUROC and AP, lower for Brier."
+            )
+            st.dataframe(skill.backtest_table(record, measure, "headline"), hide_index=True)
+            st.subheader("Onsets: violence where the last two years were quiet")
+            st.caption(
+                f"Countries with no month of ≥25 deaths in the {record['quiet_months']} months "
+                f"before the origin (all covered): {onset['cells']:,} country-years, "
+                f"{onset['events']:,} with a month of ≥25 deaths in the next "
+                f"{record['onset_months']}."
+            )
+            st.dataframe(skill.backtest_table(record, measure, "onset"), hide_index=True)
+            st.markdown(
+                "\n".join(f"- {escape_markdown(s)}" for s in skill.onset_reading(record, measure))
+            )
+            if result["onsets"]:
+                with st.expander("The onsets, and the probability each method gave them"):
+                    st.dataframe(
+                        skill.onsets_table(record, measure),
+                        hide_index=True,
+                        column_config={
+                            label: st.column_config.NumberColumn(format="percent")
+                            for label in skill.onset_columns()
+                        },
+                    )
+            with st.expander("Each origin on its own"):
+                st.dataframe(
+                    skill.by_origin_table(record, measure),
+                    hide_index=True,
+                    column_config={
+                        column: st.column_config.NumberColumn(format="%.3f")
+                        for column in skill.by_origin_table(record, measure).columns
+                        if "AP" in column or "AUROC" in column
+                    },
+                )
+    st.text(skill.backtest_source_line(record))
+    for line in caveat_lines(record["training_data"]):
+        st.caption(escape_markdown(line))
 
 st.markdown(METHODOLOGY_LINK)

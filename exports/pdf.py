@@ -34,6 +34,7 @@ from exports import tables
 from exports.changes import ARROWS, DETERIORATED, ENTERED, IMPROVED, LEFT, Changes
 from exports.charts import count, month_label, percent, points, risk_definition
 from exports.snapshot import Snapshot, public_url
+from risk import drivers as driver_rules
 from risk import profile
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -429,10 +430,11 @@ def _changes_page(pdf: _Briefing, changes: Changes) -> None:
         )
 
 
-def _driver_words(marker: str, text: str) -> str:
-    """'▲ raises risk: …', '▼ lowers risk: …', '• negligible effect: …'."""
-    what = "risk" if marker.endswith(("raises", "lowers")) else "effect"
-    return f"{marker} {what}: {clean(text)}"
+def _driver_words(marker: str, text: str, effect: float) -> str:
+    """'▲ raises risk (+12 pts): …', '▼ lowers risk (−3 pts): …', '• negligible effect: …'."""
+    if marker.endswith(("raises", "lowers")):
+        return f"{marker} risk ({effect:+.0f} pts): {clean(text)}"
+    return f"{marker} effect: {clean(text)}"
 
 
 def _country_page(pdf: _Briefing, snapshot: Snapshot, row: pd.Series, chart: bytes) -> None:
@@ -451,18 +453,20 @@ def _country_page(pdf: _Briefing, snapshot: Snapshot, row: pd.Series, chart: byt
     facts.append(f"Risk change since last month's forecast: {points(values['risk_change'])}.")
     pdf.paragraph(" ".join(facts), size=10, gap=2)
     drivers = profile.driver_table(snapshot.drivers, values["iso3"]).head(DRIVERS_SHOWN)
-    driver_room = 12 + 6 * max(len(drivers), 1)
+    driver_room = 18 + 6 * max(len(drivers), 1)
     top = pdf.get_y()
     aspect = _aspect(chart)
     height = min(pdf.epw / aspect, pdf.h - FOOT - top - driver_room)
     width = height * aspect
     pdf.png(chart, x=(pdf.w - width) / 2, y=top, width=width, height=height)
     pdf.set_xy(pdf.l_margin, top + height + 2)
-    pdf.paragraph("Strongest drivers", size=11, bold=True, gap=0.5)
+    pdf.paragraph("Why this level: the largest shares of the risk", size=11, bold=True, gap=0.5)
     if drivers.empty:
-        pdf.paragraph("No driver is recorded for this forecast.", size=10)
+        pdf.paragraph("No explanation is recorded for this forecast.", size=10)
     for driver in drivers.itertuples(index=False):
-        pdf.paragraph(_driver_words(driver.marker, driver.text), size=10, gap=0.5)
+        pdf.paragraph(_driver_words(driver.marker, driver.text, driver.effect), size=10, gap=0.5)
+    if not drivers.empty:
+        pdf.paragraph(f"Against {driver_rules.REFERENCE}.", size=8, gap=0.5)
 
 
 def _closing_page(pdf: _Briefing, snapshot: Snapshot) -> None:

@@ -153,7 +153,7 @@ def driver_points(drivers: pd.DataFrame, iso3: str, n: int = MAX_DRIVERS) -> tup
     table = profile.driver_table(drivers, iso3)
     strong = table[~table["marker"].str.contains("negligible")].head(n)
     return tuple(
-        f"{RAISES if effect > 0 else LOWERS}{plain_text(text)}"
+        f"{RAISES if effect > 0 else LOWERS}{plain_text(text)} ({effect:+.0f} pts)"
         for text, effect in zip(strong["text"], strong["effect"], strict=True)
     )
 

@@ -51,7 +51,9 @@ COUNTRY_FIELDS = (
     "surge_events", "surge_fatalities", "new_admin1_count", "new_risk", "drivers",
 )  # fmt: skip
 MONTHLY_FIELDS = ("iso3", "month", "horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95")
-DRIVER_FIELDS = ("iso3", "kind", "driver", "effect", "direction", "text")
+DRIVER_FIELDS = (
+    "iso3", "kind", "driver", "label", "effect", "deaths_effect", "direction", "text",
+)  # fmt: skip
 
 
 class SnapshotError(ValueError):

@@ -72,7 +72,13 @@ def top_driver(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.S
     first.index = table["iso3"]
     if drivers is not None and not drivers.empty:
         strongest = driver_text.top_drivers(drivers, n=1).set_index("iso3")
-        worded = strongest["direction"].map(_sentence) + " risk: " + strongest["text"]
+        worded = (
+            strongest["direction"].map(_sentence)
+            + " risk "
+            + strongest["effect"].map(lambda e: f"({e * 100:+.0f} pts)")
+            + ": "
+            + strongest["text"]
+        )
         first = worded.reindex(first.index).fillna(first)
     return first
 

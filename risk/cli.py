@@ -1,7 +1,9 @@
-"""`python -m risk`: the risk table, and forecast skill on the VIEWS prediction challenge.
+"""`python -m risk`: the risk table, and forecast skill (VIEWS challenge, GED backtests).
 
     python -m risk evaluate views --features FILE --out PRED.parquet [--actuals FILE]
         (with --actuals, risk.model's scores are recorded in the store's skill/ folder)
+    python -m risk evaluate ged [--origins 2009-12:2019-12] [--seed N] [--data-dir DIR]
+        (every measure backtested on the store's GED data, recorded in its skill/ folder)
     python -m risk forecast [--as-of YYYY-MM] --out FILE
 
 Exit codes: 0 success, 1 bad input (one line on stderr naming the file and what is wrong, never
@@ -12,6 +14,9 @@ parser and sets `run`, the function that does the work.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +24,7 @@ import pandas as pd
 
 from loaders.errors import LoaderError, run_command
 from loaders.store import pinned_run
-from risk import views
+from risk import backtest, views
 from risk.evaluate import (
     FORECASTERS,
     WindowEvaluation,
@@ -28,7 +33,8 @@ from risk.evaluate import (
     resolve_forecaster,
 )
 from risk.forecast import risk_forecast
-from risk.skill import record_evaluation
+from risk.panel import country_month_panel
+from risk.skill import record_backtest, record_evaluation
 
 
 def add_evaluate(commands: argparse._SubParsersAction) -> None:
@@ -71,6 +77,26 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
         "--n-draws", type=_positive, default=1000, help="draws per country-month (default 1000)"
     )
     challenge.set_defaults(run=_evaluate_views)
+    ged = targets.add_parser(
+        "ged",
+        help="rolling-origin backtest of every violence measure on the store's UCDP GED data",
+        description="From each yearly origin, train on the data up to it, forecast months 1-12 "
+        "of every measure, and score them beside zero, conflictology, last historical and the "
+        "base rate; also the headline risk and onsets in quiet countries. Records the result "
+        "in the store's skill/ folder (the Model skill page shows it).",
+    )
+    first, last = backtest.ORIGINS
+    ged.add_argument(
+        "--origins",
+        default=f"{first}:{last}",
+        help=f"FIRST:LAST origin months, one a year, or one month (default {first}:{last})",
+    )
+    ged.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ged.add_argument(
+        "--data-dir",
+        help="the store backtested, where the result is recorded (default: $ARTICLE99_DATA_DIR)",
+    )
+    ged.set_defaults(run=_evaluate_ged)
 
 
 def add_forecast(commands: argparse._SubParsersAction) -> None:
@@ -161,6 +187,33 @@ def _record(result: WindowEvaluation, args: argparse.Namespace) -> None:
         result, args.data_dir, window=window, features_name=Path(args.features).name
     )
     print(f"Recorded window {window} in {path} (shown on the Model skill page)")
+
+
+def _evaluate_ged(args: argparse.Namespace) -> None:
+    first, _, last = args.origins.partition(":")
+    if not (_is_month(first) and (not last or _is_month(last))):
+        raise LoaderError("--origins", f"{args.origins!r} is not FIRST:LAST (YYYY-MM:YYYY-MM)")
+    try:
+        origins = backtest.yearly_origins(first, last or first)
+    except ValueError as exc:
+        raise LoaderError("--origins", str(exc)) from None
+    panel = country_month_panel(args.data_dir)
+    if panel.empty:
+        raise LoaderError(
+            "--data-dir",
+            "the store holds no UCDP GED data to backtest; import them first "
+            "(python -m loaders import FILE, or python -m loaders fetch ucdp)",
+        )
+    started = time.perf_counter()
+    result = backtest.run_backtest(
+        panel, origins, seed=args.seed, progress=lambda text: print(text, file=sys.stderr)
+    )
+    seconds = time.perf_counter() - started
+    path = record_backtest(result, args.data_dir, seconds=seconds)
+    # Printed from the record itself: what the page shows is exactly what is printed here.
+    record = json.loads(path.read_text(encoding="utf-8"))
+    print(backtest.format_summary(record["measures"], result.info))
+    print(f"\n{seconds:,.0f} s. Recorded in {path} (shown on the Model skill page)")
 
 
 def _positive(text: str) -> int:

@@ -15,8 +15,9 @@ The method (docs/methodology.md says it for analysts):
    learns log(1 + deaths) at horizon h (h is an input) as a change from half the 12-month
    level, trained on every country and origin of the training panel up to the origin.
 3. The predictive distribution: the point forecast plus the empirical distribution of its
-   errors, measured on held-out rows with similar forecasts and horizons (20 × 3 groups),
-   floored so that a higher point forecast never gives a lower quantile.
+   errors, measured on held-out rows with similar forecasts and horizons (40 × 3 groups),
+   interpolated between groups and made to rise from group to group (isotonic regression), so
+   that a higher point forecast never gives a lower quantile.
 4. 30% of the draws are the country's own last 12 months of the type (the "conflictology"
    benchmark), which keeps the scale of large wars that no bucket of errors describes well.
 5. "All organised violence" is the sum of the three types' draws, draw by draw.
@@ -48,10 +49,11 @@ HORIZONS = tuple(range(1, 16))
 N_DRAWS = 1000
 THRESHOLD = 25
 HISTORY_SHARE = 0.3  # share of draws taken from the country's own last 12 months
-ERROR_BUCKETS = 20
+ERROR_BUCKETS = 40
 HORIZON_GROUPS = (5, 9)  # horizons 1–5, 6–9, 10+ have their own error distributions
 QUIET_KEEP = 0.1  # share of all-quiet training rows kept (weighted back up) to save time
 BASELINE_WEIGHT = 0.5  # the regression learns the change from this share of the 12-month level
+TREES, LEARNING_RATE = 200, 0.08
 FOLDS = 3  # cross-fitted members: each learns from two thirds, is checked on the rest
 COPULA_NOISE = 0.5  # per-horizon and per-type noise in the draw ordering
 # Features, targets and draws are rounded to this many decimals (a millionth of a log point or
@@ -245,9 +247,8 @@ class TypeModel:
     """One violence type's cross-fitted regressions and out-of-fold error distributions."""
 
     members: list[HistGradientBoostingRegressor]
-    bucket_edges: np.ndarray
-    error_quantiles: np.ndarray  # (buckets, horizon groups, N_DRAWS)
-    floors: np.ndarray  # the same shape: each bucket's lowest outcome quantiles (log scale)
+    centres: np.ndarray  # the median point forecast of each bucket, increasing
+    quantiles: np.ndarray  # (buckets, horizon groups, N_DRAWS) outcome quantiles at the centres
 
     def points(self, rows: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
         """Expected log(1 + deaths), rows × horizons: the mean of the members.
@@ -264,15 +265,40 @@ class TypeModel:
     def outcomes(self, point: np.ndarray, horizon: int) -> np.ndarray:
         """Quantiles of log(1 + deaths) for each point forecast (rows × N_DRAWS).
 
-        The point plus its bucket's errors, never below the highest quantiles of the buckets
-        under it: without the floor, crossing into a bucket with narrower errors could lower
-        the upper quantiles of a higher forecast.
+        Interpolated between the two nearest bucket centres, and the point plus the end
+        bucket's errors beyond them: continuous and, as the centres' quantiles rise from
+        bucket to bucket, never lower for a higher point.
         """
-        bucket = np.searchsorted(self.bucket_edges, point)
-        group = _horizon_group(np.array([horizon]))[0]
-        return np.maximum(
-            point[:, None] + self.error_quantiles[bucket, group], self.floors[bucket, group]
-        )
+        table = self.quantiles[:, _horizon_group(np.array([horizon]))[0]]
+        c = self.centres
+        if len(c) == 1:
+            return table[0] + (point - c[0])[:, None]
+        high = np.clip(np.searchsorted(c, point), 1, len(c) - 1)
+        low = high - 1
+        share = np.clip((point - c[low]) / (c[high] - c[low]), 0, 1)[:, None]
+        beyond = np.minimum(point - c[0], 0) + np.maximum(point - c[-1], 0)
+        return table[low] + share * (table[high] - table[low]) + beyond[:, None]
+
+
+def _isotonic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted least-squares non-decreasing fit along axis 0 of `values` (B × …).
+
+    The max–min formula: fit_b = max over i ≤ b of min over j ≥ b of the weighted mean of
+    values[i..j]. B is about 20, so all B² means are cheap.
+    """
+    n = len(values)
+    w = weights.reshape(-1, *([1] * (values.ndim - 1)))
+    total = np.concatenate([np.zeros_like(values[:1]), np.cumsum(values * w, axis=0)])
+    mass = np.concatenate([np.zeros_like(w[:1]), np.cumsum(w, axis=0)])
+    fit = np.empty_like(values)
+    for b in range(n):
+        best = None
+        for i in range(b + 1):
+            means = (total[b + 1 :] - total[i]) / (mass[b + 1 :] - mass[i])
+            low = means.min(axis=0)
+            best = low if best is None else np.maximum(best, low)
+        fit[b] = best
+    return fit
 
 
 @dataclass
@@ -315,8 +341,8 @@ def _regressor(seed: int) -> HistGradientBoostingRegressor:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
-        max_iter=200,
-        learning_rate=0.08,
+        max_iter=int(TREES),
+        learning_rate=LEARNING_RATE,
         max_leaf_nodes=31,
         min_samples_leaf=40,
         monotonic_cst=list(MONOTONIC),
@@ -342,25 +368,25 @@ def _fit_type(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> TypeMod
         member = _regressor(seed + k).fit(x[train], (y - base)[train], sample_weight=w[train])
         point[~train] = base[~train] + member.predict(x[~train])
         members.append(member)
-    error = y - point
     edges = np.unique(np.quantile(point, np.linspace(0, 1, ERROR_BUCKETS + 1)[1:-1]))
     bucket = np.searchsorted(edges, point)
+    buckets = [b for b in range(len(edges) + 1) if (bucket == b).any()]
     group = _horizon_group(x[:, -1])
     q = (np.arange(N_DRAWS) + 0.5) / N_DRAWS
-    table = np.zeros((len(edges) + 1, len(HORIZON_GROUPS) + 1, N_DRAWS))
-    for b in range(len(edges) + 1):
+    centres = np.array([np.median(point[bucket == b]) for b in buckets])
+    table = np.zeros((len(buckets), len(HORIZON_GROUPS) + 1, N_DRAWS))
+    for n, b in enumerate(buckets):
         in_bucket = bucket == b
-        if not in_bucket.any():  # many equal points leave the top bucket empty: as the one below
-            table[b] = table[b - 1]
-            continue
         for g in range(len(HORIZON_GROUPS) + 1):
             chosen = in_bucket & (group == g)
             if chosen.sum() < 30:  # too few to describe a distribution: pool the horizons
                 chosen = in_bucket
-            table[b, g] = _weighted_quantiles(error[chosen], w[chosen], q)
-    floors = np.full_like(table, -np.inf)
-    floors[1:] = np.maximum.accumulate(edges[:, None, None] + table[:-1], axis=0)
-    return TypeModel(members, edges, table, floors)
+            table[n, g] = centres[n] + _weighted_quantiles((y - point)[chosen], w[chosen], q)
+    # Outcome quantiles that rise with the point forecast: a higher forecast never has a lower
+    # quantile (buckets are noisy, and one with narrower errors could otherwise undercut the
+    # bucket below it).
+    mass = np.array([w[bucket == b].sum() for b in buckets])
+    return TypeModel(members, centres, _isotonic(table, mass).round(DECIMALS))
 
 
 def fit(panel: pd.DataFrame, as_of: str | pd.Timestamp, *, seed: int = 0) -> Model:

@@ -58,9 +58,11 @@ LABELS = {
     "side_a": "Side A",
     "side_b": "Side B",
     "headline": "Headline (source)",
-    "marker": "Effect",
-    "text": "Driver",
-    "effect": "Size (log points)",
+    "marker": "Direction",
+    "label": "Data",
+    "text": "What the data say",
+    "effect": "Share of the risk (points)",
+    "deaths_effect": "Share of the average deaths",
 }
 ADMIN1_SIGNAL_LABELS = {
     "admin1": "Admin1",
@@ -102,7 +104,8 @@ class CountryProfile:
     headline: dict = field(default_factory=dict)  # the risk table's row (empty: no forecast)
     risk_text: str = ""
     series: pd.DataFrame = field(default_factory=pd.DataFrame)
-    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)  # why this level
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # why it changed since last month
     signals: pd.DataFrame = field(default_factory=pd.DataFrame)
     admin1_signals: pd.DataFrame = field(default_factory=pd.DataFrame)
     map_events: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -302,22 +305,41 @@ def fan_series(
     return series.sort_values("month").reset_index(drop=True)
 
 
-def driver_table(drivers: pd.DataFrame, iso3: str) -> pd.DataFrame:
-    """The country's drivers, strongest first, each a sentence with a raises/lowers marker.
+def driver_table(drivers: pd.DataFrame, iso3: str, kind: str = "level") -> pd.DataFrame:
+    """One explanation of the country (risk.drivers: "level" or "change"), largest share first.
 
-    A push smaller than the model's `MIN_EFFECT` is marked "negligible" rather than given a
-    direction it does not really have.
+    Each row: the direction its share gives (a share under `MIN_EFFECT`, half a point of
+    risk, is "negligible" rather than given a direction it does not really have), the group of
+    data, the data in words, and its shares of the risk (points) and of the expected deaths.
     """
-    rows = drivers[drivers["iso3"] == iso3]
-    if "kind" in rows.columns:  # why this level, not why it changed since last month
-        rows = rows[rows["kind"] == "level"]
-    rows = rows.copy()
+    rows = drivers[(drivers["iso3"] == iso3) & (drivers["kind"] == kind)]
     rows = rows.assign(size=rows["effect"].abs()).sort_values("size", ascending=False)
     small = rows["size"] < driver_rules.MIN_EFFECT
     rows["marker"] = np.where(
         small, "• negligible", np.where(rows["effect"] > 0, "▲ raises", "▼ lowers")
     )
-    return rows[["marker", "text", "effect"]].reset_index(drop=True)
+    rows["effect"] = rows["effect"] * 100
+    return rows[["marker", "label", "text", "effect", "deaths_effect"]].reset_index(drop=True)
+
+
+def explanation_sentence(row: dict, kind: str = "level") -> str:
+    """What the shares of one explanation add up to, and against what."""
+    risk = _share(row["risk"])
+    if kind == "level":
+        return (
+            f"Reference: {driver_rules.REFERENCE}, with a risk of {_share(row['reference_risk'])}"
+            f" and on average {row['reference_fatalities']:,.1f} deaths over 3 months. The "
+            f"shares below add up to the difference between that and this country's risk of "
+            f"{risk} (and its average deaths); each is the model's response to a group of data, "
+            "not a cause."
+        )
+    before = row.get("risk_last_month")
+    if before is None or pd.isna(before):
+        return "No explanation of the change: the month before had no forecast."
+    return (
+        f"Against {driver_rules.CHANGE_REFERENCE}: the risk moved from {_share(before)} to "
+        f"{risk} ({(row['risk'] - before) * 100:+.1f} points); these shares add up to that change."
+    )
 
 
 def _yes(value: object) -> str:
@@ -507,6 +529,7 @@ def build_profile(
             if row["status"] == "ok":
                 profile.risk_text = risk_sentence(row, as_of, measure)
         profile.drivers = driver_table(forecast.drivers, iso3)
+        profile.changes = driver_table(forecast.drivers, iso3, "change")
     if as_of is None:
         profile.status, profile.reason = "no forecast", "the store holds no data yet"
         return profile

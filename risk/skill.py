@@ -1,11 +1,12 @@
-"""Recorded skill of the model in the VIEWS prediction challenge, for the Model skill page.
+"""Recorded skill of the model, for the Model skill page: VIEWS windows and GED backtests.
 
-Evaluating a window takes about 20 seconds and needs the challenge's files, which a dashboard
-user does not have, so the page never computes it: `python -m risk evaluate views --actuals`
-records the result into the store (`skill/views_<year>.json`) and the page reads the records.
-A record holds the score table of the model and the benchmarks, the window, the counts, the
-notes, what the model was and learned from, and the calibration of its P(≥ 25 deaths), so
-every number on the page can be traced to the run that produced it.
+Evaluating takes from 20 seconds (a VIEWS window, which needs the challenge's files) to many
+minutes (the GED backtest), so the page never computes it: `python -m risk evaluate views
+--actuals` records a window (`skill/views_<year>.json`) and `python -m risk evaluate ged` a
+backtest of every measure (`skill/ged_<first>_<last>_seed<n>.json`) into the store, and the
+page reads the records. A record holds the score tables of the model and the benchmarks, the
+counts, what the model was and learned from (store version, releases, code digest, seed) and
+when it ran, so every number on the page can be traced to the run that produced it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from loaders import countries
 from loaders.caveats import caveats_of
 from loaders.errors import LoaderError
 from loaders.store import Store
-from risk import views
+from risk import backtest, views
 from risk.artifacts import code_digest
 from risk.evaluate import DECIMALS, HEADERS, METRICS, THRESHOLD, WindowEvaluation
 from risk.metrics import exceedance_probability
@@ -33,6 +35,10 @@ from risk.panel import FORECAST_SOURCES
 
 FOLDER = "skill"
 RECORD_FORMAT = 1
+GED_RECORD_FORMAT = 1
+GED_BACKTEST = "GED rolling-origin backtest, country-month"
+RARE_ONSETS = 0.1  # a share of onsets below this is called rare
+LOW_AP = 0.5  # an onset AP below this is called low
 CHALLENGE = "VIEWS 2023/24 prediction challenge, country-month"
 # Finer bins where most forecasts fall (near 0), 10-point bins above.
 CALIBRATION_EDGES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -42,6 +48,7 @@ METHOD_LABELS = {
     "conflictology": "Conflictology (benchmark)",
     "last historical": "Last historical (benchmark)",
     "global bootstrap": "Global bootstrap (benchmark)",
+    "base rate": "Base rate (benchmark)",
 }
 COLUMN_LABELS = {**HEADERS, "IGN": "IGN (bits)"}
 LOWER_IS_BETTER = ("CRPS", "IGN", "MIS", "Brier")
@@ -178,7 +185,11 @@ def record_evaluation(
         ],
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    path = record_path(store.root, window)
+    return _write(record_path(store.root, window), record)
+
+
+def _write(path: Path, record: dict) -> Path:
+    """Write a record as JSON, atomically: a reader sees the old record or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     partial.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -353,3 +364,205 @@ def where_it_is_weak(record: dict) -> list[str]:
         "This is a test on past data, one window at a time, not a record of live forecasts."
     )
     return sentences
+
+
+def ged_record_path(store_root: str | Path | None, origins: Sequence[str], seed: int) -> Path:
+    """Where the record of a GED backtest (its first and last origin, its seed) lives."""
+    name = f"ged_{origins[0]}_{origins[-1]}_seed{seed}.json"
+    return Store(store_root).root / FOLDER / name
+
+
+def record_backtest(
+    result: backtest.Backtest, store_root: str | Path | None, *, seconds: float | None = None
+) -> Path:
+    """Write a GED backtest to `<store>/skill/ged_<first>_<last>_seed<n>.json`, atomically.
+
+    `store_root` is the store whose panel was backtested: its version and releases are
+    recorded. A second run with the same origins and seed replaces the first.
+    """
+    store = Store(store_root)
+    info = result.info
+    record = {
+        "format": GED_RECORD_FORMAT,
+        "kind": "ged_backtest",
+        "title": GED_BACKTEST,
+        "store_version": store.version(),
+        "training_data": _training_data(store),
+        **{k: info[k] for k in ("origins", "horizons", "seed", "threshold")},
+        **{k: info[k] for k in ("headline_months", "quiet_months", "onset_months")},
+        "model": {"name": "risk.model", "version": code_digest()},
+        "measures": result.summary(),
+        "seconds": None if seconds is None else round(seconds, 1),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return _write(ged_record_path(store.root, info["origins"], info["seed"]), record)
+
+
+def load_backtests(store_root: str | Path | None = None) -> list[dict]:
+    """Every recorded GED backtest of the store, the most origins first, then by seed.
+
+    An unreadable record, or one of another format, raises LoaderError naming the file.
+    """
+    folder = Store(store_root).root / FOLDER
+    records = []
+    for path in sorted(folder.glob("ged_*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if record["format"] != GED_RECORD_FORMAT:
+                raise ValueError(f"format {record['format']}, expected {GED_RECORD_FORMAT}")
+            record["origins"], record["seed"], record["measures"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LoaderError(str(path), f"not a readable backtest record ({exc})") from None
+        records.append(record)
+    return sorted(records, key=lambda r: (-len(r["origins"]), r["seed"], r["origins"][0]))
+
+
+def backtest_label(record: dict) -> str:
+    """A record in a few words: its origins and seed."""
+    origins = record["origins"]
+    return f"Origins {origins[0]} … {origins[-1]} ({len(origins)}), seed {record['seed']}"
+
+
+def backtest_table(record: dict, measure: str, part: str = "monthly") -> pd.DataFrame:
+    """A measure's score table as shown: model first, human names, rounded as printed.
+
+    `part`: "monthly" (every country-month, all metrics), "headline" (P(≥ 25 in 3 months))
+    or "onset" (quiet countries, 12 months); the last two have AUROC, AP and Brier only.
+    """
+    scores = record["measures"][measure][part]["scores"]
+    metrics = METRICS if part == "monthly" else backtest.EVENT_METRICS
+    return pd.DataFrame(
+        {
+            "Method": [METHOD_LABELS.get(s["method"], s["method"]) for s in scores],
+            **{
+                COLUMN_LABELS[m]: [
+                    math.nan if s.get(m) is None else round(float(s[m]), DECIMALS[m])
+                    for s in scores
+                ]
+                for m in metrics
+            },
+        }
+    )
+
+
+def onset_columns() -> list[str]:
+    """The methods' columns of `onsets_table`."""
+    return [METHOD_LABELS[m].split(" (")[0] for m in backtest.ONSET_METHODS]
+
+
+def onsets_table(record: dict, measure: str) -> pd.DataFrame:
+    """The onsets that happened: the 12 months forecast, the country, and each method's
+    probability of it, highest model probability first."""
+    onsets = sorted(record["measures"][measure]["onsets"], key=lambda o: -o[backtest.MODEL])
+    names = countries.reference().set_index("iso3")["name"]
+    return pd.DataFrame(
+        {
+            "Months forecast": [_twelve_months(o["origin"]) for o in onsets],
+            "Country": [names.get(o["iso3"], o["iso3"]) for o in onsets],
+            **{
+                column: [o[m] for o in onsets]
+                for column, m in zip(onset_columns(), backtest.ONSET_METHODS, strict=True)
+            },
+        }
+    )
+
+
+def _twelve_months(origin: str) -> str:
+    first = pd.Period(origin, "M") + 1
+    return f"{first} … {first + 11}"
+
+
+def onset_reading(record: dict, measure: str) -> list[str]:
+    """Plain-words reading of a measure's onset scores, from the record's numbers."""
+    onset = record["measures"][measure]["onset"]
+    label = record["measures"][measure]["label"]
+    quiet, onsets = onset["cells"], onset["events"]
+    if not quiet:
+        return [f"No country was quiet for {record['quiet_months']} months at any origin."]
+    share = onsets / quiet
+    scores = {s["method"]: s for s in onset["scores"]}
+    rare = "Onsets are rare: of" if share < RARE_ONSETS else "Of"
+    sentences = [
+        f"{rare} {quiet:,} times a country had gone {record['quiet_months']} months without a "
+        f"month of {record['threshold']} or more deaths from {label}, {onsets:,} ({share:.1%}) "
+        f"saw such a month within the next {record['onset_months']}."
+    ]
+    if not onsets or onsets == quiet:
+        sentences.append("With no onset, or only onsets, a ranking cannot be scored.")
+        return sentences
+    best = max((s for s in onset["scores"] if s["AP"] is not None), key=lambda s: s["AP"])
+    name = _short_name(best["method"])
+    sentences.append(
+        f"Ranking at random gives an average precision of about {share:.3f} (the share of "
+        + (
+            f"onsets); it is low for every method here, at most {best['AP']:.3f} "
+            f"({name}): the few onsets must rank above many quiet countries that stay quiet."
+            if best["AP"] < LOW_AP
+            else f"onsets); the best here is {name}, {best['AP']:.3f}."
+        )
+    )
+    sentences.append(
+        "Conflictology cannot rank onsets: none of a quiet country's last 12 months reached "
+        f"{record['threshold']}, so it gives every one of them 0 (AUROC 0.5)."
+    )
+    model, base = scores.get(backtest.MODEL, {}), scores.get(backtest.BASE_RATE, {})
+    if model.get("AUROC") is not None and base.get("AUROC") is not None:
+        better = model["AUROC"] > base["AUROC"]
+        ranks = "ranks onsets better than" if better else "does not rank onsets better than"
+        sentences.append(
+            f"Against the base rate (each country's long-run share of months with "
+            f"{record['threshold']} or more deaths) the model {ranks} it: AUROC "
+            f"{model['AUROC']:.3f} against {base['AUROC']:.3f}, AP {model['AP']:.3f} against "
+            f"{base['AP']:.3f}."
+        )
+    return sentences
+
+
+def _short_name(method: str) -> str:
+    """'the model', 'conflictology', 'the base rate': a method's name inside a sentence."""
+    if method == backtest.MODEL:
+        return "the model"
+    name = METHOD_LABELS.get(method, method).split(" (")[0].lower()
+    return f"the {name}" if method == backtest.BASE_RATE else name
+
+
+def by_origin_table(record: dict, measure: str) -> pd.DataFrame:
+    """Each origin's counts and main scores: the model beside conflictology, onsets beside the
+    base rate (NaN where an origin's cells cannot score it)."""
+
+    def score(table: dict, method: str, metric: str) -> float:
+        found = [s[metric] for s in table["scores"] if s["method"] == method]
+        return math.nan if not found or found[0] is None else found[0]
+
+    rows = []
+    for part in record["measures"][measure]["by_origin"]:
+        monthly, onset = part["monthly"], part["onset"]
+        rows.append(
+            {
+                "Months forecast": _twelve_months(part["origin"]),
+                "Country-months": monthly["cells"],
+                "With ≥25 deaths": monthly["events"],
+                "CRPS, model": score(monthly, backtest.MODEL, "CRPS"),
+                "CRPS, conflictology": score(monthly, backtest.CONFLICTOLOGY, "CRPS"),
+                "AP ≥25, model": score(monthly, backtest.MODEL, "AP"),
+                "AP ≥25, conflictology": score(monthly, backtest.CONFLICTOLOGY, "AP"),
+                "Quiet countries": onset["cells"],
+                "Onsets": onset["events"],
+                "Onset AUROC, model": score(onset, backtest.MODEL, "AUROC"),
+                "Onset AUROC, base rate": score(onset, backtest.BASE_RATE, "AUROC"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def backtest_source_line(record: dict) -> str:
+    """Where a backtest record's numbers come from, in short lines."""
+    training = ", ".join(
+        f"{t['label']} (events to {t['last_date'][:7]})" for t in record["training_data"]
+    )
+    return (
+        f"Source: {record['title']}, {backtest_label(record).lower()}; at each origin the "
+        f"model learned only from the data up to it\n"
+        f"Data: {training or 'the store'} (store version {record['store_version']}); "
+        f"model {record['model']['version']}; recorded {record['created_at'][:10]}"
+    )

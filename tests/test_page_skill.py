@@ -1,4 +1,5 @@
-"""AppTest of the Model skill page: a real recorded evaluation (window 2019), and an empty store.
+"""AppTest of the Model skill page: a real recorded evaluation (window 2019), a recorded GED
+backtest (of a hand-made panel), and an empty store.
 
 The module records window 2019 once: risk.model trained on UCDP GED 21.1 (precisely located
 events) up to October 2018, scored on the VIEWS challenge's files, ~20 s. The figures are those
@@ -9,6 +10,7 @@ are checked to about their last shown digit, the benchmarks' (computed from fixe
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
+from risk import skill
 from risk.evaluate import evaluate_window
-from risk.skill import record_evaluation
+from risk.skill import record_backtest, record_evaluation
 from tests.conftest import REPO, shared_data_dir
 
 PAGE = str(REPO / "app_pages" / "skill.py")
@@ -89,10 +92,72 @@ def test_an_empty_store_says_no_evaluation_is_recorded_and_how(tmp_path: Path) -
         patch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
         page = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not page.exception
-    assert page.info[0].value.startswith("No evaluation is recorded in this store")
+    assert page.info[0].value.startswith("No VIEWS challenge window is recorded in this store")
     assert "VIEWS 2023/24 prediction challenge" in page.info[0].value
     command = page.code[0].value
     assert command.startswith("python -m risk evaluate views")
     assert "--actuals cm_actuals_2019.parquet" in command
     assert f"--data-dir {(tmp_path / 'store').resolve()}" in command
-    assert not page.dataframe
+    assert page.info[1].value.startswith("No GED backtest is recorded in this store")
+    assert page.code[1].value == (
+        "python -m risk evaluate ged --origins 2009-12:2019-12 "
+        f"--data-dir {(tmp_path / 'store').resolve()}"
+    )
+    assert not page.dataframe and not page.tabs
+
+
+def test_a_recorded_backtest_shows_every_measure_beside_its_benchmarks(tmp_path: Path) -> None:
+    """Persistence standing in for the model on the hand panel of tests/risk/test_backtest.py
+    (its scores are checked by hand there); a second record with one origin is chosen below."""
+    from risk.backtest import run_backtest
+    from tests.risk.test_backtest import HAND, persistence
+
+    store = tmp_path / "store"
+    for origins in (["2001-12", "2002-12"], ["2002-12"]):
+        record_backtest(run_backtest(HAND, origins, forecaster=persistence), store)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        page = AppTest.from_file(PAGE, default_timeout=60).run()
+        assert not page.exception
+        assert page.info[0].value.startswith("No VIEWS challenge window is recorded")
+        assert [tab.label for tab in page.tabs] == [
+            "All organised violence",
+            "State-based violence",
+            "Non-state violence",
+            "One-sided violence against civilians",
+        ]
+        [choice] = page.selectbox
+        assert choice.value["origins"] == ["2001-12", "2002-12"]
+        # Per measure: the monthly table, headline, onsets, the onsets themselves, by origin.
+        state = page.dataframe[5:10]
+        monthly = state[0].value.set_index("Method")
+        assert monthly.loc["Article 99 model", "CRPS"] == round(40 / 72, 2)
+        assert monthly.loc["Zero (benchmark)", "CRPS"] == round(760 / 72, 2)
+        assert math.isnan(monthly.loc["Base rate (benchmark)", "IGN (bits)"])
+        onset = state[2].value.set_index("Method")
+        assert onset.index.tolist() == [
+            "Article 99 model",
+            "Conflictology (benchmark)",
+            "Last historical (benchmark)",
+            "Base rate (benchmark)",
+        ]
+        assert state[3].value["Country"].tolist() == ["BBB"]
+        assert state[4].value["Months forecast"].tolist() == [
+            "2002-01 … 2002-12",
+            "2003-01 … 2003-12",
+        ]
+        captions = [c.value for c in page.caption]
+        assert "72 country-months, 25 with ≥25 deaths; origins 2001-12 … 2002-12 (2), seed 0." in (
+            captions
+        )
+        assert any("it has no CRPS, IGN or MIS" in c for c in captions)
+        text = "\n".join(m.value for m in page.markdown)
+        assert "Conflictology cannot rank onsets" in text
+        assert page.text[-1].value.startswith(
+            "Source: GED rolling-origin backtest, country-month, origins 2001-12 … 2002-12 (2)"
+        )
+        choice.set_value(skill.load_backtests(store)[1]).run()
+        assert not page.exception
+        assert page.dataframe[5].value.set_index("Method").loc["Article 99 model", "CRPS"] == (
+            round(40 / 36, 2)
+        )

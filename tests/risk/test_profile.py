@@ -203,17 +203,34 @@ def test_driver_table_is_sorted_by_size_with_markers() -> None:
     drivers = pd.DataFrame(
         {
             "iso3": ["MLI", "MLI", "MLI", "NER"],
-            "driver": ["trend", "neighbours", "serious_months", "trend"],
+            "driver": ["recent_state_based", "neighbours", "earlier", "earlier"],
+            "label": ["State-based", "Neighbours", "9 months before", "9 months before"],
             "kind": "level",
             "effect": [-0.3, 0.001, 0.6, 1.0],
+            "deaths_effect": [-30.0, 0.1, 60.0, 100.0],
             "direction": ["lowers", "raises", "raises", "raises"],
             "text": ["fatalities down", "neighbours quiet", "12 serious months", "other"],
         }
     )
-    changed = drivers.iloc[[0]].assign(kind="change", text="what moved")  # not why this level
+    changed = drivers.iloc[[0]].assign(kind="change", text="what moved")
     table = profile.driver_table(pd.concat([drivers, changed]), "MLI")
     assert table["text"].tolist() == ["12 serious months", "fatalities down", "neighbours quiet"]
     assert table["marker"].tolist() == ["▲ raises", "▼ lowers", "• negligible"]
+    assert table["effect"].tolist() == [60.0, -30.0, 0.1]  # points of risk
+    change = profile.driver_table(pd.concat([drivers, changed]), "MLI", "change")
+    assert change["text"].tolist() == ["what moved"]
+
+
+def test_explanations_name_their_reference_and_what_the_shares_add_up_to() -> None:
+    row = {"risk": 0.85, "reference_risk": 0.002, "reference_fatalities": 0.07}
+    level = profile.explanation_sentence(row)
+    assert level.startswith("Reference: a country with no recorded organised violence")
+    assert "risk of <1%" in level and "risk of 85%" in level and "not a cause" in level
+    change = profile.explanation_sentence({**row, "risk_last_month": 0.80}, "change")
+    assert "from 80% to 85% (+5.0 points)" in change
+    assert "month before had no forecast" in profile.explanation_sentence(
+        {**row, "risk_last_month": float("nan")}, "change"
+    )
 
 
 def test_signal_table_says_the_signals_in_words(events: pd.DataFrame) -> None:

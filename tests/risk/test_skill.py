@@ -235,3 +235,133 @@ def test_the_notes_say_what_it_beats_and_where_it_is_weak_from_the_numbers() -> 
     )
     calibration = skill.calibration_table(RECORD)
     assert calibration["Forecast probability"].tolist() == ["0–5%", "10–20%", "60–70%"]
+
+
+# GED backtest records -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def backtest_record(tmp_path: Path) -> tuple[Path, dict]:
+    """The hand panel of test_backtest, persistence standing in for the model, recorded."""
+    from risk.backtest import run_backtest
+    from tests.risk.test_backtest import HAND, persistence
+
+    result = run_backtest(HAND, ["2001-12", "2002-12"], forecaster=persistence)
+    store = tmp_path / "store"
+    path = skill.record_backtest(result, store, seconds=12.34)
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_a_backtest_record_keeps_what_the_run_was(backtest_record, tmp_path: Path) -> None:
+    path, record = backtest_record
+    assert path.name == "ged_2001-12_2002-12_seed0.json" and not list(path.parent.glob("*.tmp"))
+    assert record["format"] == skill.GED_RECORD_FORMAT and record["kind"] == "ged_backtest"
+    assert record["origins"] == ["2001-12", "2002-12"] and record["horizons"] == [1, 12]
+    assert (record["seed"], record["threshold"], record["seconds"]) == (0, 25, 12.3)
+    assert (record["quiet_months"], record["onset_months"], record["headline_months"]) == (
+        24,
+        12,
+        3,
+    )
+    assert record["model"]["name"] == "risk.model" and len(record["model"]["version"]) == 16
+    assert list(record["measures"]) == ["all", "state_based", "non_state", "one_sided"]
+    state = record["measures"]["state_based"]
+    assert state["label"] == "state-based violence"
+    assert (state["monthly"]["cells"], state["monthly"]["events"]) == (72, 25)
+    assert [o["origin"] for o in state["by_origin"]] == ["2001-12", "2002-12"]
+    assert sum(o["monthly"]["cells"] for o in state["by_origin"]) == 72
+    [loaded] = skill.load_backtests(path.parents[1])
+    assert loaded == record
+    table = skill.backtest_table(record, "state_based")
+    assert table["Method"].tolist() == [
+        "Article 99 model", "Zero (benchmark)", "Conflictology (benchmark)",
+        "Last historical (benchmark)", "Base rate (benchmark)",
+    ]  # fmt: skip
+    assert table.loc[0, "CRPS"] == round(40 / 72, 2) and math.isnan(table.loc[4, "CRPS"])
+    onset = skill.backtest_table(record, "state_based", "onset")
+    assert list(onset.columns) == ["Method", "AUROC ≥25", "AP ≥25", "Brier ≥25"]
+    onsets = skill.onsets_table(record, "state_based")
+    assert onsets[["Months forecast", "Country"]].values.tolist() == [["2003-01 … 2003-12", "BBB"]]
+    by_origin = skill.by_origin_table(record, "state_based")
+    assert by_origin["Months forecast"].tolist() == ["2002-01 … 2002-12", "2003-01 … 2003-12"]
+    assert by_origin["Onsets"].tolist() == [0, 1]
+    assert math.isnan(by_origin.loc[0, "Onset AUROC, model"])
+    assert skill.backtest_source_line(record).startswith(
+        "Source: GED rolling-origin backtest, country-month, origins 2001-12 … 2002-12 (2), "
+        "seed 0; at each origin the model learned only from the data up to it\n"
+    )
+
+
+def test_backtest_records_load_most_origins_first_and_refuse_unreadable_ones(
+    backtest_record, tmp_path: Path
+) -> None:
+    path, record = backtest_record
+    folder = path.parent
+    one = {**record, "origins": ["2002-12"], "seed": 0}
+    (folder / "ged_2002-12_2002-12_seed0.json").write_text(json.dumps(one), encoding="utf-8")
+    (folder / "ged_2001-12_2002-12_seed1.json").write_text(
+        json.dumps({**record, "seed": 1}), encoding="utf-8"
+    )
+    loaded = skill.load_backtests(folder.parent)
+    assert [skill.backtest_label(r) for r in loaded] == [
+        "Origins 2001-12 … 2002-12 (2), seed 0",
+        "Origins 2001-12 … 2002-12 (2), seed 1",
+        "Origins 2002-12 … 2002-12 (1), seed 0",
+    ]
+    assert skill.load_records(folder.parent) == []  # VIEWS records are apart
+    (folder / "ged_old.json").write_text(json.dumps({**record, "format": 99}), encoding="utf-8")
+    with pytest.raises(LoaderError, match=r"ged_old\.json.*format 99"):
+        skill.load_backtests(folder.parent)
+    assert skill.load_backtests(tmp_path / "nowhere") == []
+
+
+def onset_record(scores: dict[str, tuple[float, float]], quiet: int, onsets: int) -> dict:
+    return {
+        "threshold": 25,
+        "quiet_months": 24,
+        "onset_months": 12,
+        "measures": {
+            "all": {
+                "label": "all organised violence",
+                "onset": {
+                    "cells": quiet,
+                    "events": onsets,
+                    "scores": [
+                        {"method": m, "AUROC": auc, "AP": ap, "Brier": 0.02}
+                        for m, (auc, ap) in scores.items()
+                    ],
+                },
+            }
+        },
+    }
+
+
+def test_the_onset_reading_says_onsets_are_rare_and_what_the_model_adds() -> None:
+    record = onset_record(
+        {
+            "model": (0.81, 0.142),
+            "conflictology": (0.5, 0.024),
+            "last historical": (0.6, 0.05),
+            "base rate": (0.74, 0.061),
+        },
+        quiet=1700,
+        onsets=41,
+    )
+    assert skill.onset_reading(record, "all") == [
+        "Onsets are rare: of 1,700 times a country had gone 24 months without a month of 25 or "
+        "more deaths from all organised violence, 41 (2.4%) saw such a month within the next 12.",
+        "Ranking at random gives an average precision of about 0.024 (the share of onsets); it "
+        "is low for every method here, at most 0.142 (the model): the few onsets must rank "
+        "above many quiet countries that stay quiet.",
+        "Conflictology cannot rank onsets: none of a quiet country's last 12 months reached 25, "
+        "so it gives every one of them 0 (AUROC 0.5).",
+        "Against the base rate (each country's long-run share of months with 25 or more deaths) "
+        "the model ranks onsets better than it: AUROC 0.810 against 0.740, AP 0.142 against "
+        "0.061.",
+    ]
+    worse = onset_record({"model": (0.6, 0.03), "base rate": (0.7, 0.05)}, quiet=100, onsets=2)
+    assert "the model does not rank onsets better than it" in skill.onset_reading(worse, "all")[3]
+    none = onset_record({"model": (None, None)}, quiet=100, onsets=0)
+    assert skill.onset_reading(none, "all")[1] == (
+        "With no onset, or only onsets, a ranking cannot be scored."
+    )
