@@ -193,10 +193,10 @@ def test_risk_table_flags_and_drivers_in_words(
     assert display.loc["MLI", "Flags"] == "Spread to 2 new areas"
     assert display.loc["GHA", "Flags"] == ""
     assert display.loc["NER", "Top driver"] == (
-        "Raises risk: one-sided violence 70% of deaths in the last 3 months"
+        "Raises risk (+80 pts): one-sided violence 70% of deaths in the last 3 months"
     )
     assert display.loc["MLI", "Top driver"] == (
-        "Lowers risk: fatalities down 13% over 3 months (38 → 33)"
+        "Lowers risk (-40 pts): fatalities down 13% over 3 months (38 → 33)"
     )
     # Without the drivers frame, the first sentence of the table's drivers column is used.
     plain = tables.risk_table(risk_table)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from risk import drivers as driver_rules
 from risk import profile
 from risk.forecast import RiskForecast
 from risk.signals import escalation_signals
@@ -303,7 +304,7 @@ def test_build_profile_says_when_no_source_covers_the_country(events: pd.DataFra
     table = pd.DataFrame(
         {"iso3": ["ISL"], "status": ["insufficient data"], "reason": ["fewer than 12 months"]}
     )
-    drivers = pd.DataFrame(columns=["iso3", "driver", "effect", "direction", "text"])
+    drivers = pd.DataFrame(columns=list(driver_rules.COLUMNS))
     forecast = RiskForecast(table, _monthly().iloc[:0], drivers, AS_OF, "")
     built = profile.build_profile(
         "ISL", "Iceland", events=events.iloc[:0], panel=_panel(), forecast=forecast
