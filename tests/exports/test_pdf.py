@@ -151,8 +151,8 @@ def test_country_pages_give_surge_flags_and_the_three_strongest_drivers(
     assert "Surge flags (last month): none." in nigeria
     drivers = profile.driver_table(sahel_snapshot.drivers, "NGA").head(3)
     assert len(drivers) == 3
-    for driver in drivers.itertuples():
-        assert words(f"{driver.marker} risk: {driver.text}") in nigeria
+    for driver in drivers.itertuples():  # its share of the risk, in points (effect × 100)
+        assert words(f"{driver.marker} risk ({driver.effect:+.0f} pts): {driver.text}") in nigeria
     change = points(sahel_snapshot.ranked.set_index("iso3").loc["NER", "risk_change"])
     assert f"Risk change since last month's forecast: {change}." in niger
 

@@ -128,7 +128,7 @@ def test_drivers_are_the_three_strongest_in_words_with_their_direction(
         rows = rows[rows["effect"].abs() >= MIN_EFFECT]
         rows = rows.iloc[np.argsort(-rows["effect"].abs().to_numpy(), kind="stable")].head(3)
         expected = tuple(
-            (RAISES if effect > 0 else LOWERS) + text
+            (RAISES if effect > 0 else LOWERS) + f"{text} ({effect * 100:+.0f} pts)"
             for text, effect in zip(rows["text"], rows["effect"], strict=True)
         )
         assert slide.points == (expected or (slides.NO_STRONG_DRIVER,)), slide.iso3
@@ -274,11 +274,11 @@ def test_control_characters_are_dropped_and_accents_kept(sahel_snapshot, chart_p
     edited = dataclasses.replace(sahel_snapshot, countries=countries, drivers=drivers)
     slide = briefing_slides(edited, ["MLI"])[1]
     assert slide.title == "Côte d'Ivoire"
-    assert slide.points[0] == "▲ Raises risk: one-sided violence mostly"
+    assert slide.points[0].startswith("▲ Raises risk: one-sided violence mostly (+")
     deck = briefing_pptx(edited, iso3s=["MLI"], images=chart_pngs)
     page = Presentation(io.BytesIO(deck)).slides[1]
     assert page.shapes.title.text == "Côte d'Ivoire"
-    assert _texts(page)["Points"].split("\n")[0] == "▲ Raises risk: one-sided violence mostly"
+    assert _texts(page)["Points"].split("\n")[0] == slide.points[0]
     with zipfile.ZipFile(io.BytesIO(deck)) as archive:
         xml = archive.read("ppt/slides/slide2.xml").decode()
     assert "Côte d'Ivoire" in xml and "_x00" not in xml
