@@ -154,11 +154,12 @@ def headline(table: pd.DataFrame, measure: str) -> list[Headline]:
             "or violence reaching new provinces.",
         ),
         Headline(
-            "Deaths expected, next 3 months (sum of averages)",
+            "Deaths, sum of averages",
             none or count(ok["expected_fatalities"].sum()),
-            f"{deaths_of(measure).capitalize()}: the sum of the countries' averages (means), "
-            "which add up where medians do not; the table gives each country's median. Their "
-            "intervals do not add up either, so none is given for the sum.",
+            f"{deaths_of(measure).capitalize()} over the next 3 months: the sum of the "
+            "countries' averages (means), which add up where medians do not; the table gives "
+            "each country's median. Their intervals do not add up either, so none is given "
+            "for the sum.",
         ),
         Headline(
             "Countries with insufficient data",

@@ -20,6 +20,8 @@ from exports.snapshot import DECIMALS, Snapshot
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT_COLUMNS = ("Risk", "Risk last month", "Risk change", "P(≥ 25 deaths next month)")
+# The two explanations of a forecast (risk.drivers): why this level, why it moved.
+EXPLAINS = {"level": "this level", "change": "the change since last month"}
 MEDIAN_DEATHS = "Deaths, 3 months (median)"
 AVERAGE_DEATHS = "Deaths, 3 months (average)"
 COUNT_COLUMNS = (MEDIAN_DEATHS, "90% low", "90% high", AVERAGE_DEATHS, "Deaths last month")
@@ -198,9 +200,10 @@ def to_xlsx(snapshot: Snapshot, changes: Changes | None = None) -> bytes:
         {
             "ISO3": drivers["iso3"],
             "Country": drivers["name"],
+            "Explains": drivers["kind"].map(EXPLAINS),
             "Driver": drivers["driver"],
             "Direction": drivers["direction"],
-            "Effect (log points)": drivers["effect"].round(3),
+            "Effect (share of risk)": drivers["effect"].round(3),
             "In words": drivers["text"],
         }
     )

@@ -64,5 +64,8 @@ def test_ethiopia_deteriorated_in_late_2020(africa) -> None:
     changes = what_changed(earlier.to_json(), latest)
     ethiopia = changes.table.set_index("iso3").loc["ETH"]
     assert ethiopia["movement"] == f"{ENTERED}; {DETERIORATED}"
-    assert ethiopia["risk_now"] - ethiopia["risk_before"] > 0.5
-    assert changes.table.iloc[0]["iso3"] == "ETH"  # the largest move comes first
+    # All organised violence: Ethiopia was already at some risk in June (non-state, one-sided).
+    assert ethiopia["risk_now"] - ethiopia["risk_before"] > 0.4
+    moves = changes.table["change"].abs().dropna()
+    assert moves.is_monotonic_decreasing  # the largest move comes first
+    assert changes.table[changes.table["change"] > 0].iloc[0]["iso3"] == "ETH"  # the largest rise

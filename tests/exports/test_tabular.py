@@ -81,6 +81,12 @@ def test_the_workbook_has_the_table_and_its_metadata(sahel_snapshot) -> None:
     assert risk.max_row == 11
     monthly = book["Monthly forecast"]
     assert monthly.max_row == 1 + 150
+    drivers = [cell.value for cell in book["Drivers"][1]]
+    assert drivers[2] == "Explains"  # this level, or the change since last month
+    assert {row[2].value for row in book["Drivers"].iter_rows(min_row=2)} == {
+        "this level",
+        "the change since last month",
+    }
     about = {row[0].value: row[1].value for row in book["About"].iter_rows(max_col=2)}
     assert about["Filters"] == "Sahel (Group) · all organised violence"
     assert about["Counts"] == "deaths from all organised violence"
