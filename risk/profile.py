@@ -336,9 +336,10 @@ def explanation_sentence(row: dict, kind: str = "level") -> str:
     before = row.get("risk_last_month")
     if before is None or pd.isna(before):
         return "No explanation of the change: the month before had no forecast."
+    moved = f"{(row['risk'] - before) * 100:+.1f}".replace("-", "−")
     return (
         f"Against {driver_rules.CHANGE_REFERENCE}: the risk moved from {_share(before)} to "
-        f"{risk} ({(row['risk'] - before) * 100:+.1f} points); these shares add up to that change."
+        f"{risk} ({moved} points); these shares add up to that change."
     )
 
 

@@ -23,8 +23,8 @@ def test_methodology_page_renders_the_note(app: AppTest) -> None:
     assert not app.exception
     text = "\n".join(element.value for element in app.markdown)
     assert "# Article 99 forecasting methodology" in text
-    assert "Article 99 contributors (2026). Article 99 forecasting methodology, version 1." in text
-    assert "| model | 7.67 | 0.525 | 74.3 | 0.986 | 0.870 | 0.0250 |" in text
+    assert "Article 99 contributors (2026). Article 99 forecasting methodology, version 2." in text
+    assert "| model | 8.85 | 0.534 | 87.6 | 0.985 | 0.867 | 0.0255 |" in text
     assert "| conflictology | 12.06 | 0.623 | 154.6 | 0.969 | 0.808 | 0.0266 |" in text
     assert "precisely located" in text
     assert 'Insufficient data" means no forecast, not zero' in text

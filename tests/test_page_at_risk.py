@@ -117,7 +117,7 @@ def test_a_link_with_a_measure_shows_that_measures_numbers(global_store: Path) -
     assert "deaths from one-sided violence against civilians" in spec["title"]["text"]
     metrics = {m.label: m.value for m in at.metric}
     total = round(expected["expected_fatalities"].sum())
-    assert metrics["Deaths expected, next 3 months (sum of averages)"] == f"{total:,}"
+    assert metrics["Deaths, sum of averages"] == f"{total:,}"
     assert at.query_params["measure"] == "one_sided"  # the link keeps it
 
 
@@ -180,7 +180,7 @@ def test_sahel_headline_numbers(sahel: AppTest, global_store: Path) -> None:
     assert metrics["Countries with a surge flag"] == "1"  # Niger
     assert metrics["Countries with insufficient data"] == "0"
     # A sum of averages (averages add up; the table's medians do not), and named so.
-    deaths = metrics["Deaths expected, next 3 months (sum of averages)"]
+    deaths = metrics["Deaths, sum of averages"]
     expected = _forecast(global_store, "all").loc[list(SAHEL), "expected_fatalities"].sum()
     assert deaths == f"{round(expected):,}"
 
@@ -226,7 +226,7 @@ def test_world_view_counts_every_country(global_store: Path) -> None:
     assert table.index[0] == "AFG"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Countries with risk ≥ 50%"] == str((table["Risk"] >= 50).sum())
-    deaths = metrics["Deaths expected, next 3 months (sum of averages)"]
+    deaths = metrics["Deaths, sum of averages"]
     assert int(deaths.replace(",", "")) > 5_000
     spec = _map_spec(at)
     assert "fit" not in spec["projection"]  # the whole world
@@ -276,7 +276,7 @@ def test_a_selection_without_forecasts_says_so_and_sums_nothing_to_zero() -> Non
     assert numbers == {
         "Countries with risk ≥ 50%": "No forecast",
         "Countries with a surge flag": "No forecast",
-        "Deaths expected, next 3 months (sum of averages)": "No forecast",
+        "Deaths, sum of averages": "No forecast",
         "Countries with insufficient data": "3",
     }
     assert tables.no_forecast_line(table) == (

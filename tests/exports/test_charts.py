@@ -225,7 +225,7 @@ def test_headline_numbers(risk_table: pd.DataFrame) -> None:
         "Countries with risk ≥ 50%": "1",
         "Countries with a surge flag": "2",  # Niger surges, Mali spread
         # Averages add up, medians do not: the sum is of averages and says so.
-        "Deaths expected, next 3 months (sum of averages)": "1,326",  # 91.1 + 1,234.4 + 0.6
+        "Deaths, sum of averages": "1,326",  # 91.1 + 1,234.4 + 0.6
         "Countries with insufficient data": "1",
     }
     assert all(h.help for h in headline)
