@@ -60,23 +60,31 @@ st.markdown(
     "Hover over a column name for the others."
 )
 
-st.header("VIEWS prediction challenge: state-based violence")
-try:
-    records = skill.load_records(cache.store().root)
-except LoaderError as exc:
-    st.error(escape_markdown(exc), icon=":material/error:")
-    records = None
 
-if records == []:
-    st.info(
-        "No VIEWS challenge window is recorded in this store. An evaluation needs the input "
-        "and outcome files of the VIEWS 2023/24 prediction challenge (country-month: "
-        "`cm_features_to_oct2018.parquet` and `cm_actuals_2019.parquet` for the 2019 window) "
-        "and a store holding UCDP GED data for the model to learn from. This command scores "
-        "the model and records the result in the store:",
-        icon=":material/info:",
-    )
-    st.code(COMMAND.format(store=cache.store().root), language="bash")
+def _recorded(load, missing: str, command: str) -> list[dict] | None:
+    """The store's records from `load`; an error, or what is missing and the command, shown."""
+    root = cache.store().root
+    try:
+        records = load(root)
+    except LoaderError as exc:
+        st.error(escape_markdown(exc), icon=":material/error:")
+        return None
+    if not records:
+        st.info(missing, icon=":material/info:")
+        st.code(command.format(store=root), language="bash")
+    return records
+
+
+st.header("VIEWS prediction challenge: state-based violence")
+records = _recorded(
+    skill.load_records,
+    "No VIEWS challenge window is recorded in this store. An evaluation needs the input "
+    "and outcome files of the VIEWS 2023/24 prediction challenge (country-month: "
+    "`cm_features_to_oct2018.parquet` and `cm_actuals_2019.parquet` for the 2019 window) "
+    "and a store holding UCDP GED data for the model to learn from. This command scores "
+    "the model and records the result in the store:",
+    COMMAND,
+)
 
 tabs = st.tabs([f"Window {record['window']}" for record in records]) if records else []
 for tab, record in zip(tabs, records or [], strict=True):
@@ -145,22 +153,15 @@ for tab, record in zip(tabs, records or [], strict=True):
             st.caption(escape_markdown(line))
 
 st.header("GED backtests: every kind of organised violence")
-try:
-    backtests = skill.load_backtests(cache.store().root)
-except LoaderError as exc:
-    st.error(escape_markdown(exc), icon=":material/error:")
-    backtests = None
-
-if backtests == []:
-    st.info(
-        "No GED backtest is recorded in this store, so there are no scores for the violence "
-        "measures. A backtest needs UCDP GED data reaching 12 months past each origin (the "
-        "global GED 21.1 file covers 1989–2020) and takes about ten minutes on a two-core "
-        "machine. This command runs it and records the result in the store:",
-        icon=":material/info:",
-    )
-    st.code(GED_COMMAND.format(store=cache.store().root), language="bash")
-elif backtests:
+backtests = _recorded(
+    skill.load_backtests,
+    "No GED backtest is recorded in this store, so there are no scores for the violence "
+    "measures. A backtest needs UCDP GED data reaching 12 months past each origin (the "
+    "global GED 21.1 file covers 1989–2020) and takes about ten minutes on a two-core "
+    "machine. This command runs it and records the result in the store:",
+    GED_COMMAND,
+)
+if backtests:
     record = backtests[0]
     if len(backtests) > 1:
         record = st.selectbox("Backtest", backtests, format_func=skill.backtest_label)
