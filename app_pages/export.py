@@ -27,7 +27,7 @@ LABELS = {
     "svg": "SVG charts",
     "json": "JSON snapshot",
 }
-DEFAULT_FORMATS = ["csv", "xlsx", "pdf", "json"]
+DEFAULT_FORMATS = ["csv", "xlsx", "pdf", "pptx", "json"]
 MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

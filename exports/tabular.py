@@ -189,7 +189,10 @@ def to_xlsx(snapshot: Snapshot, changes: Changes | None = None) -> bytes:
             "Months ahead": monthly["horizon"],
             "P(≥ 25 deaths)": monthly["p_ge25"],
             "Average deaths": monthly["mean"],
-            **{f"{q[1:]}th percentile": monthly[q] for q in ("q05", "q25", "q50", "q75", "q95")},
+            **{
+                f"Deaths, {int(q[1:])}th percentile": monthly[q].round()
+                for q in ("q05", "q25", "q50", "q75", "q95")
+            },
         }
     )
     quantiles = {c: whole for c in monthly.columns if "percentile" in c or c == "Average deaths"}

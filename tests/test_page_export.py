@@ -83,7 +83,7 @@ def test_page_describes_the_view(store: Path) -> None:
     assert "**Data:** UCDP GED 21.1 (events to 2020-12)" in description
     assert "**Countries:** 10 (10 ranked, 0 with not enough data to forecast)" in description
     formats = at.multiselect(key="export_formats")
-    assert formats.value == ["csv", "xlsx", "pdf", "json"]
+    assert formats.value == ["csv", "xlsx", "pdf", "pptx", "json"]
     assert formats.options == [
         "CSV table", "Excel workbook", "PDF briefing pack", "PowerPoint slides",
         "PNG charts", "SVG charts", "JSON snapshot",

@@ -43,7 +43,7 @@ def test_export_csv_downloads_the_ranked_table(page, app_url: str, tmp_path: Pat
     settle(page, LOAD_MS)
     assert "Sahel (Group)" in page.inner_text("[data-testid='stMain']")
     formats = page.locator("[data-testid='stMultiSelect']").filter(has_text="Formats")
-    for label in ("Excel workbook", "PDF briefing pack"):
+    for label in ("Excel workbook", "PDF briefing pack", "PowerPoint slides"):
         formats.get_by_role("button", name=f"Remove {label}").click()
         settle(page, LOAD_MS)
     chosen = formats.locator("[data-tag]").all_inner_texts()

@@ -81,6 +81,10 @@ def test_the_workbook_has_the_table_and_its_metadata(sahel_snapshot) -> None:
     assert risk.max_row == 11
     monthly = book["Monthly forecast"]
     assert monthly.max_row == 1 + 150
+    header = [cell.value for cell in monthly[1]]
+    assert header[-5:] == [f"Deaths, {q}th percentile" for q in (5, 25, 50, 75, 95)]
+    deaths = [row[-5].value for row in monthly.iter_rows(min_row=2)]  # whole deaths, not 0.4
+    assert all(float(value).is_integer() for value in deaths)
     drivers = [cell.value for cell in book["Drivers"][1]]
     assert drivers[2] == "Explains"  # this level, or the change since last month
     assert {row[2].value for row in book["Drivers"].iter_rows(min_row=2)} == {
