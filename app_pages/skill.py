@@ -6,6 +6,7 @@ minutes): `python -m risk evaluate views --actuals` and `python -m risk evaluate
 their results into the store, and this page reads them.
 """
 
+import pandas as pd
 import streamlit as st
 
 from exports.trend_charts import calibration_figure
@@ -61,6 +62,20 @@ st.markdown(
 )
 
 
+def _scores(table: pd.DataFrame) -> None:
+    """A score table, each metric rounded as printed and explained on hover."""
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
+                format=f"%.{DECIMALS[m]}f", help=HELP[m]
+            )
+            for m in METRICS
+        },
+    )
+
+
 def _recorded(load, missing: str, command: str) -> list[dict] | None:
     """The store's records from `load`; an error, or what is missing and the command, shown."""
     root = cache.store().root
@@ -98,16 +113,7 @@ for tab, record in zip(tabs, records or [], strict=True):
             f"deaths; forecasts 3 to 14 months ahead; seed {record['model']['seed']}."
         )
         table = skill.score_table(record)
-        st.dataframe(
-            table,
-            hide_index=True,
-            column_config={
-                skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
-                    format=f"%.{DECIMALS[m]}f", help=HELP[m]
-                )
-                for m in METRICS
-            },
-        )
+        _scores(table)
         st.caption(
             "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and AP. "
             "≥25: the probability of 25 or more state-based deaths in a country-month."
@@ -177,16 +183,7 @@ if backtests:
                 f"{monthly['cells']:,} country-months, {monthly['events']:,} with ≥25 deaths; "
                 f"{skill.backtest_label(record).lower()}."
             )
-            st.dataframe(
-                skill.backtest_table(record, measure),
-                hide_index=True,
-                column_config={
-                    skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
-                        format=f"%.{DECIMALS[m]}f", help=HELP[m]
-                    )
-                    for m in METRICS
-                },
-            )
+            _scores(skill.backtest_table(record, measure))
             st.caption(
                 "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and "
                 "AP. The base rate (each country's share of all its past months with ≥25 "

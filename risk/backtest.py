@@ -309,8 +309,7 @@ def _window_scores(
         if method == BASE_RATE:
             probability = 1 - (1 - rate[keep]) ** months
         else:
-            joint = by_method[method][keep, :months, :]
-            probability = (joint >= THRESHOLD).any(axis=1).mean(axis=1)
+            probability = model.any_month_at_least(by_method[method][keep], months)
         frame = {"method": method, "iso3": iso3[keep], "probability": probability}
         frames.append(pd.DataFrame({**frame, "event": event}))
     return pd.concat(frames, ignore_index=True)

@@ -101,7 +101,7 @@ def headline(values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(risk, expected deaths over the months) per measure from `forecaster.type_draws`."""
     out = {}
     for name, draws in forecaster.measure_draws(values).items():
-        risk = (draws >= forecaster.THRESHOLD).any(axis=1).mean(axis=1)
+        risk = forecaster.any_month_at_least(draws, RISK_MONTHS)
         out[name] = (risk, draws.sum(axis=1).mean(axis=1))
     return out
 

@@ -18,10 +18,10 @@ import pandas as pd
 from loaders import countries, coverage
 from loaders.store import Store
 from risk import artifacts, drivers, measures, model
+from risk.drivers import RISK_MONTHS  # the headline: P(≥ 25 deaths in one of the next 3)
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.signals import signals_from_store
 
-RISK_MONTHS = 3  # headline risk: P(≥ 25 deaths in at least one of the next 3 months)
 NEW_RISK_QUIET_MONTHS = 24  # "new risk": no month with ≥ 25 deaths in this many months
 TREND_STEP = 0.05  # a risk change smaller than 5 points is shown as steady
 STORED = ("key", "digest", "created_at")  # what `RiskForecast.stored` keeps of its record
@@ -97,12 +97,11 @@ def _reasons(panel: pd.DataFrame, iso3s: pd.Series, origin: pd.Timestamp) -> pd.
 def _summaries(draws: model.Draws) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-country headline figures and per-month quantiles from the draws."""
     values = draws.values
-    first = values[:, :RISK_MONTHS, :]
-    total = first.sum(axis=1)
+    total = values[:, :RISK_MONTHS].sum(axis=1)
     headline = pd.DataFrame(
         {
             "iso3": draws.iso3,
-            "risk": (first >= model.THRESHOLD).any(axis=1).mean(axis=1),
+            "risk": model.any_month_at_least(values, RISK_MONTHS),
             "p_ge25_next_month": (values[:, 0, :] >= model.THRESHOLD).mean(axis=1),
             "expected_fatalities": total.mean(axis=1),
             "median_fatalities": np.median(total, axis=1),

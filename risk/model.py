@@ -500,6 +500,12 @@ def type_draws(
     return values
 
 
+def any_month_at_least(values: np.ndarray, months: int) -> np.ndarray:
+    """P(≥ THRESHOLD deaths in at least one of the first `months` horizons), per country, from
+    joint draws (countries × horizons × draws): the share of draws, not a sum of monthly odds."""
+    return (values[:, :months] >= THRESHOLD).any(axis=1).mean(axis=1)
+
+
 def measure_draws(values: np.ndarray) -> dict[str, np.ndarray]:
     """Each measure's draws (countries × horizons × N_DRAWS) from `type_draws`' output."""
     out = {name: values[:, k] for k, name in enumerate(TYPES)}
