@@ -83,50 +83,61 @@ if picked_on_map and picked_on_map[0].get("iso3"):
     open_profile(picked_on_map[0]["iso3"], selection)
 
 st.subheader("Ranked by risk")
-display = tables.risk_table(table, forecast.drivers)
-picked = st.dataframe(
-    display,
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    key="risk_table",
-    column_config={
-        tables.RANK: st.column_config.NumberColumn(width="small", pinned=True),
-        tables.COUNTRY: st.column_config.TextColumn(pinned=True),
-        tables.RISK: st.column_config.ProgressColumn(
-            min_value=0,
-            max_value=100,
-            format="%.0f%%",
-            help=f"Risk: {risk_words}",
-        ),
-        tables.TREND: st.column_config.TextColumn(
-            help="Change of risk since the forecast a month earlier; ▲ or ▼ from 5 points."
-        ),
-        tables.DEATHS: st.column_config.NumberColumn(
-            format="localized",
-            help=f"{charts.deaths_of(measure).capitalize()} over the next three months: the "
-            "median of the model's simulated outcomes (half fall below it), the line the "
-            "profile's forecast chart draws. The profile also gives the average.",
-        ),
-        tables.INTERVAL: st.column_config.TextColumn(
-            help="Nine in ten of the model's simulated outcomes fall in this range."
-        ),
-        tables.FLAGS: st.column_config.TextColumn(
-            width="medium",
-            help="Last month's events or deaths far above the country's recent months, "
-            "or violence in provinces that had none.",
-        ),
-        tables.DRIVER: st.column_config.TextColumn(width="large"),
-    },
+display = tables.risk_table(table, forecast.drivers, brief=True)
+risk_column = st.column_config.NumberColumn(
+    width="small", help=f"Risk: {risk_words}. The colour is the map's."
 )
-st.caption(
-    "Select a row to open the country's profile. Click a column header to sort; "
-    "search with the magnifier above the table."
+deaths_column = st.column_config.NumberColumn(
+    format="localized",
+    help=f"{charts.deaths_of(measure).capitalize()} over the next three months: the median of "
+    "the model's simulated outcomes (half fall below it), the line the profile's forecast chart "
+    "draws. The profile also gives the average.",
 )
-if picked.selection.rows:
-    open_profile(display.index[picked.selection.rows[0]], selection)
+driver_column = st.column_config.TextColumn(
+    width="large",
+    help="The largest share of the risk, in points, against a quiet country (the profile's "
+    "'Why this level' quotes the data behind each share).",
+)
+if display.empty:
+    st.info("No country in the selection has a forecast: the list below says why.")
+else:
+    picked = st.dataframe(
+        tables.styled(display),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="risk_table",
+        column_config={
+            tables.RANK: st.column_config.NumberColumn(width=50, pinned=True),
+            tables.COUNTRY: st.column_config.TextColumn(pinned=True),
+            tables.RISK: risk_column,
+            tables.TREND: st.column_config.TextColumn(
+                help="Change of risk since the forecast a month earlier; ▲ or ▼ from 5 points."
+            ),
+            tables.DEATHS: deaths_column,
+            tables.INTERVAL: st.column_config.TextColumn(
+                help="Nine in ten of the model's simulated outcomes fall in this range."
+            ),
+            tables.FLAGS: st.column_config.TextColumn(
+                help="Last month's events or deaths far above the country's own recent months, "
+                "or violence in provinces that had none."
+            ),
+            tables.DRIVER: driver_column,
+        },
+    )
+    st.caption(
+        "Select a row to open the country's profile. Click a column header to sort; "
+        "search with the magnifier above the table."
+    )
+    if picked.selection.rows:
+        open_profile(display.index[picked.selection.rows[0]], selection)
+without = tables.no_forecast_table(table)
+if not without.empty:
+    title = f"No forecast for {len(without):,} of the selection's countries, and why"
+    with st.expander(title, expanded=display.empty):
+        st.dataframe(without, hide_index=True)
 
-names = display[tables.COUNTRY].to_dict()
+names = {**display[tables.COUNTRY].to_dict(), **without[tables.COUNTRY].to_dict()}
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 chosen = left.selectbox(
     "Open a country profile",
@@ -160,14 +171,12 @@ with st.container(border=True):
     else:
         shown = tables.new_risk_table(quiet.head(NEW_RISK_SHOWN), forecast.drivers)
         st.dataframe(
-            shown,
+            tables.styled(shown),
             hide_index=True,
             column_config={
-                tables.RISK: st.column_config.ProgressColumn(
-                    min_value=0, max_value=100, format="%.0f%%"
-                ),
-                tables.DEATHS: st.column_config.NumberColumn(format="localized"),
-                tables.DRIVER: st.column_config.TextColumn(width="large"),
+                tables.RISK: risk_column,
+                tables.DEATHS: deaths_column,
+                tables.DRIVER: driver_column,
             },
         )
         st.caption(f"The {len(shown):,} riskiest of {len(quiet):,} quiet countries.")

@@ -105,7 +105,7 @@ if profile.status == "ok":
     risk_col, deaths_col, trend_col, surge_col = st.columns(4)
     risk_col.metric(
         "Risk, next 3 months",
-        f"{row['risk']:.0%}",
+        charts.percent(row["risk"]),
         help=f"{charts.risk_title(measure)}.",
     )
     # The median, as the chart below draws it; the average is in the sentence under these.
@@ -129,11 +129,12 @@ if profile.status == "ok":
         profiles.surge_words(row),
         help="Events or deaths in the as-of month at least twice the mean of the 3 before.",
     )
-    st.caption(f"{profile.risk_text} Status: ok; forecast from {as_of}.")
-elif profile.status == "insufficient data":
-    st.info(f"Insufficient data: {escape_markdown(profile.reason)}.", icon=":material/info:")
-else:
-    st.info(f"There is no forecast yet: {escape_markdown(profile.reason)}.")
+    st.caption(f"{profile.risk_text} Forecast from data to {charts.month_label(as_of)}.")
+else:  # one wording whatever the reason: the reason says what differs
+    st.info(
+        f"No forecast for {escape_markdown(name)}: {escape_markdown(profile.reason)}.",
+        icon=":material/info:",
+    )
 filters.caveats(*FORECAST_SOURCES, source)
 
 if source != "ucdp":
@@ -194,11 +195,16 @@ for line in attribution:
     st.caption(escape_markdown(line))
 numbers = st.expander("Numbers behind the chart", key="profile_numbers", on_change="rerun")
 if numbers.open:  # drawn only when opened: one grid fewer on every profile
+    month = st.column_config.DateColumn(format="MMM YYYY")
+    history_numbers, forecast_numbers = profiles.chart_numbers(profile.series)
     numbers.dataframe(
-        profile.series.rename(columns=profiles.SERIES_LABELS),
+        history_numbers,
         hide_index=True,
-        column_config={"Month": st.column_config.DateColumn(format="MMM YYYY")},
+        column_config={"Month": month},
+        placeholder="no source covers this month",
     )
+    if not forecast_numbers.empty:
+        numbers.dataframe(forecast_numbers, hide_index=True, column_config={"Month": month})
 
 # --- why this level, why it changed -----------------------------------------------------------
 SHARES = {
@@ -284,20 +290,20 @@ if where_tab.open:
 if who_tab.open:
     with who_tab:
         st.subheader(SECTIONS["Who"])
-        actors_col, dyads_col = st.columns(2)
-        with actors_col:
-            st.caption("Armed actors by events (civilians are not counted as actors)")
+        # One above the other: side by side, the actor names pushed the counts out of view.
+        st.caption("Armed actors by events (civilians are not counted as actors)")
+        if profile.actors.empty:
+            st.info(f"No armed actor recorded in {period}.")
+        else:
             st.dataframe(
                 profile.actors.rename(columns=profiles.LABELS),
                 hide_index=True,
-                column_config={
-                    "Actor": st.column_config.TextColumn(width="large"),
-                    "Events": COUNT,
-                    "Deaths": COUNT,
-                },
+                column_config={"Events": COUNT, "Deaths": COUNT},
             )
-        with dyads_col:
-            st.caption("Dyads (side A – side B) by events")
+        st.caption("Dyads (side A – side B) by events")
+        if profile.dyads.empty:
+            st.info(f"No side of any event recorded in {period}.")
+        else:
             st.dataframe(
                 profile.dyads.rename(columns=profiles.LABELS),
                 hide_index=True,
@@ -312,6 +318,9 @@ if latest_tab.open:
             hide_index=True,
             column_config={"Headline (source)": st.column_config.TextColumn(width="large")},
         )
+        left_out = profiles.unrecorded(profile.latest)
+        if left_out:
+            st.caption(f"Not in this source's release, so not shown: {', '.join(left_out)}.")
 
 if sources_tab.open:
     with sources_tab:

@@ -163,19 +163,37 @@ class _Briefing(FPDF):
         self.set_font(FONT, size=10)
 
     def labelled(
-        self, label: str, lines: str | Sequence[str], *, width: float = 0, size: float = 10
-    ) -> None:
-        """A bold label above its text, one paragraph per line given."""
-        x = self.get_x()
-        self.set_font(FONT, "B", 10)
-        self.multi_cell(width, 5, clean(label), align="L", new_x="LEFT", new_y="NEXT")
-        self.set_font(FONT, size=size)
-        for line in [lines] if isinstance(lines, str) else lines:
+        self,
+        label: str,
+        lines: str | Sequence[str],
+        *,
+        width: float = 0,
+        size: float = 10,
+        dry: bool = False,
+    ) -> float:
+        """A bold label above its text, one paragraph per line given, at the current x; its
+        height in mm. With `dry` it is only measured: nothing is written, nothing moves."""
+        x, y = self.get_x(), self.get_y()
+        texts = [lines] if isinstance(lines, str) else list(lines)
+        paragraphs = [(label, "B", 10, 5.0), *((t, "", size, size * 0.5) for t in texts)]
+        height = 0.0
+        for text, style, font_size, line_height in paragraphs:
+            self.set_font(FONT, style, font_size)
             self.set_x(x)
-            self.multi_cell(width, size * 0.5, clean(line), align="L", new_x="LEFT", new_y="NEXT")
-        self.set_x(x)
-        self.ln(1.5)
+            if dry:
+                height += self.multi_cell(
+                    width, line_height, clean(text), dry_run=True, output="HEIGHT"
+                )
+            else:
+                self.multi_cell(
+                    width, line_height, clean(text), align="L", new_x="LEFT", new_y="NEXT"
+                )
         self.set_font(FONT, size=10)
+        if dry:
+            return height + 1.5
+        self.ln(1.5)
+        self.set_x(x)
+        return self.get_y() - y
 
     def png(self, data: bytes, *, x: float, y: float, width: float, height: float) -> None:
         """An image scaled to fit the box, keeping its aspect ratio, centred horizontally."""
@@ -294,30 +312,38 @@ def _cover(pdf: _Briefing, snapshot: Snapshot, images: dict[str, bytes]) -> None
     text_width = 120
     map_x = pdf.l_margin + text_width + 6
     map_width = pdf.w - pdf.r_margin - map_x
-    map_height = min(map_width / _aspect(images["risk_map.png"]), pdf.h - FOOT - top - 2)
+    # Under the map: the caveats, the model and the inputs' hash; the map gives up height so
+    # that they fit (three sources and a caveat ran off the page when all were on the left).
+    notes = [
+        ("Caveat", snapshot.caveats, 10),
+        ("Model", _model_words(snapshot.model), 10),
+        ("Inputs sha256", snapshot.inputs_sha256, HASH_SIZE),
+    ]
+    notes = [(label, lines, size) for label, lines, size in notes if lines]
+    below = sum(pdf.labelled(*note[:2], width=map_width, size=note[2], dry=True) for note in notes)
+    room = pdf.h - FOOT - top - 4 - below
+    map_height = min(map_width / _aspect(images["risk_map.png"]), room)
     pdf.png(images["risk_map.png"], x=map_x, y=top, width=map_width, height=map_height)
+    pdf.set_xy(map_x, top + map_height + 2)
+    for label, lines, size in notes:
+        pdf.labelled(label, lines, width=map_width, size=size)
     pdf.set_xy(pdf.l_margin, top)
     risk = risk_definition(snapshot.as_of, snapshot.measure)
     pdf.labelled("Risk", _capital(risk) + ".", width=text_width)
     pdf.labelled("Generated", clean(snapshot.generated_at), width=text_width)
     for number, source in enumerate(snapshot.sources, 1):
         label = "Source" if len(snapshot.sources) == 1 else f"Source {number}"
-        pdf.labelled(label, _source_lines(source), width=text_width)
+        lines = _source_lines(source)
+        size = 10 if len(snapshot.sources) < 3 else 8.5  # three or more: all on the cover
+        pdf.labelled(label, lines, width=text_width, size=size)
         if source.get("sha256"):
             pdf.labelled("File sha256", source["sha256"], width=text_width, size=HASH_SIZE)
-    if snapshot.caveats:
-        pdf.labelled("Caveat", snapshot.caveats, width=text_width)
-    pdf.labelled("Model", _model_words(snapshot.model), width=text_width)
-    pdf.labelled("Inputs sha256", snapshot.inputs_sha256, width=text_width, size=HASH_SIZE)
 
 
 def _ranked_rows(snapshot: Snapshot) -> tuple[list[list[str]], list[list[str]]]:
     """The ranked table's rows in the snapshot's order, and the countries without a forecast."""
     countries = snapshot.countries
-    if "data_vintage" not in countries.columns:  # not kept in the JSON form
-        countries = countries.assign(data_vintage=snapshot.vintage)
     display = tables.risk_table(countries, snapshot.drivers)
-    countries = countries.set_index("iso3")
     ranked = []
     for iso3, row in snapshot.ranked.set_index("iso3").iterrows():
         shown = display.loc[iso3]
@@ -333,11 +359,7 @@ def _ranked_rows(snapshot: Snapshot) -> tuple[list[list[str]], list[list[str]]]:
                 shown[tables.DRIVER],
             ]
         )
-    without = [
-        [countries.loc[iso3, "name"], shown[tables.STATUS]]
-        for iso3, shown in display.iterrows()
-        if countries.loc[iso3, "status"] != "ok"
-    ]
+    without = tables.no_forecast_table(countries).to_numpy().tolist()
     return ranked, without
 
 
@@ -366,7 +388,7 @@ def _ranked_table(pdf: _Briefing, snapshot: Snapshot) -> None:
             size=9,
             gap=3,
         )
-        pdf.grid(without, ((tables.COUNTRY, 60, "LEFT"), ("Why not", 213, "LEFT")))
+        pdf.grid(without, ((tables.COUNTRY, 60, "LEFT"), (tables.WHY, 213, "LEFT")))
 
 
 def _change_rows(changes: Changes, movement: str) -> list[list[str]]:

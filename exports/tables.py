@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.io.formats.style import Styler
+from plotly.colors import sample_colorscale, unlabel_rgb
 
-from exports.charts import count, deaths_of, interval, month_label, points
+from exports.charts import RISK_SCALE, count, deaths_of, interval, month_label, percent, points
 from risk import drivers as driver_text
 from risk.model import THRESHOLD
 
@@ -24,9 +26,8 @@ DEATHS = "Deaths, 3 months (median)"
 INTERVAL = "90% interval"
 FLAGS = "Flags"
 DRIVER = "Top driver"
-STATUS = "Status"
-VINTAGE = "Data"
-RISK_COLUMNS = (RANK, COUNTRY, RISK, TREND, DEATHS, INTERVAL, FLAGS, DRIVER, STATUS, VINTAGE)
+WHY = "Why no forecast"
+RISK_COLUMNS = (RANK, COUNTRY, RISK, TREND, DEATHS, INTERVAL, FLAGS, DRIVER)
 NEW_RISK_COLUMNS = (COUNTRY, RISK, DEATHS, INTERVAL, DRIVER)
 RISK_WATCH = 0.5  # the headline counts countries at or above this risk
 
@@ -55,75 +56,111 @@ def flag_badges(row: pd.Series) -> str:
     spread = row["new_admin1_count"]
     if pd.notna(spread) and spread > 0:
         badges.append(f"Spread to {int(spread):,} new area{'s' if spread > 1 else ''}")
-    return " · ".join(badges)
+    return " · ".join(badges) or "none"
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def top_driver(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.Series:
-    """The strongest driver per country in words, with its direction when `drivers` is given.
+NO_DRIVER = "none of 0.5 pts or more"
+ARROWS = {"raises": "▲", "lowers": "▼"}
 
-    `drivers` is `RiskForecast.drivers`; without it (or for a country whose only driver is the
-    admin1 spread) the first sentence of the table's `drivers` column is used.
+
+def top_driver(
+    table: pd.DataFrame, drivers: pd.DataFrame | None = None, *, brief: bool = False
+) -> pd.Series:
+    """The largest share of each country's risk in words, indexed by ISO3.
+
+    `drivers` is `RiskForecast.drivers`: "Raises risk (+44 pts): 896 deaths in …", or with
+    `brief` the group's name only ("▲ +44 pts: Deaths in the 9 months before"), short enough
+    for a screen-wide table (the profile quotes the data). Without `drivers` (a forecast kept
+    from an older version) the first sentence of the table's `drivers` column is used.
     """
     first = table["drivers"].fillna("").str.split("; ").str[0].map(_sentence)
     first.index = table["iso3"]
     if drivers is not None and not drivers.empty:
         strongest = driver_text.top_drivers(drivers, n=1).set_index("iso3")
-        worded = (
-            strongest["direction"].map(_sentence)
-            + " risk ("
-            + strongest["effect"].map(points)
-            + "): "
-            + strongest["text"]
-        )
+        shares = strongest["effect"].map(points)
+        if brief:
+            worded = strongest["direction"].map(ARROWS).fillna("") + " " + shares + ": "
+            worded += strongest["label"]
+        else:
+            worded = strongest["direction"].map(_sentence) + " risk (" + shares + "): "
+            worded += strongest["text"]
         first = worded.reindex(first.index).fillna(first)
-    return first
+    return first.replace("", _sentence(NO_DRIVER))
 
 
-def risk_table(table: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`RiskForecast.table` (filtered, ranked) for display, indexed by ISO3.
-
-    Countries without a forecast stay in, last, with their reason in the status column.
+def risk_table(
+    table: pd.DataFrame, drivers: pd.DataFrame | None = None, *, brief: bool = False
+) -> pd.DataFrame:
+    """The forecast countries of `RiskForecast.table` (filtered), ranked, for display and
+    indexed by ISO3; `brief` as in `top_driver`. Countries without a forecast are in
+    `no_forecast_table`: a ranked table has no empty rank, risk or deaths.
     """
-    ranked = table.sort_values(
-        ["risk", "expected_fatalities"], ascending=False, na_position="last"
-    ).reset_index(drop=True)
-    ok = ranked["status"] == "ok"
+    ranked = (
+        table[table["status"] == "ok"]
+        .sort_values(["risk", "expected_fatalities"], ascending=False)
+        .reset_index(drop=True)
+    )
     trend = ranked["trend"].fillna("") + " " + ranked["risk_change"].map(points)
-    status = [
-        "Forecast" if good else f"Not enough data ({reason})" if reason else "Not enough data"
-        for good, reason in zip(ok, ranked["reason"].fillna(""), strict=True)
-    ]
     display = pd.DataFrame(
         {
             RANK: pd.array(range(1, len(ranked) + 1), dtype="Int64"),
             COUNTRY: ranked["name"],
-            RISK: (ranked["risk"] * 100).round(1),
-            TREND: trend.str.strip().where(ok, ""),
+            RISK: ranked["risk"].astype("float64"),
+            TREND: trend.str.strip(),
             DEATHS: ranked["median_fatalities"].round().astype("Int64"),
             INTERVAL: [
-                interval(lo, hi) if good else ""
-                for lo, hi, good in zip(
-                    ranked["fatalities_low"], ranked["fatalities_high"], ok, strict=True
-                )
+                interval(lo, hi)
+                for lo, hi in zip(ranked["fatalities_low"], ranked["fatalities_high"], strict=True)
             ],
             FLAGS: ranked.apply(flag_badges, axis=1) if len(ranked) else pd.Series(dtype="str"),
-            DRIVER: top_driver(ranked, drivers).to_numpy(),
-            STATUS: status,
-            VINTAGE: ranked["data_vintage"],
+            DRIVER: top_driver(ranked, drivers, brief=brief).to_numpy(),
         }
     )
-    display[RANK] = display[RANK].where(ok.to_numpy(), pd.NA)
     display.index = pd.Index(ranked["iso3"], name="ISO3")
     return display
 
 
+def no_forecast_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The countries of `table` without a forecast and why, by name, indexed by ISO3."""
+    rows = table[table["status"] != "ok"].sort_values("name")
+    reasons = rows["reason"].fillna("").replace("", "not enough data")
+    return pd.DataFrame(
+        {COUNTRY: rows["name"].to_numpy(), WHY: ("Not enough data: " + reasons).to_numpy()},
+        index=pd.Index(rows["iso3"], name="ISO3"),
+    )
+
+
 def new_risk_table(quiet: pd.DataFrame, drivers: pd.DataFrame | None = None) -> pd.DataFrame:
     """`risk.forecast.new_risk(...)` for display: the quiet countries' risk, deaths and driver."""
-    return risk_table(quiet, drivers)[list(NEW_RISK_COLUMNS)]
+    return risk_table(quiet, drivers, brief=True)[list(NEW_RISK_COLUMNS)]
+
+
+def risk_colour(risk: float) -> str:
+    """The map's colour for a risk (the same scale as its legend), as 'rgb(r, g, b)'."""
+    return sample_colorscale(list(RISK_SCALE), [min(max(float(risk), 0.0), 1.0)])[0]
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with an 'rgb(r, g, b)' background (WCAG)."""
+    channels = [c / 255 for c in unlabel_rgb(background)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if luminance > 0.179 else "#FFFFFF"  # equal contrast at 0.179
+
+
+def styled(display: pd.DataFrame) -> Styler:
+    """`display` (`risk_table`, `new_risk_table`) as the app shows it: risk in the words of the
+    exports ("<1%", never a false 0%) on the map's colour; the numbers stay sortable."""
+
+    def cell(risk: float) -> str:
+        colour = risk_colour(risk)
+        return f"background-color: {colour}; color: {text_colour(colour)}"
+
+    return display.style.format({RISK: percent}).map(cell, subset=[RISK])
 
 
 def headline(table: pd.DataFrame, measure: str) -> list[Headline]:

@@ -89,6 +89,7 @@ SERIES_LABELS = {
     "q75": "Forecast 75%",
     "q95": "Forecast 95%",
 }
+FORECAST_COLUMNS = ["horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95"]
 ARROW_WORDS = {"▲": "▲ rising", "▼": "▼ falling", "▶": "▶ steady", "": "–"}
 
 
@@ -210,8 +211,9 @@ def top_dyads(
 ) -> pd.DataFrame:
     """The `n` pairs of sides with most events in the last `months` months (then most deaths)."""
     window = _window(events, as_of, months)
-    side_a = clean_names(window["side_a"]).fillna("(unknown)")
-    side_b = clean_names(window["side_b"]).fillna("(unknown)")
+    window = window[window["side_a"].notna() | window["side_b"].notna()]
+    side_a = clean_names(window["side_a"]).fillna(NOT_RECORDED)
+    side_b = clean_names(window["side_b"]).fillna(NOT_RECORDED)
     frame = pd.DataFrame(
         {
             "dyad": side_a + DYAD_JOIN + side_b,
@@ -232,20 +234,34 @@ def _ranked(table: pd.DataFrame, name: str, n: int) -> pd.DataFrame:
 
 
 def latest_events(events: pd.DataFrame, n: int = LATEST) -> pd.DataFrame:
-    """The `n` newest events (ties on the day broken by event id, newest id first)."""
+    """The `n` newest events (ties on the day broken by event id, newest id first).
+
+    A text the source left empty reads "(not recorded)"; a column the source never fills for
+    these events (e.g. headlines in a release without them) is left out: `unrecorded` names it.
+    """
     newest = events.sort_values(["date_start", "event_id"], ascending=False).head(n)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "date": pd.to_datetime(newest["date_start"]).dt.date,
-            "admin1": clean_names(newest["admin1"]).fillna(NOT_RECORDED),
+            "admin1": clean_names(newest["admin1"]),
             "violence_type": newest["violence_type"],
             "category": newest["source_category"],
             "fatalities_best": newest["fatalities_best"].astype("Int64"),
-            "side_a": newest["side_a"],
-            "side_b": newest["side_b"],
+            "side_a": clean_names(newest["side_a"]),
+            "side_b": clean_names(newest["side_b"]),
             "headline": newest["headline"],
         }
     ).reset_index(drop=True)
+    text = ["admin1", "violence_type", "category", "side_a", "side_b", "headline"]
+    empty = [c for c in text if len(table) and table[c].isna().all()]
+    table[text] = table[text].astype("object").fillna(NOT_RECORDED)
+    return table.drop(columns=empty)
+
+
+def unrecorded(latest: pd.DataFrame) -> list[str]:
+    """The labels of the `latest_events` columns its source never filled (left out)."""
+    every = ["admin1", "violence_type", "category", "side_a", "side_b", "headline"]
+    return [LABELS[c] for c in every if c not in latest.columns] if len(latest) else []
 
 
 def map_events(events: pd.DataFrame, as_of: str, months: int = RECENT_MONTHS) -> pd.DataFrame:
@@ -292,17 +308,28 @@ def fan_series(
     rows = panel[(panel["iso3"] == iso3) & panel["month"].between(first, origin)]
     history = rows[["month", *chosen]].copy()
     history["month"] = pd.to_datetime(history["month"]).astype("datetime64[s]")
-    forecast_columns = ["horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95"]
     if monthly is None:
-        forecast = pd.DataFrame(columns=["month", *forecast_columns])
+        forecast = pd.DataFrame(columns=["month", *FORECAST_COLUMNS])
     else:
-        forecast = monthly.loc[monthly["iso3"] == iso3, ["month", *forecast_columns]].copy()
+        forecast = monthly.loc[monthly["iso3"] == iso3, ["month", *FORECAST_COLUMNS]].copy()
     forecast["month"] = pd.to_datetime(forecast["month"]).astype("datetime64[s]")
     series = pd.concat([history, forecast], ignore_index=True) if len(forecast) else history
-    series = series.reindex(columns=["month", *chosen, *forecast_columns])
+    series = series.reindex(columns=["month", *chosen, *FORECAST_COLUMNS])
     series[chosen] = series[chosen].astype("Int64")
-    series[forecast_columns] = series[forecast_columns].astype("Float64")
+    series[FORECAST_COLUMNS] = series[FORECAST_COLUMNS].astype("Float64")
     return series.sort_values("month").reset_index(drop=True)
+
+
+def chart_numbers(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`fan_series` as two labelled tables, the history and the forecast, so that neither has
+    cells for what the other holds. A history cell stays NA where no source covers the month."""
+    ahead = series["horizon"].notna()
+    history = series.loc[~ahead].drop(columns=FORECAST_COLUMNS)
+    forecast = series.loc[ahead, ["month", *FORECAST_COLUMNS]].astype({"horizon": "Int64"})
+    return (
+        history.rename(columns=SERIES_LABELS).reset_index(drop=True),
+        forecast.rename(columns=SERIES_LABELS).reset_index(drop=True),
+    )
 
 
 def driver_table(drivers: pd.DataFrame, iso3: str, kind: str = "level") -> pd.DataFrame:
@@ -318,7 +345,9 @@ def driver_table(drivers: pd.DataFrame, iso3: str, kind: str = "level") -> pd.Da
     rows["marker"] = np.where(
         small, "• negligible", np.where(rows["effect"] > 0, "▲ raises", "▼ lowers")
     )
-    rows["effect"] = rows["effect"] * 100
+    # Shown to one decimal: rounded here, so a share of −0.03 points reads 0.0, not "−0.0".
+    rows["effect"] = (rows["effect"] * 100).round(1) + 0.0
+    rows["deaths_effect"] = rows["deaths_effect"].round(1) + 0.0
     return rows[["marker", "label", "text", "effect", "deaths_effect"]].reset_index(drop=True)
 
 

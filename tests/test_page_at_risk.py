@@ -95,7 +95,7 @@ def test_the_title_names_the_measure(sahel: AppTest) -> None:
     assert sahel.markdown[0].value == (
         "**Risk of ≥ 25 deaths from all organised violence in at least one of the next 3 months**"
     )
-    assert sahel.selectbox(key="filter_measure").value == "all"
+    assert sahel.radio(key="filter_measure").value == "all"
 
 
 def test_a_link_with_a_measure_shows_that_measures_numbers(global_store: Path) -> None:
@@ -104,7 +104,7 @@ def test_a_link_with_a_measure_shows_that_measures_numbers(global_store: Path) -
     at.query_params["measure"] = "one_sided"
     at.run()
     assert not at.exception
-    assert at.selectbox(key="filter_measure").value == "one_sided"
+    assert at.radio(key="filter_measure").value == "one_sided"
     assert "deaths from one-sided violence against civilians" in at.markdown[0].value
     table = at.dataframe[0].value
     expected = _forecast(global_store, "one_sided").loc[list(table.index)]
@@ -127,7 +127,7 @@ def test_an_old_link_with_violence_types_opens_as_the_measure(global_store: Path
     at.query_params["violence"] = "one-sided"
     at.run()
     assert not at.exception
-    assert at.selectbox(key="filter_measure").value == "one_sided"
+    assert at.radio(key="filter_measure").value == "one_sided"
     assert at.query_params["measure"] == "one_sided" and "violence" not in at.query_params
 
 

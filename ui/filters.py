@@ -112,7 +112,9 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
         start = None if first == months[0] else first
         end = None if last == months[-1] else last
     as_of = _as_of(wanted.as_of, span)
-    measure = st.sidebar.selectbox(
+    # Radio buttons: a closed select box cut "One-sided violence against civili…" at the
+    # sidebar's width, and four choices are read at a glance.
+    measure = st.sidebar.radio(
         "Violence",
         list(measures.MEASURES),
         index=measures.MEASURES.index(wanted.measure),
