@@ -1,9 +1,9 @@
-"""Model skill, as recorded: the VIEWS challenge windows (state-based) and the GED backtests
-of every violence measure, each beside its benchmarks.
+"""Model skill, as recorded: the GED backtests of every violence measure on the store's own
+data, and the VIEWS challenge windows (state-based), each beside its benchmarks.
 
-Nothing is computed here (a VIEWS window needs the challenge's files and ~20 s, a GED backtest
-minutes): `python -m risk evaluate views --actuals` and `python -m risk evaluate ged` record
-their results into the store, and this page reads them.
+Nothing is computed here (a GED backtest takes minutes, a VIEWS window needs the challenge's
+files): each import starts `python -m risk evaluate ged` in the background (risk.prepare),
+`python -m risk evaluate views --actuals` records a window, and this page reads the records.
 """
 
 import pandas as pd
@@ -21,7 +21,7 @@ COMMAND = """python -m risk evaluate views \\
     --features cm_features_to_oct2018.parquet \\
     --actuals cm_actuals_2019.parquet \\
     --out pred_2019.parquet --data-dir {store}"""
-GED_COMMAND = "python -m risk evaluate ged --origins 2009-12:2019-12 --data-dir {store}"
+GED_COMMAND = "python -m risk evaluate ged --data-dir {store}"
 # A relative link to the Methodology page's URL; st.page_link needs the app's navigation,
 # which a page run on its own (as in its AppTest) does not have.
 METHODOLOGY_LINK = (
@@ -42,13 +42,13 @@ HELP = {
 
 st.title("Model skill")
 st.write(
-    "How well the forecasts would have done in the past, in two tests. The **VIEWS prediction "
+    "How well the forecasts would have done in the past, in two tests. The **GED backtests**, "
+    "on this store's own data: from each December, with only the data up to it, the model "
+    "forecast the next 12 months of every kind of organised violence, scored beside simple "
+    "benchmarks, with the headline risk and onsets in quiet countries. The **VIEWS prediction "
     "challenge**: the model forecast each month of a year from data that ended in October of "
-    "the year before, and was scored against what happened, beside the challenge's four "
-    "benchmarks (state-based violence, the challenge's target). The **GED backtests**: from "
-    "each December, with only the data up to it, the model forecast the next 12 months of "
-    "every kind of organised violence, scored the same way, with the headline risk and "
-    "onsets in quiet countries."
+    "the year before, scored the same way beside the challenge's four benchmarks (state-based "
+    "violence, the challenge's target)."
 )
 st.markdown(
     "**Reading the scores.** "
@@ -89,6 +89,83 @@ def _recorded(load, missing: str, command: str) -> list[dict] | None:
         st.code(command.format(store=root), language="bash")
     return records
 
+
+st.header("GED backtests: every kind of organised violence")
+# First, from the store's own data: each import starts this backtest in the background.
+status = skill.backtest_status(cache.store().root)
+if status:
+    st.info(escape_markdown(status), icon=":material/hourglass_top:")
+backtests = _recorded(
+    skill.load_backtests,
+    "No GED backtest is recorded in this store yet, so there are no scores for the violence "
+    "measures. An import of UCDP GED data starts one in the background (6–8 minutes on two "
+    "cores); it needs data reaching 12 months past each yearly origin and 10 years before the "
+    "first (the global GED 21.1 file, 1989–2020, gives origins 2009-12 … 2019-12). To run it "
+    "by hand:",
+    GED_COMMAND,
+)
+if backtests:
+    record = backtests[0]
+    if len(backtests) > 1:
+        record = st.selectbox("Backtest", backtests, format_func=skill.backtest_label)
+    shown = [m for m in measures.MEASURES if m in record["measures"]]
+    for tab, measure in zip(
+        st.tabs([measures.LABELS[m].capitalize() for m in shown]), shown, strict=True
+    ):
+        result = record["measures"][measure]
+        with tab:
+            monthly, headline, onset = result["monthly"], result["headline"], result["onset"]
+            st.subheader(f"Each month, 1 to 12 months ahead: {result['label']}")
+            st.caption(
+                f"{monthly['cells']:,} country-months, {monthly['events']:,} with ≥25 deaths; "
+                f"{skill.backtest_label(record).lower()}."
+            )
+            _scores(skill.backtest_table(record, measure))
+            st.caption(
+                "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and "
+                "AP. The base rate (each country's share of all its past months with ≥25 "
+                "deaths) is a probability only: it has no CRPS, IGN or MIS."
+            )
+            st.subheader("Headline risk: ≥25 deaths in at least one of the next 3 months")
+            st.caption(
+                f"{headline['cells']:,} country-years, {headline['events']:,} with such a "
+                "month. Higher is better for AUROC and AP, lower for Brier."
+            )
+            st.dataframe(skill.backtest_table(record, measure, "headline"), hide_index=True)
+            st.subheader("Onsets: violence where the last two years were quiet")
+            st.caption(
+                f"Countries with no month of ≥25 deaths in the {record['quiet_months']} months "
+                f"before the origin (all covered): {onset['cells']:,} country-years, "
+                f"{onset['events']:,} with a month of ≥25 deaths in the next "
+                f"{record['onset_months']}."
+            )
+            st.dataframe(skill.backtest_table(record, measure, "onset"), hide_index=True)
+            st.markdown(
+                "\n".join(f"- {escape_markdown(s)}" for s in skill.onset_reading(record, measure))
+            )
+            if result["onsets"]:
+                with st.expander("The onsets, and the probability each method gave them"):
+                    st.dataframe(
+                        skill.onsets_table(record, measure),
+                        hide_index=True,
+                        column_config={
+                            label: st.column_config.NumberColumn(format="percent")
+                            for label in skill.onset_columns()
+                        },
+                    )
+            with st.expander("Each origin on its own"):
+                st.dataframe(
+                    skill.by_origin_table(record, measure),
+                    hide_index=True,
+                    column_config={
+                        column: st.column_config.NumberColumn(format="%.3f")
+                        for column in skill.by_origin_table(record, measure).columns
+                        if "AP" in column or "AUROC" in column
+                    },
+                )
+    st.text(skill.backtest_source_line(record))
+    for line in caveat_lines(record["training_data"]):
+        st.caption(escape_markdown(line))
 
 st.header("VIEWS prediction challenge: state-based violence")
 records = _recorded(
@@ -157,77 +234,5 @@ for tab, record in zip(tabs, records or [], strict=True):
         st.text(source)
         for line in caveat_lines(record["model"]["training_data"]):
             st.caption(escape_markdown(line))
-
-st.header("GED backtests: every kind of organised violence")
-backtests = _recorded(
-    skill.load_backtests,
-    "No GED backtest is recorded in this store, so there are no scores for the violence "
-    "measures. A backtest needs UCDP GED data reaching 12 months past each origin (the "
-    "global GED 21.1 file covers 1989–2020) and takes about ten minutes on a two-core "
-    "machine. This command runs it and records the result in the store:",
-    GED_COMMAND,
-)
-if backtests:
-    record = backtests[0]
-    if len(backtests) > 1:
-        record = st.selectbox("Backtest", backtests, format_func=skill.backtest_label)
-    shown = [m for m in measures.MEASURES if m in record["measures"]]
-    for tab, measure in zip(
-        st.tabs([measures.LABELS[m].capitalize() for m in shown]), shown, strict=True
-    ):
-        result = record["measures"][measure]
-        with tab:
-            monthly, headline, onset = result["monthly"], result["headline"], result["onset"]
-            st.subheader(f"Each month, 1 to 12 months ahead: {result['label']}")
-            st.caption(
-                f"{monthly['cells']:,} country-months, {monthly['events']:,} with ≥25 deaths; "
-                f"{skill.backtest_label(record).lower()}."
-            )
-            _scores(skill.backtest_table(record, measure))
-            st.caption(
-                "Lower is better for CRPS, IGN, MIS and Brier; higher is better for AUROC and "
-                "AP. The base rate (each country's share of all its past months with ≥25 "
-                "deaths) is a probability only: it has no CRPS, IGN or MIS."
-            )
-            st.subheader("Headline risk: ≥25 deaths in at least one of the next 3 months")
-            st.caption(
-                f"{headline['cells']:,} country-years, {headline['events']:,} with such a "
-                "month. Higher is better for AUROC and AP, lower for Brier."
-            )
-            st.dataframe(skill.backtest_table(record, measure, "headline"), hide_index=True)
-            st.subheader("Onsets: violence where the last two years were quiet")
-            st.caption(
-                f"Countries with no month of ≥25 deaths in the {record['quiet_months']} months "
-                f"before the origin (all covered): {onset['cells']:,} country-years, "
-                f"{onset['events']:,} with a month of ≥25 deaths in the next "
-                f"{record['onset_months']}."
-            )
-            st.dataframe(skill.backtest_table(record, measure, "onset"), hide_index=True)
-            st.markdown(
-                "\n".join(f"- {escape_markdown(s)}" for s in skill.onset_reading(record, measure))
-            )
-            if result["onsets"]:
-                with st.expander("The onsets, and the probability each method gave them"):
-                    st.dataframe(
-                        skill.onsets_table(record, measure),
-                        hide_index=True,
-                        column_config={
-                            label: st.column_config.NumberColumn(format="percent")
-                            for label in skill.onset_columns()
-                        },
-                    )
-            with st.expander("Each origin on its own"):
-                st.dataframe(
-                    skill.by_origin_table(record, measure),
-                    hide_index=True,
-                    column_config={
-                        column: st.column_config.NumberColumn(format="%.3f")
-                        for column in skill.by_origin_table(record, measure).columns
-                        if "AP" in column or "AUROC" in column
-                    },
-                )
-    st.text(skill.backtest_source_line(record))
-    for line in caveat_lines(record["training_data"]):
-        st.caption(escape_markdown(line))
 
 st.markdown(METHODOLOGY_LINK)

@@ -33,6 +33,9 @@ from risk.metrics import auroc, average_precision, brier, crps, ignorance, inter
 
 HORIZONS = tuple(range(1, 13))
 ORIGINS = ("2009-12", "2019-12")  # first and last; one origin a year
+MOST_ORIGINS = 11  # a store's default backtest: its last 11 Decembers with a year after them
+HISTORY_YEARS = 10  # years of data before the first origin, for the model to learn from
+FEWEST_ORIGINS = 3  # fewer, and the pooled scores say too little to be shown as skill
 QUIET_MONTHS = NEW_RISK_QUIET_MONTHS  # onset: no month ≥ 25 in this many months, all covered
 ONSET_MONTHS = 12  # onset: at least one month ≥ 25 within this many months
 MODEL = "model"
@@ -74,6 +77,31 @@ def yearly_origins(first: str, last: str) -> list[pd.Timestamp]:
     if (end - start).n % 12:
         raise ValueError(f"origins {start} … {end} are not a whole number of years apart")
     return [(start + 12 * k).start_time for k in range((end - start).n // 12 + 1)]
+
+
+def store_origins(panel: pd.DataFrame) -> list[pd.Timestamp]:
+    """The default origins for this panel: its last `MOST_ORIGINS` Decembers that have 12
+    months of data after them and `HISTORY_YEARS` before (GED 21.1: 2009-12 … 2019-12).
+
+    Raises model.InsufficientData, saying what is missing, when fewer than `FEWEST_ORIGINS`.
+    """
+    last_month = panel.attrs.get("last_complete_month")
+    if panel.empty or last_month is None:
+        raise model.InsufficientData("the store holds no UCDP GED data to backtest")
+    last = pd.Period(last_month, "M") - len(HORIZONS)
+    last -= (last.month % 12) or 0  # back to a December
+    first_data = pd.Period(pd.Timestamp(panel["month"].min()), "M")
+    earliest = first_data + 12 * HISTORY_YEARS - 1
+    earliest += (12 - earliest.month) % 12
+    first = max(earliest, last - 12 * (MOST_ORIGINS - 1))
+    count = (last - first).n // 12 + 1 if last >= first else 0
+    if count < FEWEST_ORIGINS:
+        raise model.InsufficientData(
+            f"a backtest needs {HISTORY_YEARS} years of data before its first origin and "
+            f"{len(HORIZONS)} months after each of at least {FEWEST_ORIGINS} yearly origins; "
+            f"the store's data cover {first_data} … {last_month}"
+        )
+    return yearly_origins(str(first), str(last))
 
 
 @dataclass

@@ -33,8 +33,9 @@ from risk.evaluate import (
     resolve_forecaster,
 )
 from risk.forecast import risk_forecast
+from risk.model import InsufficientData
 from risk.panel import country_month_panel
-from risk.skill import record_backtest, record_evaluation
+from risk.skill import current_backtest, record_backtest, record_evaluation, running
 
 
 def add_evaluate(commands: argparse._SubParsersAction) -> None:
@@ -85,11 +86,17 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
         "base rate; also the headline risk and onsets in quiet countries. Records the result "
         "in the store's skill/ folder (the Model skill page shows it).",
     )
-    first, last = backtest.ORIGINS
     ged.add_argument(
         "--origins",
-        default=f"{first}:{last}",
-        help=f"FIRST:LAST origin months, one a year, or one month (default {first}:{last})",
+        help="FIRST:LAST origin months, one a year, or one month (default: the store's last "
+        f"{backtest.MOST_ORIGINS} Decembers with a year of data after them; GED 21.1: "
+        f"{backtest.ORIGINS[0]}:{backtest.ORIGINS[1]})",
+    )
+    ged.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="do nothing when a backtest of the store's data by this model is recorded "
+        "(what an import starts in the background)",
     )
     ged.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ged.add_argument(
@@ -190,13 +197,10 @@ def _record(result: WindowEvaluation, args: argparse.Namespace) -> None:
 
 
 def _evaluate_ged(args: argparse.Namespace) -> None:
-    first, _, last = args.origins.partition(":")
-    if not (_is_month(first) and (not last or _is_month(last))):
-        raise LoaderError("--origins", f"{args.origins!r} is not FIRST:LAST (YYYY-MM:YYYY-MM)")
-    try:
-        origins = backtest.yearly_origins(first, last or first)
-    except ValueError as exc:
-        raise LoaderError("--origins", str(exc)) from None
+    if args.if_needed and current_backtest(args.data_dir) is not None:
+        print("A backtest of this store's GED data by this model is recorded: nothing to do.")
+        return
+    origins = None if args.origins is None else _origins(args.origins)
     panel = country_month_panel(args.data_dir)
     if panel.empty:
         raise LoaderError(
@@ -204,16 +208,36 @@ def _evaluate_ged(args: argparse.Namespace) -> None:
             "the store holds no UCDP GED data to backtest; import them first "
             "(python -m loaders import FILE, or python -m loaders fetch ucdp)",
         )
-    started = time.perf_counter()
-    result = backtest.run_backtest(
-        panel, origins, seed=args.seed, progress=lambda text: print(text, file=sys.stderr)
-    )
-    seconds = time.perf_counter() - started
-    path = record_backtest(result, args.data_dir, seconds=seconds)
+    if origins is None:
+        try:
+            origins = backtest.store_origins(panel)
+        except InsufficientData as exc:
+            raise LoaderError("--data-dir", str(exc)) from None
+    with running(args.data_dir) as alone:
+        if not alone:
+            print("A backtest of this store is already running: this one is not started.")
+            return
+        started = time.perf_counter()
+        result = backtest.run_backtest(
+            panel, origins, seed=args.seed, progress=lambda text: print(text, file=sys.stderr)
+        )
+        seconds = time.perf_counter() - started
+        path = record_backtest(result, args.data_dir, seconds=seconds)
     # Printed from the record itself: what the page shows is exactly what is printed here.
     record = json.loads(path.read_text(encoding="utf-8"))
     print(backtest.format_summary(record["measures"], result.info))
     print(f"\n{seconds:,.0f} s. Recorded in {path} (shown on the Model skill page)")
+
+
+def _origins(text: str) -> list[pd.Timestamp]:
+    """`--origins` FIRST:LAST (or one month) as yearly origins."""
+    first, _, last = text.partition(":")
+    if not (_is_month(first) and (not last or _is_month(last))):
+        raise LoaderError("--origins", f"{text!r} is not FIRST:LAST (YYYY-MM:YYYY-MM)")
+    try:
+        return backtest.yearly_origins(first, last or first)
+    except ValueError as exc:
+        raise LoaderError("--origins", str(exc)) from None
 
 
 def _positive(text: str) -> int:

@@ -11,13 +11,15 @@ when it ran, so every number on the page can be traced to the run that produced 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import itertools
 import json
 import math
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,8 @@ from risk.metrics import exceedance_probability
 from risk.panel import FORECAST_SOURCES
 
 FOLDER = "skill"
+RUNNING = "backtest.running.json"  # the backtest under way: when it started, by which process
+LOCK = ".backtest.lock"  # held while a backtest runs: one at a time per store
 RECORD_FORMAT = 1
 GED_RECORD_FORMAT = 1
 GED_BACKTEST = "GED rolling-origin backtest, country-month"
@@ -415,6 +419,82 @@ def load_backtests(store_root: str | Path | None = None) -> list[dict]:
             raise LoaderError(str(path), f"not a readable backtest record ({exc})") from None
         records.append(record)
     return sorted(records, key=lambda r: (-len(r["origins"]), r["seed"], r["origins"][0]))
+
+
+def is_current(record: dict, store_root: str | Path | None = None) -> bool:
+    """Whether a backtest record was made from the store's GED releases as they are now,
+    with the model's code as it is now (else its scores describe other data or another model)."""
+    store = Store(store_root)
+    same_data = record.get("training_data") == _training_data(store)
+    return same_data and record.get("model", {}).get("version") == code_digest()
+
+
+def current_backtest(store_root: str | Path | None = None) -> dict | None:
+    """The store's most complete current backtest record, or None."""
+    return next((r for r in load_backtests(store_root) if is_current(r, store_root)), None)
+
+
+@contextlib.contextmanager
+def running(store_root: str | Path | None) -> Iterator[bool]:
+    """Hold the store's backtest lock while a backtest runs, and say so in `RUNNING`; yields
+    False (and holds nothing) when another process runs one already."""
+    folder = Store(store_root).root / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        _write(folder / RUNNING, {"started_at": started, "pid": os.getpid()})
+        try:
+            yield True
+        finally:
+            (folder / RUNNING).unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def running_backtest(store_root: str | Path | None = None) -> dict | None:
+    """The backtest under way in the store ({"started_at", "pid"}), or None. A note left by
+    a process that died (killed, machine restarted) does not count: the lock is free."""
+    folder = Store(store_root).root / FOLDER
+    try:
+        note = json.loads((folder / RUNNING).read_text(encoding="utf-8"))
+        with open(folder / LOCK, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: nobody runs one
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return note
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def backtest_status(store_root: str | Path | None = None) -> str:
+    """What a reader of the GED backtest must know first: that one is running, or that the
+    record shown describes other data or an earlier model; "" when the record is current."""
+    records = load_backtests(store_root)
+    now = running_backtest(store_root)
+    if now is not None:
+        started = dt.datetime.fromisoformat(now["started_at"])
+        sentence = (
+            f"A backtest of this store's GED data has been running since {started:%H:%M} UTC "
+            "(6–8 minutes on two cores); reload this page when it is done."
+        )
+        if records:
+            sentence += " Until then, the scores below are those of an earlier backtest."
+        return sentence
+    if not records or is_current(records[0], store_root):
+        return ""
+    if records[0].get("training_data") != _training_data(Store(store_root)):
+        why = "the store's GED data as they were before its last import"
+    else:
+        why = "an earlier version of the model"
+    return (
+        f"The scores below describe {why}. The next import or app start backtests the data "
+        "as they are now, or run `python -m risk evaluate ged`."
+    )
 
 
 def headline_skill_line(record: dict, measure: str) -> str:

@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_GED = FIXTURES / "GEDEvent_v25_1_small.csv"
 GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
+# No 6-minute backtest behind every import and app server of the suite (risk.prepare); the
+# tests that start one set it back for themselves. Subprocesses inherit it.
+os.environ["ARTICLE99_AUTO_BACKTEST"] = "0"
 
 
 def shared_data_dir() -> Path:

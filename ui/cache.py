@@ -204,10 +204,18 @@ def _skill_line(root: str, records: tuple, measure: str) -> str:
 
 
 def skill_line(measure: str) -> str:
-    """The backtested skill of the measure's headline risk, or "" with no readable record."""
+    """The backtested skill of the measure's headline risk; while the first backtest runs,
+    that it runs; "" with neither."""
     root = Store().root
     records = tuple((p.name, p.stat().st_mtime) for p in sorted(root.glob("skill/ged_*.json")))
-    return _skill_line(str(root), records, measure) if records else ""
+    if records:
+        return _skill_line(str(root), records, measure)
+    if (running := skill.running_backtest(root)) is not None:
+        return (
+            "Backtested skill: being computed from this store's GED data since "
+            f"{running['started_at'][11:16]} UTC (6–8 minutes); the Model skill page shows it."
+        )
+    return ""
 
 
 @st.cache_data(ttl=600, show_spinner=False)

@@ -48,9 +48,12 @@ def read_data() -> None:
 
     The forecast is read from the store (each import computes it); if it is missing it is
     computed here, in the same background thread a visitor meanwhile finds (`cache.risk()`
-    shows the previous forecast until then), so it is never computed twice. A store that
-    cannot be read is left to the pages, which say what is wrong.
+    shows the previous forecast until then), so it is never computed twice. A store whose
+    skill was never backtested (imported before imports started the backtest) gets it started
+    (`risk.prepare.start_backtest`). A store that cannot be read is left to the pages, which
+    say what is wrong.
     """
+    from risk.prepare import start_backtest
     from ui import cache
 
     started = time.perf_counter()
@@ -58,6 +61,8 @@ def read_data() -> None:
         cache.sources()
         cache.warm_risk().join()
         cache.panel()
+        if started_backtest := start_backtest(cache.store().root):
+            LOG.info("warm start: %s", started_backtest)
     except Exception as problem:  # the pages report it; start-up must not fail
         LOG.warning("warm start: the store could not be read ahead (%s)", problem)
         return

@@ -180,14 +180,15 @@ def test_risk_table_is_ranked_with_human_labels(
     assert list(display.columns) == list(tables.RISK_COLUMNS)
     raw = set(risk_table.columns)
     assert not [c for c in display.columns if c in raw or "_" in c]
-    assert list(display.index) == ["MLI", "NER", "GHA", "SSD"]
-    assert list(display["Country"]) == ["Mali", "Niger", "Ghana", "South <b>Sudan</b>"]
-    assert display["Rank"].tolist()[:3] == [1, 2, 3]
-    assert display["Risk"].tolist()[:3] == [76.9, 30.3, 0.3]
-    assert display["Deaths, 3 months (median)"].tolist()[:3] == [1100, 40, 0]
-    assert display["90% interval"].tolist() == ["890–2,100", "0–348", "0–1", ""]
-    assert display["Trend vs last month"].tolist() == ["▼ −11 pts", "▶ +4 pts", "▶ 0 pts", ""]
-    assert display["Data"].unique().tolist() == [VINTAGE]
+    # Only forecast countries: no empty rank, risk or deaths (South Sudan is listed apart).
+    assert list(display.index) == ["MLI", "NER", "GHA"]
+    assert list(display["Country"]) == ["Mali", "Niger", "Ghana"]
+    assert display["Rank"].tolist() == [1, 2, 3]
+    assert display["Risk"].tolist() == [0.769, 0.303, 0.003]
+    assert display["Deaths, 3 months (median)"].tolist() == [1100, 40, 0]
+    assert display["90% interval"].tolist() == ["890–2,100", "0–348", "0–1"]
+    assert display["Trend vs last month"].tolist() == ["▼ −11 pts", "▶ +4 pts", "▶ 0 pts"]
+    assert not display.isna().any().any()
 
 
 def test_risk_table_flags_and_drivers_in_words(
@@ -196,26 +197,46 @@ def test_risk_table_flags_and_drivers_in_words(
     display = tables.risk_table(risk_table, drivers)
     assert display.loc["NER", "Flags"] == "Events surge · Deaths surge"
     assert display.loc["MLI", "Flags"] == "Spread to 2 new areas"
-    assert display.loc["GHA", "Flags"] == ""
+    assert display.loc["GHA", "Flags"] == "none"
     assert display.loc["NER", "Top driver"] == (
         "Raises risk (+80 pts): 70 deaths from one-sided violence in the last 3 months"
     )
     assert display.loc["MLI", "Top driver"] == (
         "Lowers risk (−40 pts): 38 deaths in months 4–12 before, 0 of those 9 with ≥ 25"
     )
+    assert display.loc["GHA", "Top driver"] == "None of 0.5 pts or more"
+    # Brief, for a table that must fit the screen: the group's name; the profile quotes data.
+    brief = tables.risk_table(risk_table, drivers, brief=True)
+    assert brief.loc["NER", "Top driver"] == "▲ +80 pts: One-sided deaths, last 3 months"
+    assert brief.loc["MLI", "Top driver"] == "▼ −40 pts: 9 months before"
     # Without the drivers frame, the first sentence of the table's drivers column is used.
     plain = tables.risk_table(risk_table)
     assert plain.loc["NER", "Top driver"] == "One-sided violence 70% of deaths in the last 3 months"
 
 
-def test_insufficient_data_is_listed_last_with_the_reason(risk_table: pd.DataFrame) -> None:
+def test_countries_without_a_forecast_are_listed_apart_with_the_reason(
+    risk_table: pd.DataFrame,
+) -> None:
+    without = tables.no_forecast_table(risk_table)
+    assert without.index.tolist() == ["SSD"]
+    assert without.loc["SSD"].tolist() == [
+        "South <b>Sudan</b>",
+        "Not enough data: fewer than 12 months of data up to 2020-12",
+    ]
+    assert tables.no_forecast_table(risk_table[risk_table["status"] == "ok"]).empty
+
+
+def test_the_app_shows_risk_as_the_exports_do_on_the_maps_colour(
+    risk_table: pd.DataFrame,
+) -> None:
     display = tables.risk_table(risk_table)
-    row = display.loc["SSD"]
-    assert display.index[-1] == "SSD"
-    assert pd.isna(row["Rank"]) and pd.isna(row["Risk"])
-    assert pd.isna(row[tables.DEATHS])
-    assert row["Status"] == "Not enough data (fewer than 12 months of data up to 2020-12)"
-    assert display.loc["MLI", "Status"] == "Forecast"
+    html = tables.styled(display).to_html()
+    assert ">77%<" in html and ">30%<" in html and "><1%<" in html
+    assert ">0%<" not in html  # 0.3% is "<1%", as in the PDF, never a false 0%
+    assert tables.risk_colour(0) == "rgb(255, 255, 204)"  # the scale's ends, as on the map
+    assert tables.risk_colour(1) == "rgb(128, 0, 38)"
+    assert tables.text_colour(tables.risk_colour(1)) == "#FFFFFF"
+    assert tables.text_colour(tables.risk_colour(0.5)) == "#000000"
 
 
 def test_headline_numbers(risk_table: pd.DataFrame) -> None:
@@ -239,7 +260,7 @@ def test_new_risk_table_keeps_only_readable_columns(
     quiet = risk_table[risk_table["iso3"] == "GHA"]
     shown = tables.new_risk_table(quiet, drivers)
     assert list(shown.columns) == list(tables.NEW_RISK_COLUMNS)
-    assert shown.loc["GHA"].tolist() == ["Ghana", 0.3, 0, "0–1", ""]
+    assert shown.loc["GHA"].tolist() == ["Ghana", 0.003, 0, "0–1", "None of 0.5 pts or more"]
 
 
 def test_as_of_line_says_month_and_source() -> None:

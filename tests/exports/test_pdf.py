@@ -86,6 +86,20 @@ def test_cover_says_what_was_forecast_from_which_data_and_model(
     assert len(read(pack).pages[0].images) == 1  # the risk map
 
 
+def test_cover_holds_three_sources_and_a_caveat_on_one_page(
+    sahel_snapshot: Snapshot, images: dict[str, bytes]
+) -> None:
+    """A mixed store's snapshot (global, Myanmar and CAR releases) ran off the cover before."""
+    first = sahel_snapshot.sources[0]
+    sources = [{**first, "version": v, "label": f"UCDP GED {v}"} for v in ("21.1", "23.1", "24.1")]
+    caveats = [*sahel_snapshot.caveats, "A second caveat that an analyst must read in full."]
+    snapshot = replace(sahel_snapshot, sources=sources, caveats=caveats)
+    cover, ranked = page_texts(briefing_pdf(snapshot, images=images))[:2]
+    for text in ("UCDP GED 24.1", caveats[-1], snapshot.model["model"], snapshot.inputs_sha256):
+        assert text in cover
+    assert ranked.startswith("Ranked countries")
+
+
 def test_ranked_table_lists_the_countries_in_rank_order(
     sahel_snapshot: Snapshot, pages: list[str]
 ) -> None:
@@ -264,7 +278,7 @@ def test_countries_without_a_forecast_are_listed_with_the_reason(
     texts = page_texts(briefing_pdf(snapshot, images=images))
     table = texts[1]
     assert "Not enough data to forecast" in table
-    assert "Gambia Not enough data (fewer than 24 months of data)" in table
+    assert "Gambia Not enough data: fewer than 24 months of data" in table
     last = snapshot.ranked.iloc[-1]
     assert len(snapshot.ranked) == 9 and last["iso3"] != "GMB"
     assert table.index(f"9 {last['name']} ") < table.index("Gambia Not enough data")

@@ -332,3 +332,16 @@ def test_one_real_origin_on_the_ged_store(global_store: Path) -> None:
     onset = result.onset_table("state_based")
     assert onset.attrs == {"cells": 169, "events": 4}
     assert onset.loc["conflictology", "AUROC"] == 0.5
+
+
+def test_a_stores_default_origins_are_its_last_eleven_decembers_with_a_year_after() -> None:
+    months = pd.date_range("1989-01-01", "2020-12-01", freq="MS")
+    panel = pd.DataFrame({"month": months})
+    panel.attrs["last_complete_month"] = "2020-12"
+    origins = [f"{o:%Y-%m}" for o in backtest.store_origins(panel)]
+    assert origins == [f"{year}-12" for year in range(2009, 2020)]  # GED 21.1's
+    panel.attrs["last_complete_month"] = "2021-05"  # a year after Dec 2019 only
+    assert f"{backtest.store_origins(panel)[-1]:%Y-%m}" == "2019-12"
+    short = panel[panel["month"] >= "2009-01-01"]  # 10 years before: Dec 2018 … Dec 2019
+    with pytest.raises(model.InsufficientData, match="needs 10 years of data"):
+        backtest.store_origins(short)

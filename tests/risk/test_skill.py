@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -381,3 +383,70 @@ def test_the_headline_skill_line_quotes_the_record_of_its_measure() -> None:
         "average precision 0.93 against conflictology's 0.88, AUROC 0.98, Brier 0.027 (lower is "
         "better)."
     )
+
+
+def test_a_record_is_current_until_the_data_or_the_model_change(
+    backtest_record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, record = backtest_record
+    store = path.parents[1]
+    assert skill.is_current(record, store) and skill.current_backtest(store) == record
+    assert skill.backtest_status(store) == ""
+    with monkeypatch.context() as patched:
+        patched.setattr(skill, "code_digest", lambda: "another model")
+        assert skill.current_backtest(store) is None
+        assert "describe an earlier version of the model" in skill.backtest_status(store)
+    loaders.import_file(SMALL_GED, data_dir=store)  # new GED data: the record is of the old
+    assert skill.current_backtest(store) is None
+    assert "as they were before its last import" in skill.backtest_status(store)
+
+
+def test_one_backtest_at_a_time_and_a_dead_ones_note_does_not_count(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert skill.running_backtest(store) is None
+    with skill.running(store) as alone:
+        assert alone
+        assert skill.running_backtest(store)["pid"] == os.getpid()
+        with skill.running(store) as second:
+            assert not second  # another process (here: another open lock) must not start
+        assert skill.backtest_status(store).startswith(
+            "A backtest of this store's GED data has been running since "
+        )
+    assert skill.running_backtest(store) is None
+    assert not (store / "skill" / skill.RUNNING).exists()
+    # The note of a process killed mid-run: the lock died with it, so nothing runs.
+    (store / "skill" / skill.RUNNING).write_text('{"started_at": "x", "pid": 1}')
+    assert skill.running_backtest(store) is None
+
+
+def test_the_cli_backtests_only_if_needed(
+    backtest_record, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path, _ = backtest_record
+    monkeypatch.setattr(cli, "country_month_panel", lambda data_dir: pytest.fail("read"))
+    assert cli.main(["evaluate", "ged", "--if-needed", "--data-dir", str(path.parents[1])]) == 0
+    assert "is recorded: nothing to do" in capsys.readouterr().out
+
+
+def test_an_import_starts_the_backtest_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real command in a real process; the small store's 5 events of 2024 cannot be
+    backtested, so it ends at once, saying why, in the log the message names."""
+    from risk.prepare import AUTO_BACKTEST, start_backtest
+
+    store = tmp_path / "store"
+    monkeypatch.setenv(AUTO_BACKTEST, "1")
+    assert start_backtest(store) == ""  # no UCDP data: nothing to backtest
+    loaders.import_file(SMALL_GED, data_dir=store)
+    message = start_backtest(store)
+    assert "being backtested in the background" in message
+    log = store.resolve() / "skill" / "backtest.log"
+    assert str(log) in message
+    deadline = time.monotonic() + 120
+    while "needs 10 years of data" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+        time.sleep(0.5)
+    assert skill.running_backtest(store) is None
+    monkeypatch.setenv(AUTO_BACKTEST, "0")
+    assert start_backtest(store) == ""
