@@ -63,7 +63,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-NO_DRIVER = "none of 0.5 pts or more"
+NO_DRIVER = "no share of 0.5 pts or more"
 ARROWS = {"raises": "▲", "lowers": "▼"}
 
 

@@ -204,7 +204,7 @@ def test_risk_table_flags_and_drivers_in_words(
     assert display.loc["MLI", "Top driver"] == (
         "Lowers risk (−40 pts): 38 deaths in months 4–12 before, 0 of those 9 with ≥ 25"
     )
-    assert display.loc["GHA", "Top driver"] == "None of 0.5 pts or more"
+    assert display.loc["GHA", "Top driver"] == "No share of 0.5 pts or more"
     # Brief, for a table that must fit the screen: the group's name; the profile quotes data.
     brief = tables.risk_table(risk_table, drivers, brief=True)
     assert brief.loc["NER", "Top driver"] == "▲ +80 pts: One-sided deaths, last 3 months"
@@ -260,7 +260,7 @@ def test_new_risk_table_keeps_only_readable_columns(
     quiet = risk_table[risk_table["iso3"] == "GHA"]
     shown = tables.new_risk_table(quiet, drivers)
     assert list(shown.columns) == list(tables.NEW_RISK_COLUMNS)
-    assert shown.loc["GHA"].tolist() == ["Ghana", 0.003, 0, "0–1", "None of 0.5 pts or more"]
+    assert shown.loc["GHA"].tolist() == ["Ghana", 0.003, 0, "0–1", "No share of 0.5 pts or more"]
 
 
 def test_as_of_line_says_month_and_source() -> None:
