@@ -57,8 +57,6 @@ def moves_table(found: changes.Changes, inside: set[str]) -> pd.DataFrame:
     """The comparison's rows for the current selection, with risks in percent for display."""
     table = found.table[found.table["iso3"].isin(inside)]
     shown = table[list(CHANGE_COLUMNS)].rename(columns=CHANGE_COLUMNS)
-    for column in ("Risk before", "Risk now"):
-        shown[column] = shown[column] * 100
     shown["Change"] = (shown["Change"] * 100).round() + 0.0  # whole points, never "−0"
     shown["Movement"] = shown["Movement"].replace("", f"under {found.threshold * 100:.0f} pts")
     return shown.set_axis(table["iso3"].to_list())
@@ -134,14 +132,15 @@ if found is not None:
         st.info("No country of the current selection has a forecast in either snapshot.")
     else:
         st.dataframe(
-            moves,
+            # Risks as the exports write them ("<1%"); a country one snapshot did not forecast
+            # has no rank or risk there, and says so.
+            moves.style.format({"Risk before": charts.percent, "Risk now": charts.percent}),
             hide_index=True,
+            placeholder="no forecast",
             column_config={
                 "Move": st.column_config.TextColumn(width="small"),
                 "Rank before": st.column_config.NumberColumn(format="%d"),
                 "Rank now": st.column_config.NumberColumn(format="%d"),
-                "Risk before": st.column_config.NumberColumn(format="%.0f%%"),
-                "Risk now": st.column_config.NumberColumn(format="%.0f%%"),
                 "Change": st.column_config.NumberColumn(
                     format="%+.0f pts", help="Change of risk in percentage points."
                 ),

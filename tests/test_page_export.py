@@ -128,8 +128,8 @@ def test_earlier_snapshot_shows_what_changed(store: Path, june, now: Snapshot) -
     assert table.loc["BFA", "Country"] == "Burkina Faso"
     assert table.loc["BFA", "Move"] == "↓"
     assert table.loc["BFA", "Movement"] == IMPROVED
-    assert table.loc["BFA", "Risk before"] == pytest.approx(row["risk_before"] * 100)
-    assert table.loc["BFA", "Risk now"] == pytest.approx(row["risk_now"] * 100)
+    assert table.loc["BFA", "Risk before"] == pytest.approx(row["risk_before"])  # shown as "84%"
+    assert table.loc["BFA", "Risk now"] == pytest.approx(row["risk_now"])
     assert table.loc["BFA", "Change"] == round(row["change"] * 100)  # whole points
     assert row["change"] <= -0.10
     assert set(table.index[table["Movement"] == IMPROVED]) == improved
