@@ -23,6 +23,10 @@ LOAD_MS = 240_000  # a cold server forecasts every country before it draws the l
 PAGES = {
     "at_risk": "/",
     "country": "/country?iso3=MLI",
+    "country_where": "/country?iso3=MLI&section=Where",
+    "country_who": "/country?iso3=MLI&section=Who",
+    "country_latest": "/country?iso3=MLI&section=Latest+events",
+    "country_quiet": "/country?iso3=CHE",
     "compare": "/compare",
     "compare_region": "/compare?region=group:Sahel",
     "briefing": "/briefing",

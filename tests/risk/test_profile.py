@@ -130,6 +130,21 @@ def test_latest_events_are_newest_first_with_headline(events: pd.DataFrame) -> N
     assert latest["admin1"].tolist() == ["East", "North", "(not recorded)"]
     assert latest["fatalities_best"].tolist() == [50, 10, 0]
     assert latest["category"].tolist() == [f"UCDP {v}" for v in latest["violence_type"]]
+    assert profile.unrecorded(latest) == []
+
+
+def test_what_a_source_does_not_record_is_said_not_shown_as_none(events: pd.DataFrame) -> None:
+    events["headline"] = None  # a release without headlines
+    events.loc[events["event_id"] == "e1", "side_b"] = None
+    latest = profile.latest_events(events, n=3)
+    assert "headline" not in latest.columns
+    assert profile.unrecorded(latest) == ["Headline (source)"]
+    assert latest["side_b"].tolist() == ["Rebels", "(not recorded)", "Militia"]
+    assert not latest.isna().any().any()
+    # Sides: an unknown one is "(not recorded)"; events with neither side make no dyad.
+    assert "Gov – (not recorded)" in profile.top_dyads(events, AS_OF)["dyad"].tolist()
+    events[["side_a", "side_b"]] = None
+    assert profile.top_dyads(events, AS_OF).empty
 
 
 def test_map_events_are_the_located_events_of_the_last_12_months(events: pd.DataFrame) -> None:
@@ -200,6 +215,21 @@ def test_fan_series_joins_history_and_forecast() -> None:
     assert without["fatalities_total"].tolist() == [5, 5, 11]  # Apr 1+0+4, May 5, Jun 9+2
 
 
+def test_the_numbers_behind_the_chart_are_two_tables_without_empty_cells() -> None:
+    series = profile.fan_series(_panel(), _monthly(), "MLI", AS_OF, "state_based", months=3)
+    history, forecast = profile.chart_numbers(series)
+    assert list(history.columns) == ["Month", "State-based deaths"]
+    assert history["State-based deaths"].tolist() == [1, 5, 9]
+    assert list(forecast.columns) == [
+        "Month", "Months ahead", "P(≥ 25 deaths)", "Forecast average", "Forecast 5%",
+        "Forecast 25%", "Forecast median", "Forecast 75%", "Forecast 95%",
+    ]  # fmt: skip
+    assert forecast["Months ahead"].tolist() == [1, 2]
+    assert not history.isna().any().any() and not forecast.isna().any().any()
+    _, none = profile.chart_numbers(profile.fan_series(_panel(), None, "MLI", AS_OF, months=3))
+    assert none.empty  # no forecast: no forecast table
+
+
 def test_driver_table_is_sorted_by_size_with_markers() -> None:
     drivers = pd.DataFrame(
         {
@@ -218,6 +248,10 @@ def test_driver_table_is_sorted_by_size_with_markers() -> None:
     assert table["text"].tolist() == ["12 serious months", "fatalities down", "neighbours quiet"]
     assert table["marker"].tolist() == ["▲ raises", "▼ lowers", "• negligible"]
     assert table["effect"].tolist() == [60.0, -30.0, 0.1]  # points of risk
+    tiny = drivers.assign(effect=[-0.0003, 0.001, 0.6, 1.0], deaths_effect=[-0.01, 0.1, 6, 1])
+    shown = profile.driver_table(tiny, "MLI")
+    assert [f"{v:+.1f}" for v in shown["effect"]] == ["+60.0", "+0.1", "+0.0"]  # not "−0.0"
+    assert [f"{v:+.1f}" for v in shown["deaths_effect"]] == ["+6.0", "+0.1", "+0.0"]
     change = profile.driver_table(pd.concat([drivers, changed]), "MLI", "change")
     assert change["text"].tolist() == ["what moved"]
 
