@@ -127,10 +127,9 @@ def risk_table(
 def no_forecast_table(table: pd.DataFrame) -> pd.DataFrame:
     """The countries of `table` without a forecast and why, by name, indexed by ISO3."""
     rows = table[table["status"] != "ok"].sort_values("name")
-    reasons = rows["reason"].fillna("").replace("", "not enough data")
+    why = [f"Not enough data: {r}" if r else "Not enough data" for r in rows["reason"].fillna("")]
     return pd.DataFrame(
-        {COUNTRY: rows["name"].to_numpy(), WHY: ("Not enough data: " + reasons).to_numpy()},
-        index=pd.Index(rows["iso3"], name="ISO3"),
+        {COUNTRY: rows["name"].to_numpy(), WHY: why}, index=pd.Index(rows["iso3"], name="ISO3")
     )
 
 
