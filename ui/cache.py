@@ -453,7 +453,7 @@ def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
     return found, "" if found is not None else f"too little history to forecast{MORE_DATA}"
 
 
-@st.cache_data(ttl=600, show_spinner="Drawing the chart…")
+@st.cache_data(ttl=600, show_spinner=False)  # drawn ahead by warm_snapshot_figures
 def _snapshot_figure(
     root: str,
     version: str,
@@ -463,8 +463,12 @@ def _snapshot_figure(
     chart: str,
     _shown: Snapshot,
 ) -> go.Figure:
-    iso3s = [chart.removeprefix("forecast_")] if chart.startswith("forecast_") else []
-    return images.snapshot_figures(_shown, iso3s)[chart]
+    if chart == "risk_map":
+        return images.risk_map(_shown)
+    (source,) = FORECAST_SOURCES  # the panel the forecast was made from, cached
+    return images.country_fan(
+        _shown, chart.removeprefix("forecast_"), _panel(root, version, source)
+    )
 
 
 @_one_version
@@ -480,3 +484,13 @@ def snapshot_figure(shown: Snapshot, chart: str) -> go.Figure:
         chart,
         shown,
     )
+
+
+def warm_snapshot_figures(shown: Snapshot, charts: list[str]) -> None:
+    """Draw charts of a snapshot in the background, each once per store version and selection:
+    the briefing asks for the neighbouring slides' charts while the presenter shows one."""
+    current = store()
+    digest = shown.forecast.stored.get("digest", "") if shown.forecast else ""
+    key = (str(current.root), current.version(), digest, str(_query(shown.selection)))
+    for chart in charts:
+        _warm((*key, str(shown.as_of), chart), functools.partial(snapshot_figure, shown, chart))
