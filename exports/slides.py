@@ -243,18 +243,20 @@ def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> l
 # --- the charts -------------------------------------------------------------------------------
 
 SUBTITLE_CHARS = 100  # a 14 px source line across a chart ≈ 950 px wide (page or deck)
-TITLE_ROOM, LINE_ROOM = 60, 18  # px above the plot: the title, then each subtitle line
+TITLE_ROOM, LINE_ROOM = 50, 18  # px above the plot: the title, then each subtitle line
 
 
 def fit_chart(figure: go.Figure) -> go.Figure:
     """The chart as a slide shows it: its source line (the subtitle, which plotly never wraps)
-    broken into lines, and room above the plot for them and the fan chart's "data to …" label.
+    broken into lines, the title at the top (plotly would set it just above the plot, onto the
+    fan chart's "data to …" label) and room below it for that label.
 
     Changes `figure` in place and returns it.
     """
     subtitle = figure.layout.title.subtitle.text or ""
     lines = [ln for part in subtitle.split("<br>") for ln in textwrap.wrap(part, SUBTITLE_CHARS)]
     figure.update_layout(
+        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
         title_subtitle_text="<br>".join(lines),
         margin_t=TITLE_ROOM + LINE_ROOM * (len(lines) + 1),  # + 1: the "data to …" label
     )
