@@ -198,14 +198,14 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
 
 
 def _no_forecast_slide(snapshot: Snapshot) -> Slide | None:
-    """One slide naming the countries without a forecast, grouped by reason (None if none)."""
+    """One slide naming the countries without a forecast, by reason, A to Z (None if none)."""
     countries = snapshot.countries
     missing = countries[countries["status"] != "ok"]
     if missing.empty:
         return None
     names, reasons = missing["name"].map(plain_text), missing["reason"].map(plain_text)
     points = tuple(
-        f"{', '.join(group)}: {reason}" if reason else ", ".join(group)
+        f"{', '.join(sorted(group))}: {reason}" if reason else ", ".join(sorted(group))
         for reason, group in names.groupby(reasons, sort=False)
     )
     count = f"{len(missing)} {'country' if len(missing) == 1 else 'countries'}"
