@@ -214,7 +214,7 @@ def _no_forecast_slide(snapshot: Snapshot) -> Slide | None:
         iso3=None,
         title=f"No forecast for {count}",
         risk="",
-        interval=f"{NOT_ENOUGH_DATA}: left out of the ranking and of this briefing's slides",
+        interval=f"{NOT_ENOUGH_DATA}: not ranked, no slide of their own",
         chart=None,
         points=points,
         footer=plain_text(snapshot.footer),

@@ -193,9 +193,7 @@ def test_countries_without_a_forecast_are_named_on_the_last_slide(without_mali) 
     shown = _shown(at)
     assert shown["position"] == "Slide 11 of 11"
     assert shown["title"] == deck[-1].title == "No forecast for 1 country"
-    assert shown["interval"] == [
-        f"{NOT_ENOUGH_DATA}: left out of the ranking and of this briefing's slides"
-    ]
+    assert shown["interval"] == [f"{NOT_ENOUGH_DATA}: not ranked, no slide of their own"]
     assert _plain(at.main.markdown[1].value) == "- Mali: too few months of data"
     assert not shown["charts"]
     assert not at.main.header  # no risk number

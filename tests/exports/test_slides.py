@@ -168,9 +168,7 @@ def test_countries_without_a_forecast_are_named_together_on_the_last_slide(
         iso3=None,
         title="No forecast for 1 country",
         risk="",
-        interval=(
-            "Not enough data to forecast: left out of the ranking and of this briefing's slides"
-        ),
+        interval=("Not enough data to forecast: not ranked, no slide of their own"),
         chart=None,
         points=(f"Gambia: {GAMBIA_REASON}",),
         footer=sahel_snapshot.footer,
@@ -361,7 +359,7 @@ def test_the_deck_names_countries_without_a_forecast_on_one_slide(
     listing = pages[-2]
     assert not _pictures(listing)
     texts = _texts(listing)
-    assert texts["Interval"].startswith("Not enough data to forecast: left out of the ranking")
+    assert texts["Interval"] == "Not enough data to forecast: not ranked, no slide of their own"
     assert texts["Points"] == f"Gambia: {GAMBIA_REASON}"
     assert texts["Footer"] == sahel_snapshot.footer
 
