@@ -453,7 +453,8 @@ def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
     return found, "" if found is not None else f"too little history to forecast{MORE_DATA}"
 
 
-@st.cache_data(ttl=600, show_spinner=False)  # drawn ahead by warm_snapshot_figures
+# Drawn ahead, once, by warm_snapshot_figures: kept for a briefing's length, not ten minutes.
+@st.cache_data(ttl=3600, show_spinner=False)
 def _snapshot_figure(
     root: str,
     version: str,
