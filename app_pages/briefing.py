@@ -2,12 +2,15 @@
 
 The slides are `exports.slides.briefing_slides()`, the same words as the PowerPoint deck. The
 slide number (1-based) and a chosen list of countries live in the URL (`slide`, `brief`), so a
-link reopens the same slide; a number out of range is clamped.
+link reopens the same slide; a number out of range is clamped. A slide change reruns only the
+slide (a fragment), and the neighbouring slides' charts are drawn ahead in the background, so
+PageDown answers at once.
 """
 
 import streamlit as st
 
 from exports import charts, slides
+from exports.snapshot import Snapshot
 from risk.selection import Selection
 from ui import cache, filters, previous
 from ui.text import escape_markdown
@@ -80,50 +83,66 @@ if controls[1].toggle("Fill the screen", key="briefing_full_screen", help="Hide 
     st.html(FULL_SCREEN_CSS)
 
 deck = slides.briefing_slides(snapshot, chosen or None)
-number = slide_number(st.query_params.get("slide"), len(deck))
-st.query_params["slide"] = str(number)
-slide = deck[number - 1]
 
-previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
-previous.button(
-    "Previous",
-    icon=":material/arrow_back:",
-    on_click=go_to,
-    args=(number - 1,),
-    disabled=number == 1,
-    shortcut="PageUp",
-    width="stretch",
-)
-position.markdown(f"Slide {number} of {len(deck)}", text_alignment="center")
-following.button(
-    "Next",
-    icon=":material/arrow_forward:",
-    icon_position="right",
-    on_click=go_to,
-    args=(number + 1,),
-    disabled=number == len(deck),
-    shortcut="PageDown",
-    width="stretch",
-)
 
-with st.container(border=True):
-    st.title(escape_markdown(slide.title), anchor=False)
-    if slide.kind == "insufficient":
-        for point in slide.points:
-            st.info(escape_markdown(point), icon=":material/info:")
-    else:
-        numbers, points = st.columns([3, 2], gap="large")
-        if slide.risk:
-            numbers.header(escape_markdown(slide.risk), anchor=False)
-        if slide.interval:
-            numbers.subheader(escape_markdown(slide.interval), anchor=False)
-        points.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
-    if slide.chart:
-        figure = cache.snapshot_figure(snapshot, slide.chart)
-        figure.update_layout(height=CHART_HEIGHT)
-        st.plotly_chart(
-            figure, config=charts.PLOTLY_CONFIG, theme=None, key=f"slide_chart_{slide.chart}"
-        )
-    for caveat in snapshot.caveats:
-        st.caption(escape_markdown(caveat))
-    st.caption(escape_markdown(slide.footer))
+@st.fragment
+def show(deck: list[slides.Slide], snapshot: Snapshot) -> None:
+    """The buttons and the current slide: a slide change reruns only this, not the page."""
+    number = slide_number(st.query_params.get("slide"), len(deck))
+    st.query_params["slide"] = str(number)
+    slide = deck[number - 1]
+
+    previous, position, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(
+        "Previous",
+        key="briefing_previous",
+        icon=":material/arrow_back:",
+        on_click=go_to,
+        args=(number - 1,),
+        disabled=number == 1,
+        shortcut="PageUp",
+        width="stretch",
+    )
+    position.markdown(f"Slide {number} of {len(deck)}", text_alignment="center")
+    following.button(
+        "Next",
+        key="briefing_next",
+        icon=":material/arrow_forward:",
+        icon_position="right",
+        on_click=go_to,
+        args=(number + 1,),
+        disabled=number == len(deck),
+        shortcut="PageDown",
+        width="stretch",
+    )
+
+    with st.container(border=True):
+        st.title(escape_markdown(slide.title), anchor=False)
+        if slide.kind == "insufficient":
+            for point in slide.points:
+                st.info(escape_markdown(point), icon=":material/info:")
+        elif slide.kind == "no_forecast":
+            st.subheader(escape_markdown(slide.interval), anchor=False)
+            st.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
+        else:
+            numbers, points = st.columns([3, 2], gap="large")
+            if slide.risk:
+                numbers.header(escape_markdown(slide.risk), anchor=False)
+            if slide.interval:
+                numbers.subheader(escape_markdown(slide.interval), anchor=False)
+            points.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
+        if slide.chart:
+            figure = slides.fit_chart(cache.snapshot_figure(snapshot, slide.chart))
+            figure.update_layout(height=CHART_HEIGHT)
+            st.plotly_chart(
+                figure, config=charts.PLOTLY_CONFIG, theme=None, key="briefing_slide_chart"
+            )
+        for caveat in snapshot.caveats:
+            st.caption(escape_markdown(caveat))
+        st.caption(escape_markdown(slide.footer))
+    # The next and previous slides' charts, drawn while this one is shown.
+    neighbours = deck[max(number - 2, 0) : number + 1]
+    cache.warm_snapshot_figures(snapshot, [s.chart for s in neighbours if s.chart])
+
+
+show(deck, snapshot)

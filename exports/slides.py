@@ -4,9 +4,9 @@
 selection and its violence measure, what "risk" means, the top countries), then one slide per
 country with its risk, the deaths over 3 months as its chart draws them (the median with its
 90% interval, then the average, explained where it lies outside that interval), the chart to
-show and up to three drivers. A country
-the data cannot speak for gets a slide that says so and why; it is never left out. Nothing
-here renders, so the page and the deck cannot drift apart.
+show and up to three drivers. Countries the data cannot speak for get no slide of their own
+by default: one slide names them all, with why (an analyst who picks one gets its slide).
+Nothing here renders, so the page and the deck cannot drift apart.
 
 `briefing_pptx()` lays those slides out on a 16:9 deck (python-pptx) with the charts as PNG,
 the snapshot's source line at the foot of every slide and a closing slide of citations and
@@ -22,11 +22,13 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
@@ -55,7 +57,7 @@ LOWERS = "▼ Lowers risk: "
 NOT_ENOUGH_DATA = "Not enough data to forecast"
 NO_STRONG_DRIVER = "No single driver moves this forecast noticeably"
 AUTHOR = "Article 99"
-KINDS = ("title", "country", "insufficient")
+KINDS = ("title", "country", "insufficient", "no_forecast")
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,11 @@ class Slide:
     """One briefing slide in words. Every text is plain (no markup, no control characters).
 
     On the title slide `interval` holds what "risk" means and `points` the top-ranked countries;
-    on an "insufficient" slide (a country the data cannot speak for) `points` holds the reason.
+    on an "insufficient" slide (a country the data cannot speak for) `points` holds the reason;
+    on the "no_forecast" slide `points` names the countries without a forecast, by reason.
     """
 
-    kind: str  # "title" | "country" | "insufficient"
+    kind: str  # "title" | "country" | "insufficient" | "no_forecast"
     iso3: str | None
     title: str  # "Mali"
     risk: str  # "77% risk"; empty on title and insufficient slides
@@ -104,12 +107,11 @@ def _clean(value: object) -> str:
 
 
 def _chosen(snapshot: Snapshot, iso3s: Sequence[str] | None) -> list[str]:
-    """The countries to give a slide: ranked first, then those without a forecast."""
+    """The countries to give a slide: by default the ranked ones, riskiest first."""
     countries = snapshot.countries
     if iso3s is None:
         ranked = countries[countries["status"] == "ok"].sort_values("rank", kind="stable")
-        rest = countries[countries["status"] != "ok"]
-        return [*ranked["iso3"], *rest["iso3"]][:MAX_COUNTRIES]
+        return list(ranked["iso3"][:MAX_COUNTRIES])
     chosen = list(dict.fromkeys(iso3s))
     unknown = [c for c in chosen if c not in set(countries["iso3"])]
     if unknown:
@@ -119,20 +121,25 @@ def _chosen(snapshot: Snapshot, iso3s: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _title_slide(snapshot: Snapshot, shown: int) -> Slide:
-    countries = snapshot.countries
-    ranked = snapshot.ranked.sort_values("rank", kind="stable").head(TOP_COUNTRIES)
+def _title_slide(snapshot: Snapshot, shown: int, default: bool) -> Slide:
+    """`default`: the deck of the riskiest countries, the others named on the last slide."""
+    countries, forecast = snapshot.countries, snapshot.ranked
+    top = forecast.sort_values("rank", kind="stable").head(TOP_COUNTRIES)
     points = [
         f"{int(row.rank)}. {plain_text(row.name)}: {percent(row.risk)} risk"
-        for row in ranked.itertuples(index=False)
+        for row in top.itertuples(index=False)
     ]
-    if ranked.empty:
+    missing = len(countries) - len(forecast)
+    if forecast.empty:
         points.append("No country in the selection has enough data to forecast")
-    else:
-        missing = int((countries["status"] != "ok").sum())
-        if missing:
-            points.append(f"{missing} of {len(countries)} countries: {NOT_ENOUGH_DATA.lower()}")
-    if shown < len(countries):
+    elif missing:
+        where = " (named on the last slide)" if default else ""
+        points.append(f"{missing} of {len(countries)} countries: {NOT_ENOUGH_DATA.lower()}{where}")
+    if default and shown < len(forecast):
+        points.append(
+            f"Slides follow for the {shown} riskiest of the {len(forecast)} countries forecast"
+        )
+    elif not default and shown < len(countries):
         points.append(f"Slides follow for {shown} of the {len(countries)} countries")
     return Slide(
         kind="title",
@@ -190,19 +197,70 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
     )
 
 
+def _no_forecast_slide(snapshot: Snapshot) -> Slide | None:
+    """One slide naming the countries without a forecast, by reason, A to Z (None if none)."""
+    countries = snapshot.countries
+    missing = countries[countries["status"] != "ok"]
+    if missing.empty:
+        return None
+    names, reasons = missing["name"].map(plain_text), missing["reason"].map(plain_text)
+    points = tuple(
+        f"{', '.join(sorted(group))}: {reason}" if reason else ", ".join(sorted(group))
+        for reason, group in names.groupby(reasons, sort=False)
+    )
+    count = f"{len(missing)} {'country' if len(missing) == 1 else 'countries'}"
+    return Slide(
+        kind="no_forecast",
+        iso3=None,
+        title=f"No forecast for {count}",
+        risk="",
+        interval=f"{NOT_ENOUGH_DATA}: not ranked, no slide of their own",
+        chart=None,
+        points=points,
+        footer=plain_text(snapshot.footer),
+    )
+
+
 def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> list[Slide]:
     """The briefing in words: the title slide, then one slide per country in `iso3s` order.
 
-    `iso3s` defaults to the snapshot's countries, ranked ones first, up to `MAX_COUNTRIES`
-    (the title slide says when some are left out). Countries without a forecast get an
-    "insufficient" slide with the reason. Raises ValueError for a code outside the snapshot
-    or more than `MAX_COUNTRIES` codes.
+    `iso3s` defaults to the snapshot's ranked countries, riskiest first, up to
+    `MAX_COUNTRIES` (the title slide says when some are left out), then one "no_forecast"
+    slide naming every country without a forecast and why. A country without a forecast
+    named in `iso3s` gets its own "insufficient" slide with the reason. Raises ValueError
+    for a code outside the snapshot or more than `MAX_COUNTRIES` codes.
     """
     chosen = _chosen(snapshot, iso3s)
     rows = snapshot.countries.set_index("iso3", drop=False)
-    return [_title_slide(snapshot, len(chosen))] + [
-        _country_slide(snapshot, rows.loc[iso3]) for iso3 in chosen
+    listing = _no_forecast_slide(snapshot) if iso3s is None else None
+    return [
+        _title_slide(snapshot, len(chosen), iso3s is None),
+        *(_country_slide(snapshot, rows.loc[iso3]) for iso3 in chosen),
+        *([listing] if listing else []),
     ]
+
+
+# --- the charts -------------------------------------------------------------------------------
+
+SUBTITLE_CHARS = 100  # a 14 px source line across a chart ≈ 950 px wide (page or deck)
+TITLE_ROOM, LINE_ROOM = 50, 18  # px above the plot: the title, then each subtitle line
+
+
+def fit_chart(figure: go.Figure) -> go.Figure:
+    """The chart as a slide shows it: its source line (the subtitle, which plotly never wraps)
+    broken into lines, the title at the top (plotly would set it just above the plot, onto the
+    fan chart's "data to …" label) and room below it for that label.
+
+    Changes `figure` in place and returns it.
+    """
+    subtitle = figure.layout.title.subtitle.text or ""
+    lines = [ln for part in subtitle.split("<br>") for ln in textwrap.wrap(part, SUBTITLE_CHARS)]
+    figure.update_layout(
+        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
+        title_subtitle_text="<br>".join(lines),
+        margin_t=TITLE_ROOM + LINE_ROOM * (len(lines) + 1),  # + 1: the "data to …" label
+    )
+    return figure
 
 
 # --- the deck ---------------------------------------------------------------------------------
@@ -244,7 +302,9 @@ def slide_images(snapshot: Snapshot, slides: Sequence[Slide]) -> dict[str, bytes
     figures = chart_images.snapshot_figures(replace(snapshot, countries=countries), iso3s)
     width, height = CHART_SIZE
     return {
-        f"{chart}.png": chart_images.render(figures[chart], "png", width=width, height=height)
+        f"{chart}.png": chart_images.render(
+            fit_chart(figures[chart]), "png", width=width, height=height
+        )
         for chart in wanted
     }
 

@@ -163,25 +163,49 @@ def test_sidebar_filter_changes_the_slides(store: Path, sahel_deck) -> None:
     assert at.query_params == {"region": "group:Sahel", "slide": "2"}
 
 
-def test_a_country_without_enough_data_gets_a_slide_saying_so(
-    store: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every GED 21.1 country has a forecast, so Mali's is taken away in the snapshot."""
+@pytest.fixture
+def without_mali(store: Path, monkeypatch: pytest.MonkeyPatch) -> Snapshot:
+    """The Sahel with Mali's forecast taken away (every GED 21.1 country has one), served to
+    the page in place of the real snapshot."""
     snapshot = build_snapshot(store, SAHEL)
     countries = snapshot.countries.copy()
     mali = countries["iso3"] == "MLI"
     countries.loc[mali, ["status", "reason"]] = ["insufficient data", "too few months of data"]
     countries.loc[mali, "risk"] = float("nan")
+    countries["rank"] = countries["rank"].where(~mali)
     thin = replace(snapshot, countries=countries)
 
     def only_thin(selection: Selection, as_of: str | None = None) -> Snapshot:
         return thin
 
     monkeypatch.setattr("ui.cache.snapshot", only_thin)
+    return thin
+
+
+def test_countries_without_a_forecast_are_named_on_the_last_slide(without_mali) -> None:
+    deck = briefing_slides(without_mali)
+    assert "Mali" not in [slide.title for slide in deck]  # no slide of its own
+    at = _briefing(region="group:Sahel")
+    assert "1 of 10 countries: not enough data to forecast (named on the last slide)" in _plain(
+        at.main.markdown[1].value
+    )
     at = _briefing(region="group:Sahel", slide="11")
-    assert _shown(at)["title"] == "Mali"
+    shown = _shown(at)
+    assert shown["position"] == "Slide 11 of 11"
+    assert shown["title"] == deck[-1].title == "No forecast for 1 country"
+    assert shown["interval"] == [f"{NOT_ENOUGH_DATA}: not ranked, no slide of their own"]
+    assert _plain(at.main.markdown[1].value) == "- Mali: too few months of data"
+    assert not shown["charts"]
+    assert not at.main.header  # no risk number
+    assert _button(at, "Next").disabled
+
+
+def test_a_country_without_a_forecast_picked_by_the_analyst_gets_its_slide(without_mali) -> None:
+    at = _briefing(region="group:Sahel", brief="NGA,MLI", slide="3")
+    shown = _shown(at)
+    assert (shown["title"], shown["position"]) == ("Mali", "Slide 3 of 3")
     assert _plain(at.main.info[0].value) == f"{NOT_ENOUGH_DATA}: too few months of data"
-    assert not at.get("plotly_chart")
+    assert not shown["charts"]
     assert not at.main.header  # no risk number
 
 

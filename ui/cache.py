@@ -461,7 +461,8 @@ def snapshot_or_problem(selection: Selection) -> tuple[Snapshot | None, str]:
     return found, "" if found is not None else f"too little history to forecast{MORE_DATA}"
 
 
-@st.cache_data(ttl=600, show_spinner="Drawing the chart…")
+# Drawn ahead, once, by warm_snapshot_figures: kept for a briefing's length, not ten minutes.
+@st.cache_data(ttl=3600, show_spinner=False)
 def _snapshot_figure(
     root: str,
     version: str,
@@ -471,8 +472,12 @@ def _snapshot_figure(
     chart: str,
     _shown: Snapshot,
 ) -> go.Figure:
-    iso3s = [chart.removeprefix("forecast_")] if chart.startswith("forecast_") else []
-    return images.snapshot_figures(_shown, iso3s)[chart]
+    if chart == "risk_map":
+        return images.risk_map(_shown)
+    (source,) = FORECAST_SOURCES  # the panel the forecast was made from, cached
+    return images.country_fan(
+        _shown, chart.removeprefix("forecast_"), _panel(root, version, source)
+    )
 
 
 @_one_version
@@ -488,3 +493,13 @@ def snapshot_figure(shown: Snapshot, chart: str) -> go.Figure:
         chart,
         shown,
     )
+
+
+def warm_snapshot_figures(shown: Snapshot, charts: list[str]) -> None:
+    """Draw charts of a snapshot in the background, each once per store version and selection:
+    the briefing asks for the neighbouring slides' charts while the presenter shows one."""
+    current = store()
+    digest = shown.forecast.stored.get("digest", "") if shown.forecast else ""
+    key = (str(current.root), current.version(), digest, str(_query(shown.selection)))
+    for chart in charts:
+        _warm((*key, str(shown.as_of), chart), functools.partial(snapshot_figure, shown, chart))

@@ -154,13 +154,57 @@ def test_drivers_are_the_three_strongest_in_words_with_their_direction(
     assert sahel_slides[-1].points == (slides.NO_STRONG_DRIVER,)
 
 
-def test_a_country_without_a_forecast_gets_a_slide_with_the_reason(
+def test_countries_without_a_forecast_are_named_together_on_the_last_slide(
     sahel_snapshot, sahel_order
 ) -> None:
-    briefing = briefing_slides(_gambia_without_data(sahel_snapshot))
-    assert [s.iso3 for s in briefing[1:]] == sahel_order  # ranked ones first, Gambia kept
-    gambia = briefing[-1]
-    assert gambia == Slide(
+    """By default a country the data cannot speak for gets no slide of its own: one slide at
+    the end names every such country with its reason."""
+    thin = _gambia_without_data(sahel_snapshot)
+    briefing = briefing_slides(thin)
+    assert [s.iso3 for s in briefing[1:-1]] == sahel_order[:-1]  # Gambia has no slide
+    assert {s.kind for s in briefing[1:-1]} == {"country"}
+    assert briefing[-1] == Slide(
+        kind="no_forecast",
+        iso3=None,
+        title="No forecast for 1 country",
+        risk="",
+        interval=("Not enough data to forecast: not ranked, no slide of their own"),
+        chart=None,
+        points=(f"Gambia: {GAMBIA_REASON}",),
+        footer=sahel_snapshot.footer,
+    )
+    assert briefing[0].points[-1] == (
+        "1 of 10 countries: not enough data to forecast (named on the last slide)"
+    )
+    assert not any("Gambia" in point for point in briefing[0].points)
+
+
+def test_countries_without_a_forecast_are_grouped_by_reason(sahel_snapshot) -> None:
+    thin = _gambia_without_data(sahel_snapshot)
+    countries = thin.countries.copy()
+    for iso3, reason in (("SEN", GAMBIA_REASON), ("MRT", "not in the country reference")):
+        row = countries["iso3"] == iso3
+        countries.loc[row, ["status", "reason"]] = ["insufficient data", reason]
+        countries.loc[row, "risk"] = np.nan
+    thinner = dataclasses.replace(thin, countries=countries)
+    briefing = briefing_slides(thinner)
+    assert len(briefing) == 1 + 7 + 1
+    listing = briefing[-1]
+    assert listing.title == "No forecast for 3 countries"
+    names = dict(point.split(": ", 1)[::-1] for point in listing.points)
+    assert names == {
+        GAMBIA_REASON: "Gambia, Senegal",  # A to Z
+        "not in the country reference": "Mauritania",
+    }
+    assert "nan" not in " ".join(listing.points).lower()
+
+
+def test_a_country_without_a_forecast_picked_by_the_analyst_gets_its_slide(
+    sahel_snapshot,
+) -> None:
+    briefing = briefing_slides(_gambia_without_data(sahel_snapshot), ["NGA", "GMB"])
+    assert [s.kind for s in briefing] == ["title", "country", "insufficient"]
+    assert briefing[-1] == Slide(
         kind="insufficient",
         iso3="GMB",
         title="Gambia",
@@ -170,8 +214,10 @@ def test_a_country_without_a_forecast_gets_a_slide_with_the_reason(
         points=(f"Not enough data to forecast: {GAMBIA_REASON}",),
         footer=sahel_snapshot.footer,
     )
-    assert briefing[0].points[-1] == "1 of 10 countries: not enough data to forecast"
-    assert not any("Gambia" in point for point in briefing[0].points)
+    assert briefing[0].points[-2:] == (
+        "1 of 10 countries: not enough data to forecast",
+        "Slides follow for 2 of the 10 countries",
+    )
 
 
 def test_a_store_of_many_releases_still_makes_a_deck(sahel_snapshot, chart_pngs) -> None:
@@ -203,7 +249,7 @@ def test_chosen_countries_keep_their_order_and_the_deck_is_capped(
     monkeypatch.setattr(slides, "MAX_COUNTRIES", 3)
     capped = briefing_slides(sahel_snapshot)
     assert [s.iso3 for s in capped[1:]] == sahel_order[:3]
-    assert capped[0].points[-1] == "Slides follow for 3 of the 10 countries"
+    assert capped[0].points[-1] == "Slides follow for the 3 riskiest of the 10 countries forecast"
     with pytest.raises(ValueError, match="at most 3"):
         briefing_slides(sahel_snapshot, sahel_order[:4])
 
@@ -302,6 +348,22 @@ def test_control_characters_are_dropped_and_accents_kept(sahel_snapshot, chart_p
     assert "Côte d'Ivoire" in xml and "_x00" not in xml
 
 
+def test_the_deck_names_countries_without_a_forecast_on_one_slide(
+    sahel_snapshot, chart_pngs
+) -> None:
+    deck = briefing_pptx(_gambia_without_data(sahel_snapshot), images=chart_pngs)
+    pages = list(Presentation(io.BytesIO(deck)).slides)
+    titles = [page.shapes.title.text for page in pages]
+    assert len(pages) == 1 + 9 + 1 + 1 and "Gambia" not in titles
+    assert titles[-2:] == ["No forecast for 1 country", "Sources and citations"]
+    listing = pages[-2]
+    assert not _pictures(listing)
+    texts = _texts(listing)
+    assert texts["Interval"] == "Not enough data to forecast: not ranked, no slide of their own"
+    assert texts["Points"] == f"Gambia: {GAMBIA_REASON}"
+    assert texts["Footer"] == sahel_snapshot.footer
+
+
 def test_the_insufficient_slide_has_no_chart_and_the_reason(sahel_snapshot, chart_pngs) -> None:
     deck = briefing_pptx(_gambia_without_data(sahel_snapshot), iso3s=["GMB"], images=chart_pngs)
     page = Presentation(io.BytesIO(deck)).slides[1]
@@ -319,3 +381,20 @@ def test_a_chart_not_given_is_drawn(sahel_snapshot, chart_pngs) -> None:
     (picture,) = _pictures(page)
     assert picture.image.content_type == "image/png"
     assert Image.from_blob(picture.image.blob).size == slides.CHART_SIZE
+
+
+def test_a_slide_chart_wraps_its_source_line_above_the_plot(sahel_snapshot) -> None:
+    """Plotly never wraps a subtitle: a slide's chart gets its source line in lines short
+    enough for the chart's width, and room for them and the "data to …" label."""
+    figures = images.snapshot_figures(sahel_snapshot, ["NGA"])
+    fan = figures["forecast_NGA"]
+    source, margin = fan.layout.title.subtitle.text, fan.layout.margin.t
+    assert len(source) > slides.SUBTITLE_CHARS  # one line would be cut at the chart's edge
+    assert slides.fit_chart(fan) is fan
+    lines = fan.layout.title.subtitle.text.split("<br>")
+    assert len(lines) == 2 and " ".join(lines) == source
+    assert max(map(len, lines)) <= slides.SUBTITLE_CHARS
+    assert fan.layout.margin.t > margin
+    assert fan.layout.margin.t == slides.TITLE_ROOM + slides.LINE_ROOM * 3
+    again = fan.layout.title.subtitle.text
+    assert slides.fit_chart(fan).layout.title.subtitle.text == again  # wrapping twice: the same
