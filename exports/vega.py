@@ -157,11 +157,21 @@ def _title(text: str, subtitle: str = "") -> dict[str, Any]:
         "text": wrap(text, TITLE_SIZE),
         "anchor": "start",
         "fontSize": TITLE_SIZE,
+        # Lines below the first, inside the chart's bounds (Vega grows "alphabetic" ones upward).
+        "baseline": "top",
+        "lineHeight": TITLE_SIZE + 4,
     }
     if subtitle:
         title |= {"subtitle": wrap(subtitle, FONT_SIZE), "subtitleFontSize": FONT_SIZE,
                   "subtitleColor": MID_GREY}  # fmt: skip
     return title
+
+
+def _padding(title: str, subtitle: str = "") -> dict[str, int]:
+    """Room above a wrapped title: Vega sizes the view for its first line only, so under
+    Streamlit's "fit" the lines above the last were pushed out of the top of the chart."""
+    extra = len(wrap(title, TITLE_SIZE)) - 1 + max(len(wrap(subtitle, FONT_SIZE)) - 1, 0)
+    return {"top": 5 + extra * (TITLE_SIZE + 4), "left": 5, "right": 5, "bottom": 5}
 
 
 def risk_map(chart: RiskMap, *, zoom: bool = False) -> dict[str, Any]:
@@ -183,6 +193,7 @@ def risk_map(chart: RiskMap, *, zoom: bool = False) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": _title(chart.title),
+        "padding": _padding(chart.title),
         "height": HEIGHT,
         "projection": projection,
         "data": {"values": _topology(), "format": {"type": "topojson", "feature": "countries"}},
@@ -353,6 +364,7 @@ def fan_chart(chart: FanChart) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": _title(chart.title, chart.note),
+        "padding": _padding(chart.title, chart.note),
         "height": 420,
         "layer": layers,
         "usermeta": {"embedOptions": {"renderer": "svg"}},
