@@ -31,10 +31,13 @@ VIOLENCE_COLOURS = {
 }
 VIOLENCE_LABELS = {"state-based": "State-based", "non-state": "Non-state", "one-sided": "One-sided"}
 TOTAL_COLUMN = measures.COLUMNS[measures.ALL]
+# Dark grey rather than black: the line must read on Streamlit's dark theme too (3.3:1 against
+# its background, 5.7:1 against white).
+TOTAL_GREY = "#666666"
 # The history lines of the fan chart, by panel column: the total of all organised violence
-# (in black, the line its forecast continues), then each type.
+# (the line its forecast continues), then each type.
 HISTORY_LINES = {
-    TOTAL_COLUMN: ("All organised violence", OKABE_ITO["black"]),
+    TOTAL_COLUMN: ("All organised violence", TOTAL_GREY),
     **{
         f"fatalities_{v.replace('-', '_')}": (VIOLENCE_LABELS[v], VIOLENCE_COLOURS[v])
         for v in VIOLENCE_LABELS

@@ -212,10 +212,13 @@ def layout(fig: go.Figure, title: str, subtitle: str, *, width: float = SHOWN_WI
         separators=".,",
         template="plotly_white",
         hoverlabel={"font": {"size": FONT_SIZE}},
+        # At the figure's foot, not at a share of the plot's height: the plot's bottom margin
+        # grows to hold it, so it never runs into the x axis's title on a short figure.
         legend={
             "orientation": "h",
-            "yanchor": "top",
-            "y": -0.15,
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0,
             "x": 0,
             "traceorder": "normal",
             "itemsizing": "constant",

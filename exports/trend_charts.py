@@ -47,7 +47,7 @@ def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
     """The shared look (`exports.charts.layout`: wrapped title and source subtitle); a "\n" in
     the source starts a new line."""
     layout(fig, title, source)
-    fig.update_layout(legend_y=-0.12, margin_l=70)
+    fig.update_layout(margin_l=70)
     return fig
 
 

@@ -64,7 +64,7 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
     ]
     traces = _by_name(fig)
     assert list(traces[TOTAL].y) == [512, 255]
-    assert traces[TOTAL].line.color == "#000000"  # the line the forecast continues
+    assert traces[TOTAL].line.color == chart_specs.TOTAL_GREY  # reads on light and dark themes
     assert traces[TOTAL].line.dash == "6px,4px"
     assert list(traces["State-based deaths"].y) == [482, 212]
     assert traces["State-based deaths"].line.color == "#0072B2"  # Okabe-Ito blue

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from exports import chart_specs, vega
+from exports import chart_specs, charts, vega
 
 
 def _table() -> pd.DataFrame:
@@ -190,3 +190,14 @@ def test_source_comparison_sets_two_lines_and_rings_disagreements() -> None:
     )
     ring = spec["layer"][1]["transform"]
     assert ring[0] == {"filter": "datum.disagree"}
+
+
+def test_a_wrapped_title_gets_room_above_it() -> None:
+    history, reason = _series("all").iloc[:1], "fewer than 12 months of data up to 2020-12"
+    short = _fan(history, "all", reason=reason)
+    long = vega.fan_chart(
+        chart_specs.fan_chart(history, country="A country with a long name", as_of="2020-12",
+                              measure="one_sided", reason=reason)
+    )  # fmt: skip
+    assert len(long["title"]["text"]) == 2 and len(short["title"]["text"]) == 1
+    assert long["padding"]["top"] - short["padding"]["top"] == charts.TITLE_SIZE + 4
