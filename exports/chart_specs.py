@@ -128,7 +128,7 @@ def fan_chart(
     drawn.sort(key=lambda column: column == TOTAL_COLUMN)
     labels = {c: f"{HISTORY_LINES[c][0]} deaths" for c in drawn}
     if over_types:
-        labels[TOTAL_COLUMN] += " (total, dashed over the types)"
+        labels[TOTAL_COLUMN] += " (total, on top)"
     entries = [
         Entry(labels[c], HISTORY_LINES[c][1], "history", DASH if over_types and c == TOTAL_COLUMN
               else ())

@@ -118,7 +118,7 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
     history = next(layer for layer in fan["layer"] if layer["mark"]["type"] == "line")
     names = history["encoding"]["color"]["scale"]["domain"]
     assert {
-        "All organised violence deaths (total, dashed over the types)",
+        "All organised violence deaths (total, on top)",
         "State-based deaths",
         "Forecast 90% interval",
         "Forecast median (all organised violence)",

@@ -181,7 +181,7 @@ def test_legends_list_only_what_is_drawn() -> None:
     assert [e.label for e in chart.entries] == [
         "State-based deaths",
         "One-sided deaths",
-        "All organised violence deaths (total, dashed over the types)",
+        "All organised violence deaths (total, on top)",
     ]
     spec, fig = vega.fan_chart(chart), country_charts.fan_chart(chart)
     drawn = {v["line"] for layer in _vega_layers(spec, "deaths") for v in layer["data"]["values"]}
@@ -209,7 +209,7 @@ def test_without_forecast_the_title_promises_none_and_the_note_says_why() -> Non
 def test_the_total_is_drawn_over_its_types_and_the_legend_says_so() -> None:
     chart = _fan(_series())
     history = chart.drawn("history")
-    assert history[-1].label == "All organised violence deaths (total, dashed over the types)"
+    assert history[-1].label == "All organised violence deaths (total, on top)"
     assert history[-1].dash and not any(e.dash for e in history[:-1])
     fig = country_charts.fan_chart(chart)
     names = [t.name for t in fig.data]

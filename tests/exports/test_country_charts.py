@@ -46,7 +46,7 @@ def _fan(series: pd.DataFrame, country: str = "Myanmar", **options: str):
     return country_charts.fan_chart(chart_specs.fan_chart(series, country=country, **options))
 
 
-TOTAL = "All organised violence deaths (total, dashed over the types)"
+TOTAL = "All organised violence deaths (total, on top)"
 
 
 def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:

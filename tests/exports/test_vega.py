@@ -107,7 +107,7 @@ def test_the_fan_chart_draws_the_measure_and_names_its_median() -> None:
         "State-based deaths",
         "Non-state deaths",
         "One-sided deaths",
-        "All organised violence deaths (total, dashed over the types)",
+        "All organised violence deaths (total, on top)",
         "Forecast median (all organised violence)",
     ]
     # The total is drawn after (over) its types, dashed.
