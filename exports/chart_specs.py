@@ -129,11 +129,10 @@ def fan_chart(
     labels = {c: f"{HISTORY_LINES[c][0]} deaths" for c in drawn}
     if over_types:
         labels[TOTAL_COLUMN] += " (total, on top)"
+    dashed = {TOTAL_COLUMN} if over_types else set()
     entries = [
-        Entry(labels[c], HISTORY_LINES[c][1], "history", DASH if over_types and c == TOTAL_COLUMN
-              else ())
-        for c in drawn
-    ]  # fmt: skip
+        Entry(labels[c], HISTORY_LINES[c][1], "history", DASH if c in dashed else ()) for c in drawn
+    ]
     long = long.assign(order=long["column"].map(drawn.index)).sort_values(["order", "month"])
     history = pd.DataFrame(
         {
@@ -151,9 +150,11 @@ def fan_chart(
         entries.append(Entry(median_label(measure), FORECAST_COLOUR, "median", DASH))
         entries += [Entry(band, BAND_COLOURS[band], "band") for band in (BAND_50, BAND_90)]
     else:
+        reason = reason.strip().rstrip(".")
         note = f"No forecast: {reason}." if reason else "No forecast is drawn for these months."
     months = pd.concat([history.dropna()["month"], forecast["month"]])
-    span = f"{months.min():%b %Y}–{months.max():%b %Y}" if len(months) else ""
+    first, last = (f"{months.min():%b %Y}", f"{months.max():%b %Y}") if len(months) else ("", "")
+    span = first if first == last else f"{first}–{last}"
     if history["deaths"].isna().all():
         note = f"{note} No data source covers these months.".strip()
     return FanChart(

@@ -122,7 +122,7 @@ def test_the_fan_chart_without_forecast_draws_history_and_says_why() -> None:
     history = _series("all").iloc[:1]
     spec = _fan(history, "all", reason="fewer than 12 months of data up to 2020-12")
     assert spec["title"]["text"] == [
-        "Mali: deaths per month from all organised violence, Dec 2020–Dec 2020"
+        "Mali: deaths per month from all organised violence, Dec 2020"  # one month
     ]
     assert spec["title"]["subtitle"] == ["No forecast: fewer than 12 months of data up to 2020-12."]
     legend = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
