@@ -276,7 +276,12 @@ def fan_chart(chart: FanChart) -> dict[str, Any]:
         },
         "legend": {**LEGEND, "columns": 3},
     }
-    x = {**MONTH_X, "title": chart.x_title}
+    # Ticks on whole months, about eight of them: Vega's own fell every 30 days and named a
+    # month twice on a short history.
+    months = pd.concat([chart.history["month"], chart.forecast["month"]])
+    step = max(1, round(len(months.unique()) / 8))
+    axis = {**MONTH_X["axis"], "tickCount": {"interval": "month", "step": step}}
+    x = {**MONTH_X, "title": chart.x_title, "axis": axis}
     # At least 0 to `y_at_least`: a quiet country gets an axis with ticks, not a lone 0.
     scale = {"domain": {"unionWith": [0, chart.y_at_least]}}
     y_axis = {"type": "quantitative", "title": chart.y_title, "axis": Y_AXIS, "scale": scale}
