@@ -285,6 +285,7 @@ def fan_chart(chart: FanChart) -> dict[str, Any]:
     # At least 0 to `y_at_least`: a quiet country gets an axis with ticks, not a lone 0.
     scale = {"domain": {"unionWith": [0, chart.y_at_least]}}
     y_axis = {"type": "quantitative", "title": chart.y_title, "axis": Y_AXIS, "scale": scale}
+    padding = _padding(chart.title, chart.note)
     layers: list[dict[str, Any]] = []
     forecast = _records(chart.forecast)
     for record in forecast:
@@ -369,8 +370,8 @@ def fan_chart(chart: FanChart) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": _title(chart.title, chart.note),
-        "padding": _padding(chart.title, chart.note),
-        "height": 420,
+        "padding": padding,
+        "height": 420 + padding["top"],  # the plot keeps its height under a wrapped title
         "layer": layers,
         "usermeta": {"embedOptions": {"renderer": "svg"}},
     }
