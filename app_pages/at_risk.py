@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from exports import charts, tables, vega
+from exports import chart_specs, charts, tables, vega
 from risk.forecast import new_risk
 from risk.model import THRESHOLD, InsufficientData
 from risk.panel import FORECAST_SOURCES
@@ -68,16 +68,14 @@ source = (
     f"to {forecast.as_of}"
 )
 zoom = bool(selection.regions or selection.countries)
+risk_map = chart_specs.risk_map(table, as_of=forecast.as_of, measure=measure, source=source)
 clicked = st.vega_lite_chart(
-    vega.risk_map(table, as_of=forecast.as_of, measure=measure, zoom=zoom),
+    vega.risk_map(risk_map, zoom=zoom),
     on_select="rerun",
     selection_mode=vega.SELECTION,
     key="map",
 )
-st.caption(
-    f"{escape_markdown(source)}. Click a country to open its profile. Dark grey: not enough "
-    "data to forecast. Light grey: outside the selection or not covered by the data."
-)
+st.caption(f"{escape_markdown(source)}. Click a country to open its profile. {risk_map.note}")
 picked_on_map = clicked.selection.get(vega.SELECTION) if clicked else None
 if picked_on_map and picked_on_map[0].get("iso3"):
     open_profile(picked_on_map[0]["iso3"], selection)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from exports import charts, vega
+from exports import chart_specs, charts, vega
 from loaders import countries
 from risk import measures, sources
 from risk import profile as profiles
@@ -157,11 +157,12 @@ if measure != measures.ALL:
     )
 
 # --- forecast fan chart ----------------------------------------------------------------------
-st.subheader("Deaths per month and forecast" if source == "ucdp" else "Deaths per month")
-# Vega, not plotly: a profile opened from the landing page then loads no plotly.js (≈ 2 s).
-st.vega_lite_chart(
-    vega.fan_chart(profile.series, country=name, as_of=profile.as_of, measure=measure)
+fan = chart_specs.fan_chart(
+    profile.series, country=name, as_of=profile.as_of, measure=measure, reason=profile.reason
 )
+st.subheader("Deaths per month and forecast" if fan.drawn("median") else "Deaths per month")
+# Vega, not plotly: a profile opened from the landing page then loads no plotly.js (≈ 2 s).
+st.vega_lite_chart(vega.fan_chart(fan))
 history_words = (
     "all organised violence (the sum of the three UCDP types, each also drawn)"
     if measure == measures.ALL

@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 import math
 import re
+import textwrap
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,22 @@ from risk.forecast import RISK_MONTHS
 from risk.model import THRESHOLD
 from risk.profile import deaths_of, mean_outside
 
+if TYPE_CHECKING:  # the definitions import this module's formats
+    from exports.chart_specs import RiskMap
+
 FONT_SIZE = 14
+TITLE_SIZE = FONT_SIZE + 4
+# Streamlit draws a figure at its column's width: about 950 px for the main column at 1440×900
+# with the sidebar open; the exports draw at 1000. Titles are wrapped for the narrower.
+SHOWN_WIDTH = 900
+# Average width of a character of running text, in em: measured 0.51 for the subtitles drawn
+# by kaleido; a little more for text with many capitals or digits.
+GLYPH_EM = 0.56
+MONTH_YEAR = re.compile(r"\b[A-Z][a-z]{2} \d{4}\b")  # "Feb 2024" stays on one line
+NO_BREAK = "\u00a0"  # textwrap breaks at ASCII whitespace only
+TITLE_X = 0.05  # plotly's default: the title starts at 5% of the figure's width
+TITLE_PAD = 16  # px above the title
+TITLE_LINE, SUBTITLE_LINE = 24, 20  # px per line of title and of subtitle
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -153,57 +170,104 @@ def risk_title(measure: str) -> str:
     )
 
 
-def _hover(rows: pd.DataFrame) -> np.ndarray:
-    """Name, risk, median deaths and interval, pre-formatted so hover matches the table."""
-    return np.array(
-        [
-            [
-                plain(row.name),
-                percent(row.risk),
-                count(row.median_fatalities),
-                interval(row.fatalities_low, row.fatalities_high),
-            ]
-            for row in rows.itertuples(index=False)
-        ],
-        dtype=object,
-    ).reshape(-1, 4)
+def wrap(text: str, font_size: int, width: float = SHOWN_WIDTH) -> list[str]:
+    """`text` as lines that fit a title of a figure `width` px wide at `font_size`; a "\n" in it
+    also starts a line.
 
-
-def risk_choropleth(
-    table: pd.DataFrame, *, as_of: str, measure: str, source: str, zoom: bool = False
-) -> go.Figure:
-    """A map of the risk table: countries coloured by risk (0–100%), no-forecast ones in grey.
-
-    `table` is `RiskForecast.table`, already filtered to the selection. With `zoom` the view fits
-    the table's countries, otherwise it shows the world. Outlines are the world 110m topojson,
-    which the page (or kaleido) must be given locally: plotly fetches it from a CDN otherwise.
+    Plotly titles never wrap and Vega's only where given a list of lines, so a long one is cut
+    at the right; this breaks between words at a conservative average glyph width, after
+    plotly's left offset of the title, so both renderers wrap a title alike.
     """
-    forecast = table[table["status"] == "ok"]
-    missing = table[table["status"] != "ok"]
+    chars = max(20, int((width * (1 - TITLE_X) - 20) / (GLYPH_EM * font_size)))
+    kept = MONTH_YEAR.sub(lambda month: month[0].replace(" ", NO_BREAK), text)
+    return [
+        line.replace(NO_BREAK, " ")
+        for paragraph in kept.split("\n")
+        for line in textwrap.wrap(paragraph, chars, break_on_hyphens=False)
+    ]
+
+
+def layout(fig: go.Figure, title: str, subtitle: str, *, width: float = SHOWN_WIDTH) -> go.Figure:
+    """The shared look of every plotly figure: the title with the source as its subtitle (inside
+    the figure, so a pasted figure still says where its numbers come from), both wrapped for a
+    figure `width` px wide and the top margin grown by their lines; 14 px text, a legend under
+    the plot."""
+    titles = wrap(title, TITLE_SIZE, width)
+    subtitles = wrap(subtitle, FONT_SIZE, width)
+    fig.update_layout(
+        title={
+            "text": "<br>".join(plain(line) for line in titles),
+            "x": TITLE_X,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": TITLE_PAD},
+            "font": {"size": TITLE_SIZE},
+            "subtitle": {
+                "text": "<br>".join(plain(line) for line in subtitles),
+                "font": {"size": FONT_SIZE, "color": "#444444"},
+            },
+        },
+        font={"size": FONT_SIZE},
+        separators=".,",
+        template="plotly_white",
+        hoverlabel={"font": {"size": FONT_SIZE}},
+        # At the figure's foot, not at a share of the plot's height: the plot's bottom margin
+        # grows to hold it, so it never runs into the x axis's title on a short figure.
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0,
+            "x": 0,
+            "traceorder": "normal",
+            "itemsizing": "constant",
+        },
+        margin={
+            "t": TITLE_PAD + TITLE_LINE * len(titles) + SUBTITLE_LINE * len(subtitles) + 24,
+            "b": 40,
+            "l": 60,
+            "r": 20,
+        },
+    )
+    return fig
+
+
+def risk_choropleth(chart: RiskMap, *, zoom: bool = False) -> go.Figure:
+    """The risk map's definition as a plotly map: countries coloured by risk (0–100%), those
+    without a forecast in grey.
+
+    With `zoom` the view fits the map's countries, otherwise it shows the world. Outlines are the
+    world 110m topojson, which the page (or kaleido) must be given locally: plotly fetches it
+    from a CDN otherwise.
+    """
+    rows = chart.rows
+    forecast, missing = rows[rows["risk"].notna()], rows[rows["risk"].isna()]
+    fields = [field for field, _ in chart.tooltip]
+    hover = "<br>".join(
+        f"{label}: %{{customdata[{k}]}}" for k, (_, label) in enumerate(chart.tooltip) if k
+    )
+    outline = {"line": {"color": "#FFFFFF", "width": 0.5}}
     fig = go.Figure()
     fig.add_trace(
         go.Choropleth(
             locations=forecast["iso3"].to_numpy(),
             locationmode="ISO-3",
-            z=forecast["risk"].astype("float64").to_numpy(),
+            z=forecast["risk"].to_numpy(),
             zmin=0,
             zmax=1,
-            colorscale=[[k / (len(RISK_SCALE) - 1), c] for k, c in enumerate(RISK_SCALE)],
-            marker={"line": {"color": "#FFFFFF", "width": 0.5}},
+            colorscale=[[k / (len(chart.scale) - 1), c] for k, c in enumerate(chart.scale)],
+            marker=outline,
             colorbar={
-                "title": {"text": "Risk", "side": "top"},
-                "tickformat": ".0%",
-                "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                "title": {"text": chart.legend_title, "side": "top"},
+                "tickformat": chart.tick_format,
+                "tickvals": list(chart.ticks),
                 "len": 0.75,
                 "thickness": 16,
             },
-            customdata=_hover(forecast),
-            hovertemplate=(
-                "<b>%{customdata[0]}</b><br>Risk: %{customdata[1]}<br>"
-                "Deaths, 3 months (median): %{customdata[2]} (90% interval %{customdata[3]})"
-                "<extra></extra>"
-            ),
-            name="Risk",
+            customdata=forecast[fields].map(plain).to_numpy(),
+            hovertemplate=f"<b>%{{customdata[0]}}</b><br>{hover}<extra></extra>",
+            name=chart.legend_title,
         )
     )
     if not missing.empty:
@@ -212,12 +276,11 @@ def risk_choropleth(
                 locations=missing["iso3"].to_numpy(),
                 locationmode="ISO-3",
                 z=np.zeros(len(missing)),
-                colorscale=[[0, NOT_ENOUGH_DATA_GREY], [1, NOT_ENOUGH_DATA_GREY]],
+                colorscale=[[0, chart.no_forecast_colour], [1, chart.no_forecast_colour]],
                 showscale=False,
-                marker={"line": {"color": "#FFFFFF", "width": 0.5}},
-                customdata=missing[["name"]].map(plain).to_numpy(),
-                hovertemplate="<b>%{customdata[0]}</b><br>Not enough data to forecast"
-                "<extra></extra>",
+                marker=outline,
+                customdata=missing[fields].map(plain).to_numpy(),
+                hovertemplate=f"<b>%{{customdata[0]}}</b><br>{hover}<extra></extra>",
                 name="Not enough data",
             )
         )
@@ -230,28 +293,20 @@ def risk_choropleth(
         showcountries=True,
         countrycolor="#FFFFFF",
         showland=True,
-        landcolor=OUTSIDE_GREY,
+        landcolor=chart.outside_colour,
         showocean=False,
     )
     if zoom:
         fig.update_geos(fitbounds="locations")
     else:  # no Antarctica: it is never forecast and takes a fifth of the map
         fig.update_geos(lataxis_range=[-58, 85])
+    layout(fig, chart.title, chart.source)
     fig.update_layout(
-        title={
-            "text": plain(f"Risk: {risk_definition(as_of, measure)}"),
-            "font": {"size": FONT_SIZE + 4},
-            "subtitle": {"text": plain(source), "font": {"size": FONT_SIZE, "color": "#444444"}},
-        },
-        font={"size": FONT_SIZE},
-        template="plotly_white",
-        separators=".,",
         height=520,
-        margin={"t": 90, "b": 40, "l": 10, "r": 10},
+        margin={"b": 40, "l": 10, "r": 10},
         annotations=[
             {
-                "text": "Dark grey: not enough data to forecast. "
-                "Light grey: outside the selection or not covered by the data.",
+                "text": plain(chart.note),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,

@@ -1,9 +1,10 @@
-"""Plotly figures of the country profile, shared by the page and the briefing exports.
+"""Plotly figures of the country profile, for the briefing exports' static images.
 
-The builders take the tables of `risk.profile` and return a finished figure: Okabe-Ito colours
-(readable with every common colour-vision deficiency), 14 px text, thousands separators, human
-labels, a title that says what and when, and the source line inside the figure, so a figure
-pasted into a briefing still says where its numbers come from.
+The fan chart draws its definition in `exports.chart_specs` (the page draws the same one with
+Vega-Lite); the hotspot map takes `risk.profile.map_events`. Okabe-Ito colours (readable with
+every common colour-vision deficiency), 14 px text, thousands separators, human labels, a title
+that says what and when, and the source line inside the figure, so a figure pasted into a
+briefing still says where its numbers come from.
 """
 
 from __future__ import annotations
@@ -12,57 +13,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from exports.charts import FONT_SIZE, OKABE_ITO, PLOTLY_CONFIG, plain
-from risk import measures
+from exports.chart_specs import (
+    BAND_COLOURS,
+    BAND_QUANTILES,
+    NUMBER_FORMAT,
+    VIOLENCE_COLOURS,
+    VIOLENCE_LABELS,
+    Entry,
+    FanChart,
+)
+from exports.charts import FONT_SIZE, OKABE_ITO, PLOTLY_CONFIG, layout, plain
 
-VIOLENCE_COLOURS = {
-    "state-based": OKABE_ITO["blue"],
-    "non-state": OKABE_ITO["orange"],
-    "one-sided": OKABE_ITO["reddish purple"],
-}
-VIOLENCE_LABELS = {"state-based": "State-based", "non-state": "Non-state", "one-sided": "One-sided"}
-# The history lines of the fan chart, by panel column: the total of all organised violence
-# (in black, the line its forecast continues), then each type.
-HISTORY_LINES = {
-    measures.COLUMNS[measures.ALL]: ("All organised violence", OKABE_ITO["black"]),
-    **{
-        f"fatalities_{v.replace('-', '_')}": (VIOLENCE_LABELS[v], VIOLENCE_COLOURS[v])
-        for v in VIOLENCE_LABELS
-    },
-}
 OTHER_COLOUR = "#999999"
-FORECAST_COLOUR = OKABE_ITO["vermillion"]
-BAND_90 = "rgba(213, 94, 0, 0.15)"  # vermillion, light
-BAND_50 = "rgba(213, 94, 0, 0.35)"
-QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 MAP_CONFIG = PLOTLY_CONFIG  # offline outlines: pass to st.plotly_chart(config=...)
-
-
-def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
-    """Shared look; the source line is the title's subtitle so that it can never be cropped."""
-    fig.update_layout(
-        title={
-            "text": plain(title),
-            "font": {"size": FONT_SIZE + 4},
-            "subtitle": {
-                "text": plain(source),
-                "font": {"size": FONT_SIZE, "color": "#444444"},
-            },
-        },
-        font={"size": FONT_SIZE},
-        separators=".,",
-        template="plotly_white",
-        legend={
-            "orientation": "h",
-            "yanchor": "top",
-            "y": -0.15,
-            "x": 0,
-            "traceorder": "normal",
-            "itemsizing": "constant",
-        },
-        margin={"t": 90, "b": 40, "l": 60, "r": 20},
-    )
-    return fig
 
 
 def _values(series: pd.Series) -> np.ndarray:
@@ -70,89 +33,73 @@ def _values(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
 
 
-def median_label(measure: str) -> str:
-    """The forecast line's name: the statistic and the measure it forecasts."""
-    return f"Forecast median ({measures.LABELS[measure]})"
+def _dash(entry: Entry) -> str:
+    return ",".join(f"{length}px" for length in entry.dash) if entry.dash else "solid"
 
 
-def fan_title(country: str, measure: str, span: str) -> str:
-    """'Mali: deaths per month from all organised violence, and forecast, Jan 2018–Mar 2021'."""
-    return f"{country}: deaths per month from {measures.LABELS[measure]}, and forecast, {span}"
-
-
-def fan_chart(
-    series: pd.DataFrame, *, country: str, as_of: str, measure: str, source: str
-) -> go.Figure:
-    """Monthly deaths of the measure, then the forecast's median and 50%/90% bands.
-
-    `series` is `risk.profile.fan_series` of `measure`: its history columns (for all organised
-    violence the total and each type) and the forecast quantiles q05…q95. A dotted line marks
-    the as-of month.
-    """
+def fan_chart(chart: FanChart) -> go.Figure:
+    """The fan chart's definition as a plotly figure: the history lines (the total over its
+    types), then the forecast's 90% and 50% bands and its median; a dotted line marks the as-of
+    month. Without a forecast the subtitle says why before the source line."""
     fig = go.Figure()
-    months = pd.to_datetime(series["month"])
-    history = series[series["q50"].isna()]
-    for column, (label, colour) in HISTORY_LINES.items():
-        if column not in series.columns:
-            continue
+    rank = {entry.label: position for position, entry in enumerate(chart.entries)}
+    for entry in chart.drawn("history"):
+        rows = chart.history[chart.history["line"] == entry.label]
+        label = plain(entry.label)
         fig.add_trace(
             go.Scatter(
-                x=pd.to_datetime(history["month"]),
-                y=_values(history[column]),
-                name=f"{label} deaths",
+                x=rows["month"],
+                y=rows["deaths"].to_numpy(),
+                name=label,
+                legendrank=rank[entry.label],
                 mode="lines+markers",
                 marker={"size": 5},
-                line={"color": colour, "width": 2},
-                hovertemplate=f"{label}: %{{y:,.0f}}<extra></extra>",
+                line={"color": entry.colour, "width": 2, "dash": _dash(entry)},
+                hovertemplate=f"{label}: %{{y:{NUMBER_FORMAT}}}<extra></extra>",
             )
         )
-    forecast = series[series["q50"].notna()]
-    if len(forecast):
-        _add_fan(fig, forecast, median_label(measure))
-    origin = pd.Period(as_of, "M").start_time
+    if len(chart.forecast):
+        _add_fan(fig, chart, rank)
     fig.add_shape(
         type="line",
-        x0=origin,
-        x1=origin,
+        x0=chart.origin,
+        x1=chart.origin,
         y0=0,
         y1=1,
         yref="paper",
         line={"color": OKABE_ITO["black"], "dash": "dot", "width": 1},
     )
+    # Inside the plot, left of the line: above it, it ran into the subtitle.
     fig.add_annotation(
-        x=origin,
+        x=chart.origin,
         y=1,
         yref="paper",
-        text=f"data to {origin:%b %Y}",
+        text=chart.origin_label,
         showarrow=False,
         xanchor="right",
-        yanchor="bottom",
+        yanchor="top",
+        xshift=-4,
+        bgcolor="rgba(255, 255, 255, 0.8)",
         font={"size": FONT_SIZE},
     )
-    first, last = months.min(), months.max()
-    span = f"{first:%b %Y}–{last:%b %Y}" if len(months) else ""
-    title = fan_title(country, measure, span)
-    fig.update_xaxes(title_text="Month", tickformat="%b %Y")
-    fig.update_yaxes(
-        title_text="Deaths per month (best estimate)", tickformat=",", rangemode="tozero"
-    )
+    fig.update_xaxes(title_text=chart.x_title, tickformat="%b %Y")
+    top = max(chart.y_at_least, *chart.history["deaths"].dropna(), *chart.forecast.get("q95", []))
+    fig.update_yaxes(title_text=chart.y_title, tickformat=NUMBER_FORMAT, range=[0, top * 1.05])
     fig.update_layout(hovermode="x unified")
-    return _layout(fig, title, source)
+    subtitle = f"{chart.note}\n{chart.source}" if chart.note else chart.source
+    return layout(fig, chart.title, subtitle)
 
 
-def _add_fan(fig: go.Figure, forecast: pd.DataFrame, median: str) -> None:
-    """The 90% band (q05–q95), the 50% band (q25–q75) and the median, in that order."""
-    x = pd.to_datetime(forecast["month"])
-    q = {name: _values(forecast[name]) for name in QUANTILES}
-    for low, high, fill, label in (
-        ("q05", "q95", BAND_90, "Forecast 90% interval"),
-        ("q25", "q75", BAND_50, "Forecast 50% interval"),
-    ):
+def _add_fan(fig: go.Figure, chart: FanChart, rank: dict[str, int]) -> None:
+    """The 90% band (q05–q95), the 50% band (q25–q75) over it, and the median on top."""
+    x = chart.forecast["month"]
+    for band, (low, high) in BAND_QUANTILES.items():
+        fill = BAND_COLOURS[band]
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=q[low],
-                name=f"{label} (low)",
+                y=chart.forecast[low].to_numpy(),
+                name=f"{band} (low)",
                 mode="lines",
                 line={"width": 0, "color": fill},
                 showlegend=False,
@@ -162,25 +109,29 @@ def _add_fan(fig: go.Figure, forecast: pd.DataFrame, median: str) -> None:
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=q[high],
-                name=label,
+                y=chart.forecast[high].to_numpy(),
+                name=band,
+                legendrank=rank[band],
                 mode="lines",
                 line={"width": 0, "color": fill},
                 fill="tonexty",
                 fillcolor=fill,
-                customdata=q[low],
-                hovertemplate=f"{label}: %{{customdata:,.0f}}–%{{y:,.0f}}<extra></extra>",
+                customdata=chart.forecast[low].to_numpy(),
+                hovertemplate=f"{band}: %{{customdata:{NUMBER_FORMAT}}}–"
+                f"%{{y:{NUMBER_FORMAT}}}<extra></extra>",
             )
         )
+    (median,) = chart.drawn("median")
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=q["q50"],
-            name=median,
+            y=chart.forecast["q50"].to_numpy(),
+            name=plain(median.label),
+            legendrank=rank[median.label],
             mode="lines+markers",
             marker={"size": 5},
-            line={"color": FORECAST_COLOUR, "width": 2, "dash": "dash"},
-            hovertemplate="Forecast median: %{y:,.0f}<extra></extra>",
+            line={"color": median.colour, "width": 2, "dash": _dash(median)},
+            hovertemplate=f"Forecast median: %{{y:{NUMBER_FORMAT}}}<extra></extra>",
         )
     )
 
@@ -247,4 +198,4 @@ def hotspot_map(events: pd.DataFrame, *, country: str, period: str, source: str)
     )
     title = f"{country}: where violent events happened, {period} (size: deaths)"
     fig.update_layout(height=560)
-    return _layout(fig, title, source)
+    return layout(fig, title, source)

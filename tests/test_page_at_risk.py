@@ -114,7 +114,7 @@ def test_a_link_with_a_measure_shows_that_measures_numbers(global_store: Path) -
     definition = _caption(at, "Sahel (Group)")
     assert "one-sided violence against civilians" in definition
     spec = _map_spec(at)
-    assert "deaths from one-sided violence against civilians" in spec["title"]["text"]
+    assert "deaths from one-sided violence against civilians" in " ".join(spec["title"]["text"])
     metrics = {m.label: m.value for m in at.metric}
     total = round(expected["expected_fatalities"].sum())
     assert metrics["Deaths, sum of averages"] == f"{total:,}"

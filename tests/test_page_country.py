@@ -112,13 +112,13 @@ def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
     assert not shown & {"Headline (source)", "Actor", "Dyad", "Trend"}
 
     (fan,) = _charts(at)  # the hotspot map is in the "Where" tab
-    assert fan["title"]["text"].startswith(
+    assert " ".join(fan["title"]["text"]).startswith(
         "Myanmar: deaths per month from all organised violence, and forecast, Jan 2021–"
     )
     history = next(layer for layer in fan["layer"] if layer["mark"]["type"] == "line")
     names = history["encoding"]["color"]["scale"]["domain"]
     assert {
-        "All organised violence deaths",
+        "All organised violence deaths (total, on top)",
         "State-based deaths",
         "Forecast 90% interval",
         "Forecast median (all organised violence)",
@@ -223,7 +223,7 @@ def test_a_measure_in_the_link_shows_its_forecast_and_history(myanmar_store: Pat
     sentence = next(c.value for c in at.caption if "chance of at least" in c.value)
     assert "25 deaths from one-sided violence against civilians" in sentence
     (fan,) = _charts(at)
-    assert "from one-sided violence against civilians" in fan["title"]["text"]
+    assert "from one-sided violence against civilians" in " ".join(fan["title"]["text"])
     lines = fan["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert lines[:2] == [
         "One-sided deaths",

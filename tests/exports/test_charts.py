@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exports import charts, tables
+from exports import chart_specs, charts, tables
 
 SOURCE = "Source: UCDP GED 21.1 (events to 2020-12)"
 VINTAGE = "UCDP GED 21.1 (events to 2020-12)"
@@ -129,8 +129,13 @@ def test_risk_period_names_the_three_forecast_months() -> None:
     assert charts.month_label("2020-12") == "Dec 2020"
 
 
+def _choropleth(table: pd.DataFrame, zoom: bool = False):
+    chart = chart_specs.risk_map(table, as_of="2020-12", measure="all", source=SOURCE)
+    return charts.risk_choropleth(chart, zoom=zoom)
+
+
 def test_choropleth_colours_forecast_countries_by_risk(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
+    fig = _choropleth(risk_table)
     risk = fig.data[0]
     assert risk.name == "Risk"
     assert list(risk.locations) == ["NER", "MLI", "GHA"]
@@ -140,13 +145,13 @@ def test_choropleth_colours_forecast_countries_by_risk(risk_table: pd.DataFrame)
     assert risk.colorscale[0][1].upper() == charts.RISK_SCALE[0]
     assert risk.colorscale[-1][1].upper() == charts.RISK_SCALE[-1]
     # Hover shows the same formatted numbers as the table: the median and its interval.
-    assert list(risk.customdata[1]) == ["Mali", "77%", "1,100", "890–2,100"]
-    assert list(risk.customdata[2]) == ["Ghana", "<1%", "0", "0–1"]
+    assert list(risk.customdata[1]) == ["Mali", "77%", "1,100 (90% interval 890–2,100)"]
+    assert list(risk.customdata[2]) == ["Ghana", "&lt;1%", "0 (90% interval 0–1)"]
     assert "Deaths, 3 months (median)" in risk.hovertemplate
 
 
 def test_choropleth_shows_countries_without_forecast_in_grey(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
+    fig = _choropleth(risk_table)
     missing = fig.data[1]
     assert missing.name == "Not enough data"
     assert list(missing.locations) == ["SSD"]
@@ -158,7 +163,7 @@ def test_choropleth_shows_countries_without_forecast_in_grey(risk_table: pd.Data
 
 
 def test_choropleth_title_source_fonts_and_offline_outlines(risk_table: pd.DataFrame) -> None:
-    fig = charts.risk_choropleth(risk_table, as_of="2020-12", measure="all", source=SOURCE)
+    fig = _choropleth(risk_table)
     assert "Jan–Mar 2021" in fig.layout.title.text
     assert "≥ 25 deaths from all organised violence" in fig.layout.title.text
     assert fig.layout.title.subtitle.text == SOURCE
@@ -167,9 +172,7 @@ def test_choropleth_title_source_fonts_and_offline_outlines(risk_table: pd.DataF
     assert fig.layout.geo.resolution == 110  # the outline file served from static/topojson
     assert fig.layout.geo.fitbounds in (None, False)
     assert charts.PLOTLY_CONFIG["topojsonURL"] == "/app/static/topojson/"
-    zoomed = charts.risk_choropleth(
-        risk_table, as_of="2020-12", measure="all", source=SOURCE, zoom=True
-    )
+    zoomed = _choropleth(risk_table, zoom=True)
     assert zoomed.layout.geo.fitbounds == "locations"
 
 

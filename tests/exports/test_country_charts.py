@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exports import country_charts
+from exports import chart_specs, country_charts
 
 SOURCE = "Source: UCDP GED 24.1, events to Dec 2023"
 
@@ -41,15 +41,21 @@ def _by_name(fig) -> dict:
     return {trace.name: trace for trace in fig.data}
 
 
+def _fan(series: pd.DataFrame, country: str = "Myanmar", **options: str):
+    options = {"as_of": "2023-12", "measure": "all", "source": SOURCE} | options
+    return country_charts.fan_chart(chart_specs.fan_chart(series, country=country, **options))
+
+
+TOTAL = "All organised violence deaths (total, on top)"
+
+
 def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
-    fig = country_charts.fan_chart(
-        series, country="Myanmar", as_of="2023-12", measure="all", source=SOURCE
-    )
+    fig = _fan(series)
     assert [t.name for t in fig.data] == [
-        "All organised violence deaths",
         "State-based deaths",
         "Non-state deaths",
         "One-sided deaths",
+        TOTAL,  # last: drawn over its types
         "Forecast 90% interval (low)",
         "Forecast 90% interval",
         "Forecast 50% interval (low)",
@@ -57,10 +63,12 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
         "Forecast median (all organised violence)",
     ]
     traces = _by_name(fig)
-    assert list(traces["All organised violence deaths"].y) == [512, 255]
-    assert traces["All organised violence deaths"].line.color == "#000000"  # the line forecast
+    assert list(traces[TOTAL].y) == [512, 255]
+    assert traces[TOTAL].line.color == chart_specs.TOTAL_GREY  # reads on light and dark themes
+    assert traces[TOTAL].line.dash == "6px,4px"
     assert list(traces["State-based deaths"].y) == [482, 212]
     assert traces["State-based deaths"].line.color == "#0072B2"  # Okabe-Ito blue
+    assert traces["State-based deaths"].line.dash == "solid"
     # The bands fill to the trace before them: low bound first, then the high one.
     assert traces["Forecast 90% interval"].fill == "tonexty"
     assert traces["Forecast 90% interval (low)"].showlegend is False
@@ -78,31 +86,36 @@ def test_fan_chart_has_history_bands_and_median(series: pd.DataFrame) -> None:
 
 
 def test_fan_chart_says_what_when_and_where_from(series: pd.DataFrame) -> None:
-    fig = country_charts.fan_chart(
-        series, country="Myanmar", as_of="2023-12", measure="all", source=SOURCE
-    )
+    fig = _fan(series)
     title = fig.layout.title
-    assert title.text == (
-        "Myanmar: deaths per month from all organised violence, and forecast, Nov 2023–Feb 2024"
+    assert title.text == (  # wrapped for a 900 px figure, never inside "Nov 2023"
+        "Myanmar: deaths per month from all organised violence, and forecast,<br>Nov 2023–Feb 2024"
     )
     assert title.subtitle.text == SOURCE
     assert fig.layout.font.size >= 14
-    assert fig.layout.yaxis.tickformat == ","
+    assert fig.layout.yaxis.tickformat == ",.0f"
     assert fig.layout.yaxis.title.text == "Deaths per month (best estimate)"
     marker = fig.layout.shapes[0]
     assert pd.Timestamp(marker.x0) == pd.Timestamp("2023-12-01")
-    assert fig.layout.annotations[0].text == "data to Dec 2023"
+    label = fig.layout.annotations[0]
+    assert label.text == "data to Dec 2023"
+    # Inside the plot, under its top edge: above it, it ran into the subtitle.
+    assert (label.yref, label.y, label.yanchor) == ("paper", 1, "top")
 
 
 def test_fan_chart_without_forecast_draws_only_history(series: pd.DataFrame) -> None:
     history = series.iloc[:2][["month", "fatalities_one_sided", "q50"]]  # one-sided's history
-    fig = country_charts.fan_chart(
-        history, country="Mali", as_of="2023-12", measure="one_sided", source=SOURCE
+    fig = _fan(
+        history, "Mali", measure="one_sided", reason="fewer than 12 months of data up to 2023-12"
     )
     assert [t.name for t in fig.data] == ["One-sided deaths"]
-    assert fig.layout.title.text.startswith(
-        "Mali: deaths per month from one-sided violence against civilians, and forecast"
+    assert fig.layout.title.text == (  # no stray ", and forecast," when there is none
+        "Mali: deaths per month from one-sided violence against civilians,<br>Nov 2023–Dec 2023"
     )
+    assert fig.layout.title.subtitle.text == (
+        f"No forecast: fewer than 12 months of data up to 2023-12.<br>{SOURCE}"
+    )
+    assert fig.layout.yaxis.range[1] >= 10  # not an axis with a single tick at 0
 
 
 @pytest.fixture

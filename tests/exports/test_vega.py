@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from exports import vega
+from exports import chart_specs, charts, vega
 
 
 def _table() -> pd.DataFrame:
@@ -25,8 +25,17 @@ def _table() -> pd.DataFrame:
     )
 
 
+def _map_rows(spec: dict) -> list[dict]:
+    return spec["layer"][1]["transform"][0]["from"]["data"]["values"]
+
+
+def _map(measure: str = "all", zoom: bool = False) -> dict:
+    chart = chart_specs.risk_map(_table(), as_of="2020-12", measure=measure)
+    return vega.risk_map(chart, zoom=zoom)
+
+
 def test_map_rows_carry_formatted_text_and_no_nan() -> None:
-    niger, mali = vega.map_rows(_table())
+    niger, mali = _map_rows(_map())
     assert niger == {
         "iso3": "NER",
         "name": "<b>Niger</b>",  # raw: Vega draws text and the tooltip handler escapes it
@@ -36,21 +45,22 @@ def test_map_rows_carry_formatted_text_and_no_nan() -> None:
         "description": "<b>Niger</b>. Risk <1%. Deaths, 3 months (median): 9,876 "
         "(90% interval 10–23,456).",
     }
-    assert mali["risk"] is None and mali["risk_text"] == vega.NOT_ENOUGH_DATA
-    json.dumps(vega.map_rows(_table()), allow_nan=False)  # valid JSON for the browser
+    assert mali["risk"] is None and mali["risk_text"] == chart_specs.NOT_ENOUGH_DATA
+    json.dumps(_map(), allow_nan=False)  # valid JSON for the browser
 
 
 def test_world_map_is_offline_and_zoom_fits_the_selection() -> None:
-    world = vega.risk_map(_table(), as_of="2020-12", measure="non_state")
-    assert world["title"]["text"] == (
-        "Risk: chance of at least one month with ≥ 25 deaths from non-state violence, Jan–Mar 2021"
-    )
+    world = _map("non_state")
+    assert world["title"]["text"] == [  # wrapped for a 900 px chart
+        "Risk: chance of at least one month with ≥ 25 deaths from non-state violence,",
+        "Jan–Mar 2021",
+    ]
     text = json.dumps(world, allow_nan=False)
     assert '"url"' not in text  # outlines inline: nothing fetched
     assert "fit" not in world["projection"]
     ids = {g.get("id") for g in world["data"]["values"]["objects"]["countries"]["geometries"]}
     assert "ATA" not in ids and {"NER", "MLI", "FRA"} <= ids
-    zoomed = vega.risk_map(_table(), as_of="2020-12", measure="all", zoom=True)
+    zoomed = _map(zoom=True)
     corners = np.array(zoomed["projection"]["fit"]["geometry"]["coordinates"])
     assert corners[:, 0].min() < -12 and corners[:, 0].max() > 16  # Mali's west, Niger's east
     assert vega.SELECTION in json.dumps(zoomed["layer"][1]["params"])
@@ -70,10 +80,15 @@ def _series(measure: str) -> pd.DataFrame:
     return frame
 
 
-def test_the_fan_chart_draws_the_measure_and_names_its_median() -> None:
-    spec = vega.fan_chart(
-        _series("one_sided"), country="Mali", as_of="2020-12", measure="one_sided"
+def _fan(series: pd.DataFrame, measure: str, reason: str = "") -> dict:
+    chart = chart_specs.fan_chart(
+        series, country="Mali", as_of="2020-12", measure=measure, reason=reason
     )
+    return vega.fan_chart(chart)
+
+
+def test_the_fan_chart_draws_the_measure_and_names_its_median() -> None:
+    spec = _fan(_series("one_sided"), "one_sided")
     domain = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert domain == [
         "One-sided deaths",
@@ -81,19 +96,41 @@ def test_the_fan_chart_draws_the_measure_and_names_its_median() -> None:
         "Forecast 50% interval",
         "Forecast 90% interval",
     ]
-    assert spec["title"]["text"] == (
-        "Mali: deaths per month from one-sided violence against civilians, and forecast, "
-        "Dec 2020–Jan 2021"
-    )
-    every = vega.fan_chart(_series("all"), country="Mali", as_of="2020-12", measure="all")
+    assert spec["title"]["text"] == [
+        "Mali: deaths per month from one-sided violence against civilians, and forecast,",
+        "Dec 2020–Jan 2021",
+    ]  # wrapped as the plotly title is, not cut at the right
+    assert "subtitle" not in spec["title"]
+    every = _fan(_series("all"), "all")
     lines = every["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert lines[:5] == [
-        "All organised violence deaths",
         "State-based deaths",
         "Non-state deaths",
         "One-sided deaths",
+        "All organised violence deaths (total, on top)",
         "Forecast median (all organised violence)",
     ]
+    # The total is drawn after (over) its types, dashed.
+    history = [
+        layer for layer in every["layer"] if layer["encoding"].get("y", {}).get("field") == "deaths"
+    ]
+    assert [layer["data"]["values"][0]["line"] for layer in history] == lines[:4]
+    assert history[-1]["mark"]["strokeDash"] == [6, 4]
+
+
+def test_the_fan_chart_without_forecast_draws_history_and_says_why() -> None:
+    history = _series("all").iloc[:1]
+    spec = _fan(history, "all", reason="fewer than 12 months of data up to 2020-12")
+    assert spec["title"]["text"] == [
+        "Mali: deaths per month from all organised violence, Dec 2020"  # one month
+    ]
+    assert spec["title"]["subtitle"] == ["No forecast: fewer than 12 months of data up to 2020-12."]
+    legend = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
+    assert not [name for name in legend if "Forecast" in name]
+    assert not [layer for layer in spec["layer"] if layer["mark"]["type"] == "area"]
+    # The y axis reaches 10 at least: a quiet month is not an axis with one tick.
+    assert spec["layer"][0]["encoding"]["y"]["scale"] == {"domain": {"unionWith": [0, 10]}}
+    json.dumps(spec, allow_nan=False)
 
 
 def test_main_polygon_bounds_leave_out_overseas_parts() -> None:
@@ -153,3 +190,14 @@ def test_source_comparison_sets_two_lines_and_rings_disagreements() -> None:
     )
     ring = spec["layer"][1]["transform"]
     assert ring[0] == {"filter": "datum.disagree"}
+
+
+def test_a_wrapped_title_gets_room_above_it() -> None:
+    history, reason = _series("all").iloc[:1], "fewer than 12 months of data up to 2020-12"
+    short = _fan(history, "all", reason=reason)
+    long = vega.fan_chart(
+        chart_specs.fan_chart(history, country="A country with a long name", as_of="2020-12",
+                              measure="one_sided", reason=reason)
+    )  # fmt: skip
+    assert len(long["title"]["text"]) == 2 and len(short["title"]["text"]) == 1
+    assert long["padding"]["top"] - short["padding"]["top"] == charts.TITLE_SIZE + 4
