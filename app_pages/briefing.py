@@ -132,7 +132,7 @@ def show(deck: list[slides.Slide], snapshot: Snapshot) -> None:
                 numbers.subheader(escape_markdown(slide.interval), anchor=False)
             points.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
         if slide.chart:
-            figure = slides.fit_chart(cache.snapshot_figure(snapshot, slide.chart))
+            figure = cache.snapshot_figure(snapshot, slide.chart)
             figure.update_layout(height=CHART_HEIGHT)
             st.plotly_chart(
                 figure, config=charts.PLOTLY_CONFIG, theme=None, key="briefing_slide_chart"

@@ -22,13 +22,11 @@ from __future__ import annotations
 import io
 import math
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
@@ -240,29 +238,6 @@ def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> l
     ]
 
 
-# --- the charts -------------------------------------------------------------------------------
-
-SUBTITLE_CHARS = 100  # a 14 px source line across a chart ≈ 950 px wide (page or deck)
-TITLE_ROOM, LINE_ROOM = 50, 18  # px above the plot: the title, then each subtitle line
-
-
-def fit_chart(figure: go.Figure) -> go.Figure:
-    """The chart as a slide shows it: its source line (the subtitle, which plotly never wraps)
-    broken into lines, the title at the top (plotly would set it just above the plot, onto the
-    fan chart's "data to …" label) and room below it for that label.
-
-    Changes `figure` in place and returns it.
-    """
-    subtitle = figure.layout.title.subtitle.text or ""
-    lines = [ln for part in subtitle.split("<br>") for ln in textwrap.wrap(part, SUBTITLE_CHARS)]
-    figure.update_layout(
-        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
-        title_subtitle_text="<br>".join(lines),
-        margin_t=TITLE_ROOM + LINE_ROOM * (len(lines) + 1),  # + 1: the "data to …" label
-    )
-    return figure
-
-
 # --- the deck ---------------------------------------------------------------------------------
 
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in, PowerPoint's 16:9
@@ -302,9 +277,7 @@ def slide_images(snapshot: Snapshot, slides: Sequence[Slide]) -> dict[str, bytes
     figures = chart_images.snapshot_figures(replace(snapshot, countries=countries), iso3s)
     width, height = CHART_SIZE
     return {
-        f"{chart}.png": chart_images.render(
-            fit_chart(figures[chart]), "png", width=width, height=height
-        )
+        f"{chart}.png": chart_images.render(figures[chart], "png", width=width, height=height)
         for chart in wanted
     }
 

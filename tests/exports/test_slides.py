@@ -381,20 +381,3 @@ def test_a_chart_not_given_is_drawn(sahel_snapshot, chart_pngs) -> None:
     (picture,) = _pictures(page)
     assert picture.image.content_type == "image/png"
     assert Image.from_blob(picture.image.blob).size == slides.CHART_SIZE
-
-
-def test_a_slide_chart_wraps_its_source_line_above_the_plot(sahel_snapshot) -> None:
-    """Plotly never wraps a subtitle: a slide's chart gets its source line in lines short
-    enough for the chart's width, and room for them and the "data to …" label."""
-    figures = images.snapshot_figures(sahel_snapshot, ["NGA"])
-    fan = figures["forecast_NGA"]
-    source, margin = fan.layout.title.subtitle.text, fan.layout.margin.t
-    assert len(source) > slides.SUBTITLE_CHARS  # one line would be cut at the chart's edge
-    assert slides.fit_chart(fan) is fan
-    lines = fan.layout.title.subtitle.text.split("<br>")
-    assert len(lines) == 2 and " ".join(lines) == source
-    assert max(map(len, lines)) <= slides.SUBTITLE_CHARS
-    assert fan.layout.margin.t > margin
-    assert fan.layout.margin.t == slides.TITLE_ROOM + slides.LINE_ROOM * 3
-    again = fan.layout.title.subtitle.text
-    assert slides.fit_chart(fan).layout.title.subtitle.text == again  # wrapping twice: the same
