@@ -1,7 +1,9 @@
 """Series of several countries or regions over time, for comparing them on one chart.
 
 A series is a country (ISO3) or a region key from `risk.selection.region_options()`; a
-region's value is the sum over its member countries. A month is a gap (NaN), never a zero,
+region's value is the sum over its member countries. A region chosen in the sidebar is compared
+through its member countries (the deadliest `MAX_MEMBERS` of the period shown, the rest named);
+its total is a series only when asked for. A month is a gap (NaN), never a zero,
 when no data source covers it: for a region, when any member is not covered, because a sum
 over the covered members only would look like a fall in violence. Smoothing is a trailing
 rolling mean computed over the whole history before the period is cut, so the first months of
@@ -11,6 +13,7 @@ a period are smoothed like the others; a window holding a gap is itself a gap.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,8 @@ QUANTITIES = {"fatalities": "deaths", "events": "events"}
 SMOOTHING = {0: "no smoothing", 3: "3-month", 6: "6-month", 12: "12-month"}
 RECENT_MONTHS = 12  # "recent deaths" for the default series: the period's last 12 months
 DEFAULT_SERIES = 5
+DEFAULT_YEARS = 10  # the period shown unless the sidebar sets one: recent enough to compare
+MAX_MEMBERS = 9  # a region's member countries drawn by default: three rows of three panels
 COLUMNS = ["series", "name", "month", "monthly", "value", "covered"]
 
 
@@ -138,24 +143,78 @@ def trend_frame(
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def default_series(
-    panel: pd.DataFrame, selection: Selection, *, n: int = DEFAULT_SERIES
-) -> list[str]:
-    """The selection's regions and countries; if it names none, the `n` deadliest countries.
+def shown_period(panel: pd.DataFrame, selection: Selection) -> tuple[Selection, str]:
+    """The selection with the months the page shows (start and end set), and a sentence why.
 
-    "Deadliest" counts deaths of the selection's violence types in the last 12 months of its
-    period (ties broken by the whole period, then by code); countries without a death are left
-    out, so a quiet period gives an empty list rather than five flat lines.
+    The sidebar's Period wins when set; otherwise the last `DEFAULT_YEARS` years of the data,
+    so that one month decades ago (Rwanda, April 1994) does not flatten every recent line.
     """
-    if selection.regions or selection.countries:
-        return [*selection.regions, *selection.countries]
     if panel.empty:
-        return []
+        return selection, ""
+    first, last = pd.Period(panel["month"].min(), "M"), pd.Period(panel["month"].max(), "M")
+    recent = last - (12 * DEFAULT_YEARS - 1)
+    default_start = first
+    if selection.start or selection.end:
+        why = "the period set in the sidebar"
+    elif recent > first:
+        default_start = recent
+        why = (
+            f"the last {DEFAULT_YEARS} years of the data, which start in {first:%b %Y}; set the "
+            "Period in the sidebar for other months"
+        )
+    else:
+        why = "all the months of the data"
+    start = selection.start or f"{default_start:%Y-%m}"
+    end = selection.end or f"{last:%Y-%m}"
+    label = f"{pd.Period(start, 'M'):%b %Y} – {pd.Period(end, 'M'):%b %Y}"
+    return replace(selection, start=start, end=end), f"Shown: {label}, {why}."
+
+
+def _deaths(panel: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """Months × countries of the selection's deaths, cut to its period."""
     by_country = country_values(panel, "fatalities", selection.violence)
     if selection.start:
         by_country = by_country[by_country.index >= pd.Period(selection.start, "M").start_time]
     if selection.end:
         by_country = by_country[by_country.index <= pd.Period(selection.end, "M").start_time]
+    return by_country
+
+
+def ranked_members(panel: pd.DataFrame, selection: Selection) -> pd.Series:
+    """Deaths over the period of every member of the selection's regions, largest first.
+
+    Indexed by ISO3, ties by code; a member with no data counts 0 (it has no deaths to show).
+    """
+    codes = sorted({iso3 for key in selection.regions for iso3 in members(key)})
+    if panel.empty or not codes:
+        return pd.Series(dtype="float64", name="deaths")
+    deaths = _deaths(panel, selection).reindex(columns=codes).sum().rename("deaths")
+    return deaths.sort_values(ascending=False, kind="stable")  # codes are sorted: ties by code
+
+
+def default_series(
+    panel: pd.DataFrame,
+    selection: Selection,
+    *,
+    n: int = DEFAULT_SERIES,
+    region_totals: bool = False,
+) -> list[str]:
+    """What the page compares before the analyst edits it.
+
+    With regions or countries in the selection: each region's total when `region_totals`,
+    then its deadliest member countries (at most `MAX_MEMBERS`, only those with deaths in the
+    period), then the selection's countries. With none: the `n` countries with most deaths in
+    the last 12 months of the period (ties broken by the whole period, then by code), leaving
+    out countries without a death, so a quiet period gives an empty list rather than flat lines.
+    """
+    if selection.regions or selection.countries:
+        ranked = ranked_members(panel, selection)
+        shown = ranked[ranked > 0].head(MAX_MEMBERS).index.tolist()
+        totals = list(selection.regions) if region_totals else []
+        return list(dict.fromkeys([*totals, *shown, *selection.countries]))
+    if panel.empty:
+        return []
+    by_country = _deaths(panel, selection)
     ranking = pd.DataFrame(
         {
             "recent": by_country.tail(RECENT_MONTHS).sum(),
@@ -165,6 +224,27 @@ def default_series(
     ranking = ranking[ranking["period"] > 0].reset_index()
     ranking = ranking.sort_values(["recent", "period", "iso3"], ascending=[False, False, True])
     return ranking["iso3"].head(n).tolist()
+
+
+def members_not_shown(panel: pd.DataFrame, selection: Selection, shown: Sequence[str]) -> str:
+    """A sentence naming the members of the selection's regions that are not drawn, or "".
+
+    E.g. "Also in Sahel (Group), not drawn (deaths Jan 2011 – Dec 2020): Senegal 12; no deaths
+    recorded: Gambia." Deaths are those of the selection's violence types over its period.
+    """
+    ranked = ranked_members(panel, selection)
+    ranked = ranked[~ranked.index.isin(shown)]
+    if ranked.empty:
+        return ""
+    where = " and ".join(series_label(key) for key in selection.regions)
+    months = _deaths(panel, selection).index
+    period = f"{months.min():%b %Y} – {months.max():%b %Y}"
+    parts = [", ".join(f"{series_label(i)} {d:,.0f}" for i, d in ranked[ranked > 0].items())]
+    if (ranked == 0).any():
+        none = ", ".join(series_label(i) for i in ranked[ranked == 0].index)
+        parts.append(f"no deaths recorded: {none}")
+    listed = "; ".join(part for part in parts if part)
+    return f"Also in {where}, not drawn (deaths {period}): {listed}."
 
 
 def wide_table(frame: pd.DataFrame) -> pd.DataFrame:
