@@ -166,7 +166,7 @@ def shown_period(panel: pd.DataFrame, selection: Selection) -> tuple[Selection, 
         why = "all the months of the data"
     start = selection.start or f"{default_start:%Y-%m}"
     end = selection.end or f"{last:%Y-%m}"
-    label = f"{pd.Period(start, 'M'):%b %Y} – {pd.Period(end, 'M'):%b %Y}"
+    label = _months(pd.Period(start, "M"), pd.Period(end, "M"))
     return replace(selection, start=start, end=end), f"Shown: {label}, {why}."
 
 
@@ -238,7 +238,7 @@ def members_not_shown(panel: pd.DataFrame, selection: Selection, shown: Sequence
         return ""
     where = " and ".join(series_label(key) for key in selection.regions)
     months = _deaths(panel, selection).index
-    period = f"{months.min():%b %Y} – {months.max():%b %Y}"
+    period = _months(months.min(), months.max())
     parts = [", ".join(f"{series_label(i)} {d:,.0f}" for i, d in ranked[ranked > 0].items())]
     if (ranked == 0).any():
         none = ", ".join(series_label(i) for i in ranked[ranked == 0].index)
@@ -293,5 +293,10 @@ def period_label(frame: pd.DataFrame) -> str:
     """The months a frame spans, in words: "Jan 2016 – Dec 2016"."""
     if frame.empty:
         return ""
-    first, last = frame["month"].min(), frame["month"].max()
-    return f"{first:%b %Y}" if first == last else f"{first:%b %Y} – {last:%b %Y}"
+    return _months(frame["month"].min(), frame["month"].max())
+
+
+def _months(first: pd.Timestamp | pd.Period, last: pd.Timestamp | pd.Period) -> str:
+    return (
+        f"{first:%b %Y}" if f"{first:%Y%m}" == f"{last:%Y%m}" else f"{first:%b %Y} – {last:%b %Y}"
+    )

@@ -98,12 +98,59 @@ def test_cumulative_totals_stop_at_a_gap(panel: pd.DataFrame) -> None:
 
 
 def test_default_series_is_the_selection_or_the_deadliest_countries(panel: pd.DataFrame) -> None:
-    chosen = Selection(regions=(SAHEL,), countries=("NER",))
-    assert trends.default_series(panel, chosen) == [SAHEL, "NER"]
+    # A region brings its members with deaths, most first (Mali 215, Burkina Faso 7; Niger
+    # none), then the selection's countries; its total only when asked for.
+    chosen = Selection(regions=(SAHEL,), countries=("SYR",))
+    assert trends.default_series(panel, chosen) == ["MLI", "BFA", "SYR"]
+    assert trends.default_series(panel, chosen, region_totals=True) == [SAHEL, "MLI", "BFA", "SYR"]
+    assert trends.default_series(panel, Selection(regions=(SAHEL,), countries=("NER",))) == [
+        "MLI",
+        "BFA",
+        "NER",
+    ]
     # Mali 215 deaths, Burkina Faso 7; Niger and every other country none, so left out.
     assert trends.default_series(panel, Selection()) == ["MLI", "BFA"]
     assert trends.default_series(panel, Selection(start="2020-03")) == ["MLI"]
     assert trends.default_series(panel, Selection(measure="non_state")) == []
+
+
+def test_members_are_ranked_and_those_not_drawn_are_named(panel: pd.DataFrame) -> None:
+    sahel = Selection(regions=(SAHEL,))
+    assert trends.ranked_members(panel, sahel).to_dict() == {"MLI": 215, "BFA": 7, "NER": 0}
+    # Niger: no death (and no data in May and June), so named rather than drawn.
+    assert trends.members_not_shown(panel, sahel, ["MLI", "BFA"]) == (
+        "Also in Central Sahel (Group), not drawn (deaths Jan 2020 – Jun 2020): no deaths "
+        "recorded: Niger."
+    )
+    march = Selection(regions=(SAHEL,), start="2020-03", end="2020-03")
+    assert trends.members_not_shown(panel, march, ["NER"]) == (
+        "Also in Central Sahel (Group), not drawn (deaths Mar 2020): Mali 35; no "
+        "deaths recorded: Burkina Faso."
+    )
+    assert trends.members_not_shown(panel, sahel, ["MLI", "BFA", "NER"]) == ""
+    assert trends.members_not_shown(panel, Selection(countries=("MLI",)), []) == ""
+
+
+def test_the_period_shown_is_the_sidebars_or_the_last_ten_years() -> None:
+    months = pd.date_range("2001-01-01", "2020-12-01", freq="MS")
+    long = pd.DataFrame({"month": months})
+    shown, why = trends.shown_period(long, Selection())
+    assert (shown.start, shown.end) == ("2011-01", "2020-12")
+    assert why == (
+        "Shown: Jan 2011 – Dec 2020, the last 10 years of the data, which start in Jan 2001; "
+        "set the Period in the sidebar for other months."
+    )
+    shown, why = trends.shown_period(long, Selection(start="2005-06"))
+    assert (shown.start, shown.end) == ("2005-06", "2020-12")
+    assert why == "Shown: Jun 2005 – Dec 2020, the period set in the sidebar."
+    shown, _ = trends.shown_period(long, Selection(end="2003-02"))
+    assert (shown.start, shown.end) == ("2001-01", "2003-02")
+    short = pd.DataFrame({"month": months[-30:]})
+    shown, why = trends.shown_period(short, Selection())
+    assert (shown.start, why) == (
+        "2018-07",
+        "Shown: Jul 2018 – Dec 2020, all the months of the data.",
+    )
 
 
 def test_tables_and_labels_for_the_page(panel: pd.DataFrame) -> None:
