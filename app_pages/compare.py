@@ -64,7 +64,7 @@ smoothing = smoothing_column.selectbox(
     disabled=cumulative_total,
     help="The mean of the month and the months before it; applies to monthly values only.",
 )
-scale_column, total_column = st.columns(2)
+scale_column, total_column, _, _ = st.columns(4)  # aligned with the row above
 log_scale = scale_column.radio(
     "Scale",
     list(SCALES),

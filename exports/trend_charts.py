@@ -38,6 +38,10 @@ CALIBRATION_COLOUR = "#0072B2"
 GAP_NOTE = "Breaks in a line: months no data source covers (no data, not zero)."
 LOG_NOTE = "log scale of 1 + value, so 0 shows"
 PANEL_HEIGHT = 230  # px per row of small multiples
+Y_AXIS = {"tickformat": ",~f", "rangemode": "tozero"}
+# Dates a little lower, so that a first label on the period's first month does not touch the
+# y axis's 0 at the corner.
+X_AXIS = {"ticklabelstandoff": 6}
 
 
 def line_style(position: int) -> dict:
@@ -130,7 +134,8 @@ def trend_figure(
     for position, (name, part) in enumerate(frame.groupby("name", sort=False)):
         fig.add_trace(_line(part, name, position, y_label, log_scale))
     axis_title = html.escape(y_label) + (f"<br>{LOG_NOTE}" if log_scale else "")
-    fig.update_yaxes(title_text=axis_title, tickformat=",~f", rangemode="tozero")
+    fig.update_yaxes(title_text=axis_title, **Y_AXIS)
+    fig.update_xaxes(**X_AXIS)
     if log_scale:
         fig.update_yaxes(**_log_axis(_values(frame["value"])))
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
@@ -168,14 +173,14 @@ def small_multiples_figure(
         vertical_spacing=min(0.12, 0.5 / rows),
         horizontal_spacing=0.06,
     )
-    fig.update_yaxes(tickformat=",~f", rangemode="tozero", showticklabels=True)
+    fig.update_yaxes(showticklabels=True, **Y_AXIS)
     for position, name in enumerate(names):
         part = frame[frame["name"] == name]
         cell = {"row": position // columns + 1, "col": position % columns + 1}
         fig.add_trace(_line(part, name, position, y_label, log_scale, showlegend=False), **cell)
         if log_scale:
             fig.update_yaxes(_log_axis(_values((frame if shared_y else part)["value"])), **cell)
-    fig.update_xaxes(showticklabels=True)
+    fig.update_xaxes(showticklabels=True, **X_AXIS)
     fig.update_annotations(font_size=FONT_SIZE + 1)  # the panel titles
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
     scale = "same y axis in every panel" if shared_y else "each panel has its own y axis"
