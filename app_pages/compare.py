@@ -1,5 +1,6 @@
 """Compare and trends: several countries or regions over time, on one chart or one panel each."""
 
+import pandas as pd
 import streamlit as st
 
 from exports.trend_charts import small_multiples_figure, trend_figure
@@ -178,16 +179,23 @@ if not gaps.empty:
 
 st.subheader("The numbers behind the chart")
 table = trends.wide_table(frame)
+# A series with missing values is text that says why (see trends.wide_table).
+as_text = [name for name in table.columns[1:] if not pd.api.types.is_numeric_dtype(table[name])]
 st.dataframe(
     table,
     hide_index=True,
     column_config={
         "Month": st.column_config.DateColumn(format="MMM YYYY"),
         **{
-            name: st.column_config.NumberColumn(format="localized")
-            for name in table.columns
-            if name != "Month"
+            name: st.column_config.TextColumn(alignment="right")
+            if name in as_text
+            else st.column_config.NumberColumn(format="localized")
+            for name in table.columns[1:]
         },
     },
 )
-st.caption(f"{label}. Empty cells: no data. {escape_markdown(source_note)}.")
+missing = (
+    f" {trends.NO_DATA.capitalize()}: a month no data source covers; {trends.UNKNOWN}: a mean or "
+    "running total that would need such a month."
+)
+st.caption(f"{label}. {escape_markdown(source_note)}.{missing if as_text else ''}")

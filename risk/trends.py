@@ -27,6 +27,7 @@ SMOOTHING = {0: "no smoothing", 3: "3-month", 6: "6-month", 12: "12-month"}
 RECENT_MONTHS = 12  # "recent deaths" for the default series: the period's last 12 months
 DEFAULT_SERIES = 5
 DEFAULT_YEARS = 10  # the period shown unless the sidebar sets one: recent enough to compare
+NO_DATA, UNKNOWN = "no data", "unknown"  # the table's missing values, by their reason
 MAX_MEMBERS = 9  # a region's member countries drawn by default: three rows of three panels
 COLUMNS = ["series", "name", "month", "monthly", "value", "covered"]
 
@@ -250,12 +251,20 @@ def members_not_shown(panel: pd.DataFrame, selection: Selection, shown: Sequence
 def wide_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The plotted values as a table: a Month column, then one column per series (by name).
 
-    Rounded to one decimal, which only changes smoothed values (counts are whole).
+    Rounded to one decimal, which only changes smoothed values (counts are whole). A series
+    with missing values comes as text, so that each such cell says why instead of a blank or
+    "None": `NO_DATA` for a month no source covers, `UNKNOWN` for a mean or running total that
+    would need a month without data.
     """
     if frame.empty:
         return pd.DataFrame({"Month": pd.Series(dtype="datetime64[ns]")})
     order = list(dict.fromkeys(frame["name"]))
     table = frame.pivot(index="month", columns="name", values="value")[order].round(1)
+    covered = frame.pivot(index="month", columns="name", values="covered")[order].astype(bool)
+    for name in table.columns[table.isna().any()]:
+        text = table[name].map(lambda v: f"{v:,.1f}".removesuffix(".0"), na_action="ignore")
+        text = text.astype("object")  # all-missing columns are float
+        table[name] = text.fillna(covered[name].map({True: UNKNOWN, False: NO_DATA}))
     table.columns.name = None
     return table.rename_axis("Month").reset_index()
 

@@ -18,6 +18,7 @@ from risk.panel import build_panel
 from risk.selection import Selection
 
 SAHEL = "group:Central Sahel"
+SAHEL_NAME = "Central Sahel (Group)"
 MONTHS = pd.date_range("2020-01-01", periods=6, freq="MS")
 # Mali state-based deaths Jan … Jun, and 5 one-sided deaths in March; Burkina Faso 7 in February.
 MALI_SB = [10, 20, 30, 40, 50, 60]
@@ -157,7 +158,12 @@ def test_tables_and_labels_for_the_page(panel: pd.DataFrame) -> None:
     frame = trends.trend_frame(panel, ["MLI", SAHEL], smoothing=6, violence=("state-based",))
     table = trends.wide_table(frame)
     assert table.columns.tolist() == ["Month", "Mali", "Central Sahel (Group)"]
-    assert table["Mali"].iloc[-1] == 35.0  # (10 + … + 60) / 6
+    assert table["Mali"].iloc[-1] == "35"  # (10 + … + 60) / 6; Jan … May too early: text
+    # The region's 6-month mean: never complete (5 months from Jan; May and June no data), so
+    # its column is text that says why each cell is missing.
+    assert table["Central Sahel (Group)"].tolist() == ["unknown"] * 4 + ["no data"] * 2
+    monthly = trends.wide_table(trends.trend_frame(panel, [SAHEL], smoothing=3))
+    assert monthly[SAHEL_NAME].tolist() == ["unknown", "unknown", "24", "34", "no data", "no data"]
     gaps = trends.gap_months(trends.trend_frame(panel, [SAHEL, "MLI"]))
     assert gaps.to_dict("records") == [
         {
