@@ -82,7 +82,7 @@ def _values(series: pd.Series) -> np.ndarray:
 
 
 def _source_line(source: str, has_gaps: bool) -> str:
-    return f"{source} · {GAP_NOTE}" if has_gaps else source
+    return f"{source}\n{GAP_NOTE}" if has_gaps else source
 
 
 def _hover(y_label: str) -> str:

@@ -221,6 +221,10 @@ def test_months_without_data_are_gaps_and_the_page_says_so(tmp_path: Path) -> No
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARTICLE99_DATA_DIR", str(store))
         page = _page(Selection(countries=("MMR", "THA"), start="2020-11", end="2021-02"))
+        # By default the last 10 years end where the whole world is covered, not with Myanmar.
+        default = _page(Selection())
+    assert _title(default) == "All deaths per month, Jan 2011 – Dec 2020"
+    assert "(some to Dec 2023)" in _captions(default) and not default.warning
     assert not page.exception
     table = page.dataframe[0].value.set_index("Month")
     # Thailand's column says why its last two cells are empty; Myanmar's stays numbers.

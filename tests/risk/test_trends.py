@@ -146,6 +146,17 @@ def test_the_period_shown_is_the_sidebars_or_the_last_ten_years() -> None:
     assert why == "Shown: Jun 2005 – Dec 2020, the period set in the sidebar."
     shown, _ = trends.shown_period(long, Selection(end="2003-02"))
     assert (shown.start, shown.end) == ("2001-01", "2003-02")
+    # A country-only release to Dec 2020 beyond the world's Sep 2020: the default ends with the
+    # world, so that other countries do not show months of gaps.
+    mixed = long.copy()
+    mixed.attrs["default_as_of"] = "2020-09"
+    shown, why = trends.shown_period(mixed, Selection())
+    assert (shown.start, shown.end) == ("2010-10", "2020-09")
+    assert why == (
+        "Shown: Oct 2010 – Sep 2020, the last 10 years of the data, which start in Jan 2001, to "
+        "the month every country is covered to (some to Dec 2020); set the Period in the "
+        "sidebar for other months."
+    )
     short = pd.DataFrame({"month": months[-30:]})
     shown, why = trends.shown_period(short, Selection())
     assert (shown.start, why) == (
