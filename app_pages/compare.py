@@ -31,7 +31,6 @@ if panel.empty:
     )
     st.stop()
 
-shown, period_note = trends.shown_period(panel, selection)
 names = panel.drop_duplicates("iso3").set_index("iso3")["country"]
 options = [key for key, _ in region_options()] + sorted(names.index, key=names.get)
 series_slot = st.container()  # drawn above the controls; filled once the totals toggle is read
@@ -65,7 +64,7 @@ smoothing = smoothing_column.selectbox(
     disabled=cumulative_total,
     help="The mean of the month and the months before it; applies to monthly values only.",
 )
-scale_column, total_column, _, _ = st.columns(4)  # aligned with the row above
+scale_column, total_column, period_column, _ = st.columns(4)  # aligned with the row above
 log_scale = scale_column.radio(
     "Scale",
     list(SCALES),
@@ -83,6 +82,15 @@ region_totals = bool(selection.regions) and total_column.toggle(
     help="The sidebar's regions are compared through their member countries; this adds the sum "
     "of all members as a series of its own.",
 )
+# The sidebar's Period cannot say "every month" (its full range means "not set"): this can.
+all_months = not (selection.start or selection.end) and period_column.toggle(
+    "All months of the data",
+    key="all_months",
+    bind="query-params",
+    help=f"Off: the last {trends.DEFAULT_YEARS} years, so that the countries chosen show "
+    "rather than one deadly month long ago. The sidebar's Period, when set, decides instead.",
+)
+shown, period_note = trends.shown_period(panel, selection, all_months=all_months)
 st.caption(period_note)
 
 default = [

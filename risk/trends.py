@@ -144,23 +144,29 @@ def trend_frame(
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def shown_period(panel: pd.DataFrame, selection: Selection) -> tuple[Selection, str]:
+def shown_period(
+    panel: pd.DataFrame, selection: Selection, *, all_months: bool = False
+) -> tuple[Selection, str]:
     """The selection with the months the page shows (start and end set), and a sentence why.
 
-    The sidebar's Period wins when set. Otherwise the last `DEFAULT_YEARS` years to the month
-    every country is covered to (`attrs['default_as_of']`, else the last month), so that one
-    month decades ago (Rwanda, April 1994) does not flatten every recent line and a release for
-    one country does not leave years of gaps for all the others.
+    The sidebar's Period wins when set; else every month of the data when `all_months`.
+    Otherwise the last `DEFAULT_YEARS` years to the month every country is covered to
+    (`attrs['default_as_of']`, else the last month), so that one month decades ago (Rwanda,
+    April 1994) does not flatten every recent line and a release for one country does not leave
+    years of gaps for all the others.
     """
     if panel.empty:
         return selection, ""
     first, last = pd.Period(panel["month"].min(), "M"), pd.Period(panel["month"].max(), "M")
+    world = pd.Period(panel.attrs.get("default_as_of") or last, "M")
+    recent = max(first, world - (12 * DEFAULT_YEARS - 1))
     if selection.start or selection.end:
         start, end = selection.start or f"{first:%Y-%m}", selection.end or f"{last:%Y-%m}"
         why = "the period set in the sidebar"
+    elif all_months or (recent == first and world == last):
+        start, end = f"{first:%Y-%m}", f"{last:%Y-%m}"
+        why = "all the months of the data"
     else:
-        world = pd.Period(panel.attrs.get("default_as_of") or last, "M")
-        recent = max(first, world - (12 * DEFAULT_YEARS - 1))
         start, end = f"{recent:%Y-%m}", f"{world:%Y-%m}"
         why = (
             f"the last {DEFAULT_YEARS} years of the data, which start in {first:%b %Y}"
@@ -169,8 +175,7 @@ def shown_period(panel: pd.DataFrame, selection: Selection) -> tuple[Selection, 
         )
         if world < last:
             why += f", to the month every country is covered to (some to {last:%b %Y})"
-        if recent > first or world < last:
-            why += "; set the Period in the sidebar for other months"
+        why += "; set the Period in the sidebar for other months"
     label = _months(pd.Period(start, "M"), pd.Period(end, "M"))
     return replace(selection, start=start, end=end), f"Shown: {label}, {why}."
 

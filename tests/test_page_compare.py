@@ -179,6 +179,13 @@ def test_the_default_is_the_last_ten_years_and_the_deadliest_countries(
         "set the Period in the sidebar for other months." in _captions(page)
     )
     assert _widget(page.selectbox, "Smoothing").value == 0
+    # The whole history is one switch away (the sidebar's full range means "not set").
+    everything = _page(Selection(), all_months="true")
+    assert _title(everything) == "All deaths per month, Jan 1989 – Dec 2020"
+    assert len(everything.dataframe[0].value) == 32 * 12
+    assert "Shown: Jan 1989 – Dec 2020, all the months of the data." in _captions(everything)
+    sidebar = _page(Selection(start="2016-01", end="2016-12"))
+    assert not [t for t in sidebar.toggle if t.label == "All months of the data"]
     assert "None" not in _widget(page.selectbox, "Smoothing").options
 
 

@@ -141,7 +141,10 @@ def test_the_period_shown_is_the_sidebars_or_the_last_ten_years() -> None:
         "Shown: Jan 2011 – Dec 2020, the last 10 years of the data, which start in Jan 2001; "
         "set the Period in the sidebar for other months."
     )
-    shown, why = trends.shown_period(long, Selection(start="2005-06"))
+    shown, why = trends.shown_period(long, Selection(), all_months=True)
+    assert (shown.start, shown.end) == ("2001-01", "2020-12")
+    assert why == "Shown: Jan 2001 – Dec 2020, all the months of the data."
+    shown, why = trends.shown_period(long, Selection(start="2005-06"), all_months=True)
     assert (shown.start, shown.end) == ("2005-06", "2020-12")
     assert why == "Shown: Jun 2005 – Dec 2020, the period set in the sidebar."
     shown, _ = trends.shown_period(long, Selection(end="2003-02"))
