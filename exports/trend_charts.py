@@ -37,6 +37,7 @@ DASHES = ("solid", "dash", "dot")
 CALIBRATION_COLOUR = "#0072B2"
 GAP_NOTE = "Breaks in a line: months no data source covers (no data, not zero)."
 LOG_NOTE = "log scale of 1 + value, so 0 shows"
+NO_DATA_NOTE = "No data for this period"  # a small-multiples panel with nothing to draw
 PANEL_HEIGHT = 230  # px per row of small multiples
 Y_AXIS = {"tickformat": ",~f", "rangemode": "tozero"}
 # Dates a little lower, so that a first label on the period's first month does not touch the
@@ -182,6 +183,15 @@ def small_multiples_figure(
             fig.update_yaxes(_log_axis(_values((frame if shared_y else part)["value"])), **cell)
     fig.update_xaxes(showticklabels=True, **X_AXIS)
     fig.update_annotations(font_size=FONT_SIZE + 1)  # the panel titles
+    for position, name in enumerate(names):
+        if not np.isfinite(_values(frame.loc[frame["name"] == name, "value"])).any():
+            axis = "" if position == 0 else position + 1
+            fig.add_annotation(
+                text=NO_DATA_NOTE,
+                **{"xref": f"x{axis} domain", "yref": f"y{axis} domain", "x": 0.5, "y": 0.5},
+                showarrow=False,
+                font={"color": "#444444"},
+            )
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
     scale = "same y axis in every panel" if shared_y else "each panel has its own y axis"
     if log_scale:

@@ -12,6 +12,7 @@ from exports.trend_charts import (
     GAP_NOTE,
     LINE_COLOURS,
     LOG_NOTE,
+    NO_DATA_NOTE,
     calibration_figure,
     line_style,
     log_ticks,
@@ -58,6 +59,11 @@ def test_a_series_without_data_is_not_in_the_legend() -> None:
     frame.loc[frame["series"] == "MLI", "covered"] = False
     fig = trend_figure(frame, title="t", y_label="Deaths", source=SOURCE)
     assert [t.showlegend for t in fig.data] == [False, True]
+    # Its small panel says so, where its line would be.
+    panels = small_multiples_figure(frame, title="t", y_label="Deaths", source=SOURCE)
+    note = panels.layout.annotations[-1]
+    assert (note.text, note.xref, note.yref) == (NO_DATA_NOTE, "x domain", "y domain")
+    assert len(panels.layout.annotations) == 3  # two panel titles and the note
 
 
 def test_log_ticks_are_labelled_with_the_values_they_stand_for() -> None:
