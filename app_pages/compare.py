@@ -33,7 +33,7 @@ if panel.empty:
 
 names = panel.drop_duplicates("iso3").set_index("iso3")["country"]
 options = [key for key, _ in region_options()] + sorted(names.index, key=names.get)
-series_slot = st.container()  # drawn above the controls; filled once the totals toggle is read
+series_slot = st.container()  # above the controls, filled after them: its default depends on them
 
 measure, violence_column, show_column, smoothing_column = st.columns(4)
 quantity = measure.radio(
