@@ -1,5 +1,6 @@
 """Compare and trends: several countries or regions over time, on one chart or one panel each."""
 
+import pandas as pd
 import streamlit as st
 
 from exports.trend_charts import small_multiples_figure, trend_figure
@@ -17,6 +18,7 @@ MEASURE_NOTES = {
     "protests, riots and strategic developments have no UCDP type and are not counted here.",
 }
 SHOW = {False: "Per month", True: "Cumulative total"}
+SCALES = {"linear": "Linear", "log": "Log"}
 
 st.title("Compare and trends")
 selection = st.session_state.get("selection", Selection())
@@ -31,19 +33,7 @@ if panel.empty:
 
 names = panel.drop_duplicates("iso3").set_index("iso3")["country"]
 options = [key for key, _ in region_options()] + sorted(names.index, key=names.get)
-default = [key for key in trends.default_series(panel, selection) if key in options]
-chosen = st.multiselect(
-    "Countries and regions",
-    options,
-    default=default,
-    format_func=trends.series_label,
-    # A new sidebar selection brings its own default series.
-    key="compare_series:" + ",".join(default),
-    placeholder="Choose countries or regions",
-    help="By default the regions and countries of the sidebar filters; without any, the five "
-    "countries with the most deaths in the last 12 months of the period. A region's line is the "
-    "sum of its member countries.",
-)
+series_slot = st.container()  # above the controls, filled after them: its default depends on them
 
 measure, violence_column, show_column, smoothing_column = st.columns(4)
 quantity = measure.radio(
@@ -70,10 +60,60 @@ cumulative_total = show_column.radio(
 smoothing = smoothing_column.selectbox(
     "Smoothing",
     list(trends.SMOOTHING),
-    format_func=lambda m: f"{trends.SMOOTHING[m]} rolling mean" if m else "None",
+    format_func=lambda m: f"{trends.SMOOTHING[m]} rolling mean" if m else "No smoothing",
     disabled=cumulative_total,
     help="The mean of the month and the months before it; applies to monthly values only.",
 )
+scale_column, total_column, period_column, _ = st.columns(4)  # aligned with the row above
+log_scale = scale_column.radio(
+    "Scale",
+    list(SCALES),
+    format_func=SCALES.get,
+    horizontal=True,
+    key="scale",
+    bind="query-params",
+    help="Log: equal steps for ×10, so a small country's months show beside a large one's. "
+    "The height is log(1 + value), so months with 0 stay on the chart, at its foot.",
+) == "log"  # fmt: skip
+region_totals = bool(selection.regions) and total_column.toggle(
+    "Add the region's total" if len(selection.regions) == 1 else "Add each region's total",
+    key="total",
+    bind="query-params",
+    help="The sidebar's regions are compared through their member countries; this adds the sum "
+    "of all members as a series of its own.",
+)
+# The sidebar's Period cannot say "every month" (its full range means "not set"): this can.
+all_months = not (selection.start or selection.end) and period_column.toggle(
+    "All months of the data",
+    key="all_months",
+    bind="query-params",
+    help=f"Off: the last {trends.DEFAULT_YEARS} years, so that the countries chosen show "
+    "rather than one deadly month long ago. The sidebar's Period, when set, decides instead.",
+)
+shown, period_note = trends.shown_period(panel, selection, all_months=all_months)
+st.caption(period_note)
+
+default = [
+    key
+    for key in trends.default_series(panel, shown, region_totals=region_totals)
+    if key in options
+]
+with series_slot:
+    chosen = st.multiselect(
+        "Countries and regions",
+        options,
+        default=default,
+        format_func=trends.series_label,
+        # A new sidebar selection brings its own default series.
+        key="compare_series:" + ",".join(default),
+        placeholder="Choose countries or regions",
+        help=f"By default the sidebar's countries and, for its regions, their member countries "
+        f"with most deaths in the period (at most {trends.MAX_MEMBERS}); without any, the "
+        f"{trends.DEFAULT_SERIES} countries with most deaths in its last 12 months. A region "
+        "chosen here is drawn as its total, the sum of its member countries.",
+    )
+    if note := trends.members_not_shown(panel, shown, chosen):
+        st.caption(escape_markdown(note))
 
 if not chosen:
     st.info(
@@ -89,8 +129,8 @@ frame = trends.trend_frame(
     chosen,
     quantity=quantity,
     violence=violence,
-    start=selection.start,
-    end=selection.end,
+    start=shown.start,
+    end=shown.end,
     smoothing=0 if cumulative_total else smoothing,
     cumulative_total=cumulative_total,
 )
@@ -101,10 +141,13 @@ label = trends.measure_label(
 title = f"{label}, {trends.period_label(frame)}"
 source_note = cache.source_line(source)
 
-one_chart, multiples = st.tabs(["One chart", "Small multiples"])
+one_chart, multiples = st.tabs(["One chart", "Small multiples"], key="view", bind="query-params")
 with one_chart:
     # theme=None: Streamlit's theme would replace the figure's 14 px fonts with smaller ones.
-    st.plotly_chart(trend_figure(frame, title=title, y_label=label, source=source_note), theme=None)
+    st.plotly_chart(
+        trend_figure(frame, title=title, y_label=label, source=source_note, log_scale=log_scale),
+        theme=None,
+    )
 with multiples:
     shared_y = st.toggle(
         "Same y axis in every panel",
@@ -113,7 +156,12 @@ with multiples:
     )
     st.plotly_chart(
         small_multiples_figure(
-            frame, title=title, y_label=label, source=source_note, shared_y=shared_y
+            frame,
+            title=title,
+            y_label=label,
+            source=source_note,
+            shared_y=shared_y,
+            log_scale=log_scale,
         ),
         theme=None,
     )
@@ -139,16 +187,23 @@ if not gaps.empty:
 
 st.subheader("The numbers behind the chart")
 table = trends.wide_table(frame)
+# A series with missing values is text that says why (see trends.wide_table).
+as_text = [name for name in table.columns[1:] if not pd.api.types.is_numeric_dtype(table[name])]
 st.dataframe(
     table,
     hide_index=True,
     column_config={
         "Month": st.column_config.DateColumn(format="MMM YYYY"),
         **{
-            name: st.column_config.NumberColumn(format="localized")
-            for name in table.columns
-            if name != "Month"
+            name: st.column_config.TextColumn(alignment="right")
+            if name in as_text
+            else st.column_config.NumberColumn(format="localized")
+            for name in table.columns[1:]
         },
     },
 )
-st.caption(f"{label}. Empty cells: no data. {escape_markdown(source_note)}.")
+missing = (
+    f" {trends.NO_DATA.capitalize()}: a month no data source covers; {trends.UNKNOWN}: a mean or "
+    "running total that would need such a month."
+)
+st.caption(f"{label}. {escape_markdown(source_note)}.{missing if as_text else ''}")

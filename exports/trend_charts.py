@@ -6,6 +6,10 @@ colour-vision deficiency; past seven series the line dash changes too), 14 px te
 separators, human labels, a title that says what and when, and the source inside the figure as
 its subtitle, so a pasted figure still says where its numbers come from. Text from data goes
 through `html.escape`, because plotly renders a subset of HTML in titles and labels.
+
+The log scale plots log10(1 + value), because a plain log axis cannot draw the months with no
+deaths: they sit on the axis's foot, labelled 0, and every tick is labelled with the value it
+stands for (hover shows the value itself).
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ LINE_COLOURS = (
 DASHES = ("solid", "dash", "dot")
 CALIBRATION_COLOUR = "#0072B2"
 GAP_NOTE = "Breaks in a line: months no data source covers (no data, not zero)."
+LOG_NOTE = "log scale of 1 + value, so 0 shows"
+NO_DATA_NOTE = "No data for this period"  # a small-multiples panel with nothing to draw
+PANEL_HEIGHT = 230  # px per row of small multiples
+Y_AXIS = {"tickformat": ",~f", "rangemode": "tozero"}
+# Dates a little lower, so that a first label on the period's first month does not touch the
+# y axis's 0 at the corner.
+X_AXIS = {"ticklabelstandoff": 6}
 
 
 def line_style(position: int) -> dict:
@@ -57,26 +68,67 @@ def _values(series: pd.Series) -> np.ndarray:
 
 
 def _source_line(source: str, has_gaps: bool) -> str:
-    return f"{source} · {GAP_NOTE}" if has_gaps else source
+    return f"{source}\n{GAP_NOTE}" if has_gaps else source
 
 
 def _hover(y_label: str) -> str:
     label = html.escape(y_label)
-    return f"%{{fullData.name}}<br>%{{x|%b %Y}}: %{{y:,.1~f}}<br>{label}<extra></extra>"
+    return f"%{{fullData.name}}<br>%{{x|%b %Y}}: %{{customdata:,.1~f}}<br>{label}<extra></extra>"
 
 
-def trend_figure(frame: pd.DataFrame, *, title: str, y_label: str, source: str) -> go.Figure:
+def log_ticks(top: float) -> tuple[list[float], list[str]]:
+    """Tick positions (log10(1 + v)) and labels (v) of a log scale reaching `top` (at least 1).
+
+    0, then 1-2-5, 1-3 or 1 per decade, fewer the more decades, leaving out a tick closer than
+    an eighth of the axis to the one below it (the 1 just above the 0 on a tall axis):
+    log_ticks(30) labels 0, 1, 3, 10, 30; log_ticks(5000) 0, 10, 100, 1,000, 10,000.
+    """
+    top = max(top, 1.0)
+    decades = math.ceil(math.log10(top + 1))
+    steps = (1, 2, 5) if decades <= 1 else (1, 3) if decades <= 3 else (1,)
+    values = [0.0] + [m * 10.0**d for d in range(decades + 1) for m in steps]
+    values = values[: next(i for i, v in enumerate(values) if v >= top) + 1]
+    gap = math.log10(1 + values[-1]) / 8
+    kept = [0.0]
+    for value in values[1:]:
+        if math.log10(1 + value) - math.log10(1 + kept[-1]) >= gap or value == values[-1]:
+            kept.append(value)
+    return [math.log10(1 + v) for v in kept], [f"{v:,.0f}" for v in kept]
+
+
+def _log_axis(values: np.ndarray) -> dict:
+    finite = values[np.isfinite(values)]
+    positions, labels = log_ticks(float(finite.max()) if finite.size else 1.0)
+    # A little room under the 0, so that its label does not touch the x axis's first date.
+    return {
+        "tickvals": positions,
+        "ticktext": labels,
+        "range": [-0.04 * positions[-1], positions[-1] * 1.02],
+    }
+
+
+def trend_figure(
+    frame: pd.DataFrame, *, title: str, y_label: str, source: str, log_scale: bool = False
+) -> go.Figure:
     """Every series of `risk.trends.trend_frame` as one line on one chart.
 
     Gaps stay gaps (no line is drawn across a month without data), and when there are any the
-    subtitle says what they mean.
+    subtitle says what they mean. A series without any data in the period has no line, so it
+    is left out of the legend too.
     """
     fig = go.Figure()
     for position, (name, part) in enumerate(frame.groupby("name", sort=False)):
-        fig.add_trace(_line(part, name, position, y_label))
-    fig.update_yaxes(title_text=html.escape(y_label), tickformat=",~f", rangemode="tozero")
+        fig.add_trace(_line(part, name, position, y_label, log_scale))
+    axis_title = html.escape(y_label) + (f"<br>{LOG_NOTE}" if log_scale else "")
+    fig.update_yaxes(title_text=axis_title, **Y_AXIS)
+    fig.update_xaxes(**X_AXIS)
+    if log_scale:
+        fig.update_yaxes(**_log_axis(_values(frame["value"])))
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
-    return _layout(fig, title, _source_line(source, has_gaps))
+    fig = _layout(fig, title, _source_line(source, has_gaps))
+    if log_scale:  # room for the axis title's second line
+        fig.update_layout(margin_l=fig.layout.margin.l + 20)
+    return fig
 
 
 def small_multiples_figure(
@@ -86,12 +138,14 @@ def small_multiples_figure(
     y_label: str,
     source: str,
     shared_y: bool = True,
+    log_scale: bool = False,
     columns: int = 3,
 ) -> go.Figure:
     """One small panel per series, in the order of `frame`; one y axis for all or one each.
 
     A shared axis compares sizes; independent axes show the shape of each series, however
-    small. The axis choice is written into the subtitle, so a reader of a pasted figure knows.
+    small. The axis choice and scale are written into the subtitle, so a reader of a pasted
+    figure knows.
     """
     names = list(dict.fromkeys(frame["name"])) or [""]
     columns = max(1, min(columns, len(names)))
@@ -105,21 +159,31 @@ def small_multiples_figure(
         vertical_spacing=min(0.12, 0.5 / rows),
         horizontal_spacing=0.06,
     )
+    fig.update_yaxes(showticklabels=True, **Y_AXIS)
     for position, name in enumerate(names):
         part = frame[frame["name"] == name]
-        fig.add_trace(
-            _line(part, name, position, y_label, showlegend=False),
-            row=position // columns + 1,
-            col=position % columns + 1,
-        )
-    fig.update_yaxes(tickformat=",~f", rangemode="tozero", showticklabels=True)
-    fig.update_xaxes(showticklabels=True)
+        cell = {"row": position // columns + 1, "col": position % columns + 1}
+        fig.add_trace(_line(part, name, position, y_label, log_scale, showlegend=False), **cell)
+        if log_scale:
+            fig.update_yaxes(_log_axis(_values((frame if shared_y else part)["value"])), **cell)
+    fig.update_xaxes(showticklabels=True, **X_AXIS)
     fig.update_annotations(font_size=FONT_SIZE + 1)  # the panel titles
+    for position, name in enumerate(names):
+        if not np.isfinite(_values(frame.loc[frame["name"] == name, "value"])).any():
+            axis = "" if position == 0 else position + 1
+            fig.add_annotation(
+                text=NO_DATA_NOTE,
+                **{"xref": f"x{axis} domain", "yref": f"y{axis} domain", "x": 0.5, "y": 0.5},
+                showarrow=False,
+                font={"color": "#444444"},
+            )
     has_gaps = not frame.empty and not frame["covered"].astype(bool).all()
     scale = "same y axis in every panel" if shared_y else "each panel has its own y axis"
+    if log_scale:
+        scale += f", {LOG_NOTE}"
     fig = _layout(fig, title, _source_line(f"{source}\n{y_label}; {scale}", has_gaps))
     # Room between the subtitle and the first row's panel titles.
-    fig.update_layout(height=max(380, 230 * rows + 170), margin_t=fig.layout.margin.t + 25)
+    fig.update_layout(height=max(380, PANEL_HEIGHT * rows + 170), margin_t=fig.layout.margin.t + 25)
     return fig
 
 
@@ -171,12 +235,23 @@ def calibration_figure(calibration: pd.DataFrame, *, title: str, source: str) ->
 
 
 def _line(
-    part: pd.DataFrame, name: object, position: int, y_label: str, **extra: object
+    part: pd.DataFrame,
+    name: object,
+    position: int,
+    y_label: str,
+    log_scale: bool = False,
+    **extra: object,
 ) -> go.Scatter:
-    """One series as a line; gaps in coverage stay gaps, the name is escaped for hover HTML."""
+    """One series as a line; gaps in coverage stay gaps, the name is escaped for hover HTML.
+
+    The hover reads the value from `customdata`, so it is the same on either scale.
+    """
+    values = _values(part["value"])
+    extra.setdefault("showlegend", bool(np.isfinite(values).any()))
     return go.Scatter(
         x=part["month"],
-        y=_values(part["value"]),
+        y=np.log10(1 + values) if log_scale else values,
+        customdata=values,
         name=html.escape(str(name), quote=False),
         mode="lines",
         line=line_style(position),

@@ -1,7 +1,9 @@
 """Series of several countries or regions over time, for comparing them on one chart.
 
 A series is a country (ISO3) or a region key from `risk.selection.region_options()`; a
-region's value is the sum over its member countries. A month is a gap (NaN), never a zero,
+region's value is the sum over its member countries. A region chosen in the sidebar is compared
+through its member countries (the deadliest `MAX_MEMBERS` of the period shown, the rest named);
+its total is a series only when asked for. A month is a gap (NaN), never a zero,
 when no data source covers it: for a region, when any member is not covered, because a sum
 over the covered members only would look like a fall in violence. Smoothing is a trailing
 rolling mean computed over the whole history before the period is cut, so the first months of
@@ -11,6 +13,7 @@ a period are smoothed like the others; a window holding a gap is itself a gap.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,9 @@ QUANTITIES = {"fatalities": "deaths", "events": "events"}
 SMOOTHING = {0: "no smoothing", 3: "3-month", 6: "6-month", 12: "12-month"}
 RECENT_MONTHS = 12  # "recent deaths" for the default series: the period's last 12 months
 DEFAULT_SERIES = 5
+DEFAULT_YEARS = 10  # the period shown unless the sidebar sets one: recent enough to compare
+NO_DATA, UNKNOWN = "no data", "unknown"  # the table's missing values, by their reason
+MAX_MEMBERS = 9  # a region's member countries drawn by default: three rows of three panels
 COLUMNS = ["series", "name", "month", "monthly", "value", "covered"]
 
 
@@ -138,24 +144,87 @@ def trend_frame(
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def default_series(
-    panel: pd.DataFrame, selection: Selection, *, n: int = DEFAULT_SERIES
-) -> list[str]:
-    """The selection's regions and countries; if it names none, the `n` deadliest countries.
+def shown_period(
+    panel: pd.DataFrame, selection: Selection, *, all_months: bool = False
+) -> tuple[Selection, str]:
+    """The selection with the months the page shows (start and end set), and a sentence why.
 
-    "Deadliest" counts deaths of the selection's violence types in the last 12 months of its
-    period (ties broken by the whole period, then by code); countries without a death are left
-    out, so a quiet period gives an empty list rather than five flat lines.
+    The sidebar's Period wins when set; else every month of the data when `all_months`.
+    Otherwise the last `DEFAULT_YEARS` years to the month every country is covered to
+    (`attrs['default_as_of']`, else the last month), so that one month decades ago (Rwanda,
+    April 1994) does not flatten every recent line and a release for one country does not leave
+    years of gaps for all the others.
     """
-    if selection.regions or selection.countries:
-        return [*selection.regions, *selection.countries]
     if panel.empty:
-        return []
+        return selection, ""
+    first, last = pd.Period(panel["month"].min(), "M"), pd.Period(panel["month"].max(), "M")
+    world = pd.Period(panel.attrs.get("default_as_of") or last, "M")
+    recent = max(first, world - (12 * DEFAULT_YEARS - 1))
+    if selection.start or selection.end:
+        start, end = selection.start or f"{first:%Y-%m}", selection.end or f"{last:%Y-%m}"
+        why = "the period set in the sidebar"
+    elif all_months or (recent == first and world == last):
+        start, end = f"{first:%Y-%m}", f"{last:%Y-%m}"
+        why = "all the months of the data"
+    else:
+        start, end = f"{recent:%Y-%m}", f"{world:%Y-%m}"
+        why = (
+            f"the last {DEFAULT_YEARS} years of the data, which start in {first:%b %Y}"
+            if recent > first
+            else "all the months of the data"
+        )
+        if world < last:
+            why += f", to the month every country is covered to (some to {last:%b %Y})"
+        why += "; set the Period in the sidebar for other months"
+    label = _months(pd.Period(start, "M"), pd.Period(end, "M"))
+    return replace(selection, start=start, end=end), f"Shown: {label}, {why}."
+
+
+def _deaths(panel: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """Months × countries of the selection's deaths, cut to its period."""
     by_country = country_values(panel, "fatalities", selection.violence)
     if selection.start:
         by_country = by_country[by_country.index >= pd.Period(selection.start, "M").start_time]
     if selection.end:
         by_country = by_country[by_country.index <= pd.Period(selection.end, "M").start_time]
+    return by_country
+
+
+def ranked_members(panel: pd.DataFrame, selection: Selection) -> pd.Series:
+    """Deaths over the period of every member of the selection's regions, largest first.
+
+    Indexed by ISO3, ties by code; a member with no data counts 0 (it has no deaths to show).
+    """
+    codes = sorted({iso3 for key in selection.regions for iso3 in members(key)})
+    if panel.empty or not codes:
+        return pd.Series(dtype="float64", name="deaths")
+    deaths = _deaths(panel, selection).reindex(columns=codes).sum().rename("deaths")
+    return deaths.sort_values(ascending=False, kind="stable")  # codes are sorted: ties by code
+
+
+def default_series(
+    panel: pd.DataFrame,
+    selection: Selection,
+    *,
+    n: int = DEFAULT_SERIES,
+    region_totals: bool = False,
+) -> list[str]:
+    """What the page compares before the analyst edits it.
+
+    With regions or countries in the selection: each region's total when `region_totals`,
+    then its deadliest member countries (at most `MAX_MEMBERS`, only those with deaths in the
+    period), then the selection's countries. With none: the `n` countries with most deaths in
+    the last 12 months of the period (ties broken by the whole period, then by code), leaving
+    out countries without a death, so a quiet period gives an empty list rather than flat lines.
+    """
+    if selection.regions or selection.countries:
+        ranked = ranked_members(panel, selection)
+        shown = ranked[ranked > 0].head(MAX_MEMBERS).index.tolist()
+        totals = list(selection.regions) if region_totals else []
+        return list(dict.fromkeys([*totals, *shown, *selection.countries]))
+    if panel.empty:
+        return []
+    by_country = _deaths(panel, selection)
     ranking = pd.DataFrame(
         {
             "recent": by_country.tail(RECENT_MONTHS).sum(),
@@ -167,15 +236,44 @@ def default_series(
     return ranking["iso3"].head(n).tolist()
 
 
+def members_not_shown(panel: pd.DataFrame, selection: Selection, shown: Sequence[str]) -> str:
+    """A sentence naming the members of the selection's regions that are not drawn, or "".
+
+    E.g. "Also in Sahel (Group), not drawn (deaths Jan 2011 – Dec 2020): Senegal 12; no deaths
+    recorded: Gambia." Deaths are those of the selection's violence types over its period.
+    """
+    ranked = ranked_members(panel, selection)
+    ranked = ranked[~ranked.index.isin(shown)]
+    if ranked.empty:
+        return ""
+    where = " and ".join(series_label(key) for key in selection.regions)
+    months = _deaths(panel, selection).index
+    period = _months(months.min(), months.max())
+    parts = [", ".join(f"{series_label(i)} {d:,.0f}" for i, d in ranked[ranked > 0].items())]
+    if (ranked == 0).any():
+        none = ", ".join(series_label(i) for i in ranked[ranked == 0].index)
+        parts.append(f"no deaths recorded: {none}")
+    listed = "; ".join(part for part in parts if part)
+    return f"Also in {where}, not drawn (deaths {period}): {listed}."
+
+
 def wide_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The plotted values as a table: a Month column, then one column per series (by name).
 
-    Rounded to one decimal, which only changes smoothed values (counts are whole).
+    Rounded to one decimal, which only changes smoothed values (counts are whole). A series
+    with missing values comes as text, so that each such cell says why instead of a blank or
+    "None": `NO_DATA` for a month no source covers, `UNKNOWN` for a mean or running total that
+    would need a month without data.
     """
     if frame.empty:
         return pd.DataFrame({"Month": pd.Series(dtype="datetime64[ns]")})
     order = list(dict.fromkeys(frame["name"]))
     table = frame.pivot(index="month", columns="name", values="value")[order].round(1)
+    covered = frame.pivot(index="month", columns="name", values="covered")[order].astype(bool)
+    for name in table.columns[table.isna().any()]:
+        text = table[name].map(lambda v: f"{v:,.1f}".removesuffix(".0"), na_action="ignore")
+        text = text.astype("object")  # all-missing columns are float
+        table[name] = text.fillna(covered[name].map({True: UNKNOWN, False: NO_DATA}))
     table.columns.name = None
     return table.rename_axis("Month").reset_index()
 
@@ -213,5 +311,10 @@ def period_label(frame: pd.DataFrame) -> str:
     """The months a frame spans, in words: "Jan 2016 – Dec 2016"."""
     if frame.empty:
         return ""
-    first, last = frame["month"].min(), frame["month"].max()
-    return f"{first:%b %Y}" if first == last else f"{first:%b %Y} – {last:%b %Y}"
+    return _months(frame["month"].min(), frame["month"].max())
+
+
+def _months(first: pd.Timestamp | pd.Period, last: pd.Timestamp | pd.Period) -> str:
+    return (
+        f"{first:%b %Y}" if f"{first:%Y%m}" == f"{last:%Y%m}" else f"{first:%b %Y} – {last:%b %Y}"
+    )

@@ -11,8 +11,11 @@ from exports.trend_charts import (
     FONT_SIZE,
     GAP_NOTE,
     LINE_COLOURS,
+    LOG_NOTE,
+    NO_DATA_NOTE,
     calibration_figure,
     line_style,
+    log_ticks,
     small_multiples_figure,
     trend_figure,
 )
@@ -49,6 +52,63 @@ def test_one_line_per_series_with_gaps_as_breaks() -> None:
 def test_no_gap_note_without_gaps() -> None:
     fig = trend_figure(_frame(), title="t", y_label="Deaths", source=SOURCE)
     assert fig.layout.title.subtitle.text == SOURCE
+
+
+def test_a_series_without_data_is_not_in_the_legend() -> None:
+    frame = _frame()
+    frame.loc[frame["series"] == "MLI", ["value", "monthly"]] = math.nan
+    frame.loc[frame["series"] == "MLI", "covered"] = False
+    fig = trend_figure(frame, title="t", y_label="Deaths", source=SOURCE)
+    assert [t.showlegend for t in fig.data] == [False, True]
+    # Its small panel says so, where its line would be.
+    panels = small_multiples_figure(frame, title="t", y_label="Deaths", source=SOURCE)
+    note = panels.layout.annotations[-1]
+    assert (note.text, note.xref, note.yref) == (NO_DATA_NOTE, "x domain", "y domain")
+    assert len(panels.layout.annotations) == 3  # two panel titles and the note
+
+
+def test_log_ticks_are_labelled_with_the_values_they_stand_for() -> None:
+    positions, labels = log_ticks(30)
+    assert labels == ["0", "1", "3", "10", "30"]
+    assert positions == [0, math.log10(2), math.log10(4), math.log10(11), math.log10(31)]
+    # Five decades: one tick per decade, and no "1" crowding the 0.
+    assert log_ticks(481_017)[1] == ["0", "10", "100", "1,000", "10,000", "100,000", "1,000,000"]
+    assert log_ticks(0)[1] == ["0", "1"]  # an axis of zeros still has a scale
+
+
+def test_a_log_scale_plots_log_of_one_plus_the_value_and_hovers_the_value() -> None:
+    fig = trend_figure(_frame(), title="t", y_label="Deaths", source=SOURCE, log_scale=True)
+    mali = fig.data[0]
+    assert np.allclose(np.asarray(mali.y, dtype=float), np.log10([11, 21, 1501]))
+    assert list(mali.customdata) == [10, 20, 1500] and "customdata" in mali.hovertemplate
+    assert fig.layout.yaxis.title.text == f"Deaths<br>{LOG_NOTE}"
+    assert list(fig.layout.yaxis.ticktext) == ["0", "10", "100", "1,000", "10,000"]
+    assert fig.layout.yaxis.range[0] < 0  # the 0 sits a little above the x axis
+    linear = trend_figure(_frame(), title="t", y_label="Deaths", source=SOURCE)
+    assert list(linear.data[0].y) == [10, 20, 1500] and linear.layout.yaxis.ticktext is None
+
+
+def test_small_multiples_on_a_log_scale_tick_each_free_axis_by_its_own_values() -> None:
+    free = small_multiples_figure(
+        _frame(), title="t", y_label="Deaths", source=SOURCE, shared_y=False, log_scale=True
+    )
+    assert list(free.layout.yaxis.ticktext)[-1] == "10,000"  # Mali, up to 1,500
+    assert list(free.layout.yaxis2.ticktext) == ["0", "1", "2", "5", "10"]  # Sahel, up to 7
+    assert LOG_NOTE in free.layout.title.subtitle.text
+    shared = small_multiples_figure(
+        _frame(), title="t", y_label="Deaths", source=SOURCE, log_scale=True
+    )
+    assert list(shared.layout.yaxis2.ticktext)[-1] == "10,000"
+
+
+def test_small_multiples_grow_a_row_at_a_time() -> None:
+    rows = []
+    for month in MONTHS:
+        for i in range(7):
+            rows.append((f"C{i}", f"Country {i}", month, 1.0, 1.0, True))
+    frame = pd.DataFrame(rows, columns=["series", "name", "month", "monthly", "value", "covered"])
+    fig = small_multiples_figure(frame, title="t", y_label="Deaths", source=SOURCE)
+    assert len(fig.layout.annotations) == 7 and fig.layout.height == 3 * 230 + 170
 
 
 def test_more_series_than_colours_change_the_dash() -> None:

@@ -18,6 +18,7 @@ from risk.panel import build_panel
 from risk.selection import Selection
 
 SAHEL = "group:Central Sahel"
+SAHEL_NAME = "Central Sahel (Group)"
 MONTHS = pd.date_range("2020-01-01", periods=6, freq="MS")
 # Mali state-based deaths Jan … Jun, and 5 one-sided deaths in March; Burkina Faso 7 in February.
 MALI_SB = [10, 20, 30, 40, 50, 60]
@@ -98,19 +99,85 @@ def test_cumulative_totals_stop_at_a_gap(panel: pd.DataFrame) -> None:
 
 
 def test_default_series_is_the_selection_or_the_deadliest_countries(panel: pd.DataFrame) -> None:
-    chosen = Selection(regions=(SAHEL,), countries=("NER",))
-    assert trends.default_series(panel, chosen) == [SAHEL, "NER"]
+    # A region brings its members with deaths, most first (Mali 215, Burkina Faso 7; Niger
+    # none), then the selection's countries; its total only when asked for.
+    chosen = Selection(regions=(SAHEL,), countries=("SYR",))
+    assert trends.default_series(panel, chosen) == ["MLI", "BFA", "SYR"]
+    assert trends.default_series(panel, chosen, region_totals=True) == [SAHEL, "MLI", "BFA", "SYR"]
+    assert trends.default_series(panel, Selection(regions=(SAHEL,), countries=("NER",))) == [
+        "MLI",
+        "BFA",
+        "NER",
+    ]
     # Mali 215 deaths, Burkina Faso 7; Niger and every other country none, so left out.
     assert trends.default_series(panel, Selection()) == ["MLI", "BFA"]
     assert trends.default_series(panel, Selection(start="2020-03")) == ["MLI"]
     assert trends.default_series(panel, Selection(measure="non_state")) == []
 
 
+def test_members_are_ranked_and_those_not_drawn_are_named(panel: pd.DataFrame) -> None:
+    sahel = Selection(regions=(SAHEL,))
+    assert trends.ranked_members(panel, sahel).to_dict() == {"MLI": 215, "BFA": 7, "NER": 0}
+    # Niger: no death (and no data in May and June), so named rather than drawn.
+    assert trends.members_not_shown(panel, sahel, ["MLI", "BFA"]) == (
+        "Also in Central Sahel (Group), not drawn (deaths Jan 2020 – Jun 2020): no deaths "
+        "recorded: Niger."
+    )
+    march = Selection(regions=(SAHEL,), start="2020-03", end="2020-03")
+    assert trends.members_not_shown(panel, march, ["NER"]) == (
+        "Also in Central Sahel (Group), not drawn (deaths Mar 2020): Mali 35; no "
+        "deaths recorded: Burkina Faso."
+    )
+    assert trends.members_not_shown(panel, sahel, ["MLI", "BFA", "NER"]) == ""
+    assert trends.members_not_shown(panel, Selection(countries=("MLI",)), []) == ""
+
+
+def test_the_period_shown_is_the_sidebars_or_the_last_ten_years() -> None:
+    months = pd.date_range("2001-01-01", "2020-12-01", freq="MS")
+    long = pd.DataFrame({"month": months})
+    shown, why = trends.shown_period(long, Selection())
+    assert (shown.start, shown.end) == ("2011-01", "2020-12")
+    assert why == (
+        "Shown: Jan 2011 – Dec 2020, the last 10 years of the data, which start in Jan 2001; "
+        "set the Period in the sidebar for other months."
+    )
+    shown, why = trends.shown_period(long, Selection(), all_months=True)
+    assert (shown.start, shown.end) == ("2001-01", "2020-12")
+    assert why == "Shown: Jan 2001 – Dec 2020, all the months of the data."
+    shown, why = trends.shown_period(long, Selection(start="2005-06"), all_months=True)
+    assert (shown.start, shown.end) == ("2005-06", "2020-12")
+    assert why == "Shown: Jun 2005 – Dec 2020, the period set in the sidebar."
+    shown, _ = trends.shown_period(long, Selection(end="2003-02"))
+    assert (shown.start, shown.end) == ("2001-01", "2003-02")
+    # A country-only release to Dec 2020 beyond the world's Sep 2020: the default ends with the
+    # world, so that other countries do not show months of gaps.
+    mixed = long.copy()
+    mixed.attrs["default_as_of"] = "2020-09"
+    shown, why = trends.shown_period(mixed, Selection())
+    assert (shown.start, shown.end) == ("2010-10", "2020-09")
+    assert why == (
+        "Shown: Oct 2010 – Sep 2020, the last 10 years of the data, which start in Jan 2001, to "
+        "the month every country is covered to (some to Dec 2020); set the Period in the "
+        "sidebar for other months."
+    )
+    short = pd.DataFrame({"month": months[-30:]})
+    shown, why = trends.shown_period(short, Selection())
+    assert (shown.start, why) == (
+        "2018-07",
+        "Shown: Jul 2018 – Dec 2020, all the months of the data.",
+    )
+
+
 def test_tables_and_labels_for_the_page(panel: pd.DataFrame) -> None:
     frame = trends.trend_frame(panel, ["MLI", SAHEL], smoothing=6, violence=("state-based",))
     table = trends.wide_table(frame)
     assert table.columns.tolist() == ["Month", "Mali", "Central Sahel (Group)"]
-    assert table["Mali"].iloc[-1] == 35.0  # (10 + … + 60) / 6
+    assert table["Mali"].iloc[-1] == "35"  # (10 + … + 60) / 6; Jan … May too early: text
+    # The region's 6-month mean: never complete (5 months from Jan; May and June no data), so
+    # its column is text that says why each cell is missing.
+    assert table["Central Sahel (Group)"].tolist() == ["unknown"] * 4 + ["no data"] * 2
+    monthly = trends.wide_table(trends.trend_frame(panel, [SAHEL], smoothing=3))
+    assert monthly[SAHEL_NAME].tolist() == ["unknown", "unknown", "24", "34", "no data", "no data"]
     gaps = trends.gap_months(trends.trend_frame(panel, [SAHEL, "MLI"]))
     assert gaps.to_dict("records") == [
         {
