@@ -332,6 +332,10 @@ def chart_numbers(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
+def _zero_below(values: pd.Series, size: float) -> pd.Series:
+    return values.where(values.abs() >= size, 0.0)
+
+
 def driver_table(drivers: pd.DataFrame, iso3: str, kind: str = "level") -> pd.DataFrame:
     """One explanation of the country (risk.drivers: "level" or "change"), largest share first.
 
@@ -345,9 +349,9 @@ def driver_table(drivers: pd.DataFrame, iso3: str, kind: str = "level") -> pd.Da
     rows["marker"] = np.where(
         small, "• negligible", np.where(rows["effect"] > 0, "▲ raises", "▼ lowers")
     )
-    # Shown to one decimal: rounded here, so a share of −0.03 points reads 0.0, not "−0.0".
-    rows["effect"] = (rows["effect"] * 100).round(1) + 0.0
-    rows["deaths_effect"] = rows["deaths_effect"].round(1) + 0.0
+    # Shown to one decimal: a share that rounds to nothing is 0, so it reads 0.0, not "−0.0".
+    rows["effect"] = _zero_below(rows["effect"] * 100, 0.05)
+    rows["deaths_effect"] = _zero_below(rows["deaths_effect"], 0.05)
     return rows[["marker", "label", "text", "effect", "deaths_effect"]].reset_index(drop=True)
 
 

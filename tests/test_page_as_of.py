@@ -68,7 +68,7 @@ def test_choosing_a_month_changes_the_landing_page_and_the_url(
 def test_the_profile_and_the_briefing_show_the_same_month(december: AppTest) -> None:
     december.switch_page("app_pages/country.py").run()
     assert not december.exception
-    assert "forecast from 2019-12" in _caption(december, "Status: ok")
+    assert "Forecast from data to Dec 2019." in _caption(december, "Forecast from data to")
     assert any(c.startswith(CAVEAT) for c in _captions(december))
     december.switch_page("app_pages/briefing.py").run()
     assert not december.exception

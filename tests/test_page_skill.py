@@ -102,17 +102,17 @@ def test_an_empty_store_says_no_evaluation_is_recorded_and_how(tmp_path: Path) -
         patch.setenv("ARTICLE99_DATA_DIR", str(tmp_path / "store"))
         page = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not page.exception
-    assert page.info[0].value.startswith("No VIEWS challenge window is recorded in this store")
-    assert "VIEWS 2023/24 prediction challenge" in page.info[0].value
-    command = page.code[0].value
+    # First the store's own backtest (each import starts one), then the VIEWS windows.
+    assert page.info[0].value.startswith("No GED backtest is recorded in this store yet")
+    assert "An import of UCDP GED data starts one in the background" in page.info[0].value
+    store = (tmp_path / "store").resolve()
+    assert page.code[0].value == f"python -m risk evaluate ged --data-dir {store}"
+    assert page.info[1].value.startswith("No VIEWS challenge window is recorded in this store")
+    assert "VIEWS 2023/24 prediction challenge" in page.info[1].value
+    command = page.code[1].value
     assert command.startswith("python -m risk evaluate views")
     assert "--actuals cm_actuals_2019.parquet" in command
-    assert f"--data-dir {(tmp_path / 'store').resolve()}" in command
-    assert page.info[1].value.startswith("No GED backtest is recorded in this store")
-    assert page.code[1].value == (
-        "python -m risk evaluate ged --origins 2009-12:2019-12 "
-        f"--data-dir {(tmp_path / 'store').resolve()}"
-    )
+    assert f"--data-dir {store}" in command
     assert not page.dataframe and not page.tabs
 
 
