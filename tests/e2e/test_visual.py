@@ -38,6 +38,13 @@ PAGES = {
 SIZES = ((1440, 900), (1920, 1080))
 THEMES = ("light", "dark")
 FOLDER = SCREENSHOTS / "visual"
+# Charts draw a moment after Streamlit's run has ended: every chart's SVG must be there.
+CHARTS_DRAWN = """() => [
+  ...[...document.querySelectorAll("[data-testid='stPlotlyChart']")].map(
+    (chart) => chart.querySelector(".main-svg")),
+  ...[...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map(
+    (chart) => chart.querySelector("svg")),
+].every(Boolean)"""
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +67,7 @@ def _views(browser, url: str, store: str) -> list[str]:
             page.goto(url + path)
             page.wait_for_selector("[data-testid='stMain'] h1", timeout=LOAD_MS)
             settle(page, LOAD_MS)
+            page.wait_for_function(CHARTS_DRAWN, timeout=LOAD_MS)
             for width, height in SIZES:
                 for theme in THEMES:
                     page.set_viewport_size({"width": width, "height": height})
