@@ -76,15 +76,16 @@ def _scores(table: pd.DataFrame) -> None:
     )
 
 
-def _recorded(load, missing: str, command: str) -> list[dict] | None:
-    """The store's records from `load`; an error, or what is missing and the command, shown."""
+def _recorded(load, missing: str | None, command: str) -> list[dict] | None:
+    """The store's records from `load`; an error, or what is missing and the command, shown
+    (`missing` None: nothing to say, e.g. while the first record is being made)."""
     root = cache.store().root
     try:
         records = load(root)
     except LoaderError as exc:
         st.error(escape_markdown(exc), icon=":material/error:")
         return None
-    if not records:
+    if not records and missing is not None:
         st.info(missing, icon=":material/info:")
         st.code(command.format(store=root), language="bash")
     return records
@@ -97,7 +98,9 @@ if status:
     st.info(escape_markdown(status), icon=":material/hourglass_top:")
 backtests = _recorded(
     skill.load_backtests,
-    "No GED backtest is recorded in this store yet, so there are no scores for the violence "
+    None  # the first one is under way: said above
+    if skill.running_backtest(cache.store().root)
+    else "No GED backtest is recorded in this store yet, so there are no scores for the violence "
     "measures. An import of UCDP GED data starts one in the background (6–8 minutes on two "
     "cores); it needs data reaching 12 months past each yearly origin and 10 years before the "
     "first (the global GED 21.1 file, 1989–2020, gives origins 2009-12 … 2019-12). To run it "

@@ -116,6 +116,20 @@ def test_an_empty_store_says_no_evaluation_is_recorded_and_how(tmp_path: Path) -
     assert not page.dataframe and not page.tabs
 
 
+def test_while_the_first_backtest_runs_the_page_says_so(tmp_path: Path) -> None:
+    """An import has just started the store's backtest (held here as that process would)."""
+    store = tmp_path / "store"
+    with skill.running(store), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTICLE99_DATA_DIR", str(store))
+        page = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not page.exception
+    assert page.info[0].value.startswith(
+        "A backtest of this store's GED data has been running since "
+    )
+    assert not any("No GED backtest is recorded" in i.value for i in page.info)
+    assert page.code[0].value.startswith("python -m risk evaluate views")  # VIEWS only
+
+
 def test_a_recorded_backtest_shows_every_measure_beside_its_benchmarks(tmp_path: Path) -> None:
     """Persistence standing in for the model on the hand panel of tests/risk/test_backtest.py
     (its scores are checked by hand there); a second record with one origin is chosen below."""
