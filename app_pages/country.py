@@ -263,6 +263,7 @@ if signals_tab.open:
                     profile.admin1_signals.rename(columns=profiles.ADMIN1_SIGNAL_LABELS),
                     hide_index=True,
                     column_config={"Deaths vs 3-month mean, %": PERCENT},
+                    placeholder="none before",  # a change from zero has no percentage
                 )
 
 if where_tab.open:
@@ -286,6 +287,7 @@ if where_tab.open:
                 profile.admin1.rename(columns=profiles.LABELS),
                 hide_index=True,
                 column_config={"Events change %": PERCENT, "Deaths change %": PERCENT},
+                placeholder="none before",  # a change from zero has no percentage
             )
 
 if who_tab.open:

@@ -28,6 +28,9 @@ METHODOLOGY_LINK = (
     ":material/menu_book: How the model works, how it was tested and where it is weak: "
     "[Methodology](./methodology), sections 7 and 8."
 )
+# A score a method cannot have (the base rate, a probability, has no CRPS; an origin without an
+# onset has no onset AUROC) reads "n/a" in the tables, never Streamlit's "None".
+NOT_APPLICABLE = "n/a"
 HELP = {
     "CRPS": "How far the forecast distribution was from what happened, in deaths. Lower is better.",
     "IGN": "How little probability the forecast put on the range the outcome fell in, in bits. "
@@ -67,6 +70,7 @@ def _scores(table: pd.DataFrame) -> None:
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=NOT_APPLICABLE,
         column_config={
             skill.COLUMN_LABELS[m]: st.column_config.NumberColumn(
                 format=f"%.{DECIMALS[m]}f", help=HELP[m]
@@ -134,7 +138,11 @@ if backtests:
                 f"{headline['cells']:,} country-years, {headline['events']:,} with such a "
                 "month. Higher is better for AUROC and AP, lower for Brier."
             )
-            st.dataframe(skill.backtest_table(record, measure, "headline"), hide_index=True)
+            st.dataframe(
+                skill.backtest_table(record, measure, "headline"),
+                hide_index=True,
+                placeholder=NOT_APPLICABLE,
+            )
             st.subheader("Onsets: violence where the last two years were quiet")
             st.caption(
                 f"Countries with no month of ≥25 deaths in the {record['quiet_months']} months "
@@ -142,7 +150,11 @@ if backtests:
                 f"{onset['events']:,} with a month of ≥25 deaths in the next "
                 f"{record['onset_months']}."
             )
-            st.dataframe(skill.backtest_table(record, measure, "onset"), hide_index=True)
+            st.dataframe(
+                skill.backtest_table(record, measure, "onset"),
+                hide_index=True,
+                placeholder=NOT_APPLICABLE,
+            )
             st.markdown(
                 "\n".join(f"- {escape_markdown(s)}" for s in skill.onset_reading(record, measure))
             )
@@ -151,6 +163,7 @@ if backtests:
                     st.dataframe(
                         skill.onsets_table(record, measure),
                         hide_index=True,
+                        placeholder=NOT_APPLICABLE,
                         column_config={
                             label: st.column_config.NumberColumn(format="percent")
                             for label in skill.onset_columns()
@@ -160,6 +173,7 @@ if backtests:
                 st.dataframe(
                     skill.by_origin_table(record, measure),
                     hide_index=True,
+                    placeholder=NOT_APPLICABLE,
                     column_config={
                         column: st.column_config.NumberColumn(format="%.3f")
                         for column in skill.by_origin_table(record, measure).columns
@@ -210,6 +224,7 @@ for tab, record in zip(tabs, records or [], strict=True):
         st.dataframe(
             skill.calibration_table(record),
             hide_index=True,
+            placeholder=NOT_APPLICABLE,
             column_config={
                 "Country-months": st.column_config.NumberColumn(format="localized"),
                 "Average forecast": st.column_config.NumberColumn(format="percent"),
