@@ -1,4 +1,5 @@
-"""Briefing: the selection's countries one slide at a time, for a meeting room or a call.
+"""Briefing: the selection's countries one slide at a time, for a meeting room or a call,
+then its prevention gap (high or rising risk, no UN field mission or envoy).
 
 The slides are `exports.slides.briefing_slides()`, the same words as the PowerPoint deck. The
 slide number (1-based) and a chosen list of countries live in the URL (`slide`, `brief`), so a
@@ -121,9 +122,11 @@ def show(deck: list[slides.Slide], snapshot: Snapshot) -> None:
         if slide.kind == "insufficient":
             for point in slide.points:
                 st.info(escape_markdown(point), icon=":material/info:")
-        elif slide.kind == "no_forecast":
+        elif slide.kind in ("no_forecast", "gap"):
             st.subheader(escape_markdown(slide.interval), anchor=False)
             st.markdown("\n".join(f"- {escape_markdown(point)}" for point in slide.points))
+            for note in slide.notes:
+                st.markdown(escape_markdown(note))
         else:
             numbers, points = st.columns([3, 2], gap="large")
             if slide.risk:
@@ -137,8 +140,8 @@ def show(deck: list[slides.Slide], snapshot: Snapshot) -> None:
             st.plotly_chart(
                 figure, config=charts.PLOTLY_CONFIG, theme=None, key="briefing_slide_chart"
             )
-        for caveat in snapshot.caveats:
-            st.caption(escape_markdown(caveat))
+        for line in [*slide.sources, *snapshot.caveats]:
+            st.caption(escape_markdown(line))
         st.caption(escape_markdown(slide.footer))
     # The next and previous slides' charts, drawn while this one is shown.
     neighbours = deck[max(number - 2, 0) : number + 1]

@@ -26,6 +26,7 @@ LABELS = {
     "png": "PNG charts",
     "svg": "SVG charts",
     "json": "JSON snapshot",
+    "prevention_gap": "Prevention-gap list (CSV)",  # comes with the CSV table
 }
 DEFAULT_FORMATS = ["csv", "xlsx", "pdf", "pptx", "json"]
 MIME = {
@@ -204,15 +205,16 @@ if prepared and prepared["key"] == key:
         prepared["files"].items(), key=lambda item: order.index(item[0].rsplit(".", 1)[-1])
     ):
         extension = name.rsplit(".", 1)[-1]
+        kind = "prevention_gap" if name.endswith(bundle.GAP_CSV) else extension
         st.download_button(
-            f"{LABELS[extension]} ({size(data)})",
+            f"{LABELS[kind]} ({size(data)})",
             data,
             file_name=name,
             mime=MIME[extension],
             on_click="ignore",
             icon=":material/download:",
             help=name,
-            key=f"download_{extension}",
+            key=f"download_{kind}",
         )
     if prepared["charts"]:
         st.download_button(

@@ -2,7 +2,8 @@
 
 `export_files(snapshot, formats)` returns file name → bytes, so the page offers downloads and
 the CLI writes a folder from the same code. Names say what and when:
-`article99_<selection>_<as-of>.<ext>`, charts under `charts/`.
+`article99_<selection>_<as-of>.<ext>`, charts under `charts/`; with the CSV comes the
+prevention-gap list, `article99_<selection>_<as-of>_prevention_gap.csv`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from exports.snapshot import Snapshot
 FORMATS = ("csv", "xlsx", "pdf", "pptx", "png", "svg", "json")
 IMAGE_FORMATS = ("png", "svg")
 NEEDS_IMAGES = {"pdf", "pptx", "png"}
+GAP_CSV = "_prevention_gap.csv"  # the prevention-gap list's file: the stem, then this
 
 
 def stem(snapshot: Snapshot) -> str:
@@ -56,6 +58,7 @@ def export_files(
         files[f"{name}.json"] = payload.encode()
     if "csv" in formats:
         files[f"{name}.csv"] = tabular.to_csv(snapshot)
+        files[f"{name}{GAP_CSV}"] = tabular.gap_csv(snapshot)
     if "xlsx" in formats:
         say("Writing the workbook")
         files[f"{name}.xlsx"] = tabular.to_xlsx(snapshot, changes)

@@ -1,10 +1,12 @@
 """The briefing pack: a snapshot as an A4 landscape PDF to print, send or hand round a table.
 
 Pages: a cover (what was forecast, from which data, with which model, and the risk map); the
-ranked table, its heading row repeated on every page, then the countries the data cannot speak
-for with the reason; what changed since an earlier snapshot (when one is given); one page per
+ranked table with each country's UN presence, its heading row repeated on every page, then the
+countries the data cannot speak for with the reason; the prevention-gap list (high or rising
+risk, no UN field mission or envoy) with its rule, the cost of waiting and the reference tables
+it was read from; what changed since an earlier snapshot (when one is given); one page per
 country (its risk in words, surge flags, fan chart and three strongest drivers); and the
-citations, licences and how to check the numbers. Every page is footed with the snapshot's
+citations, licences, the reference tables' sources and how to check the numbers. Every page is footed with the snapshot's
 source line and "page N of M".
 
 Text from the data (names, drivers, reasons) is written as plain text, never through fpdf2's
@@ -57,14 +59,25 @@ DRIVERS_SHOWN = 3
 HASH_SIZE = 7.5  # pt: a sha256 fits on one line of the cover's text column
 RANKED_COLUMNS = (
     # heading, width (relative), alignment
-    (tables.RANK, 12, "RIGHT"),
-    (tables.COUNTRY, 34, "LEFT"),
-    (tables.RISK, 13, "RIGHT"),
-    (tables.TREND, 26, "LEFT"),
+    (tables.RANK, 11, "RIGHT"),
+    (tables.COUNTRY, 32, "LEFT"),
+    (tables.PRESENCE, 38, "LEFT"),
+    (tables.RISK, 12, "RIGHT"),
+    (tables.TREND, 24, "LEFT"),
     (tables.DEATHS, 20, "RIGHT"),
     (tables.INTERVAL, 22, "RIGHT"),
-    (tables.FLAGS, 34, "LEFT"),
-    (tables.DRIVER, 112, "LEFT"),
+    (tables.FLAGS, 30, "LEFT"),
+    (tables.DRIVER, 84, "LEFT"),
+)
+GAP_COLUMNS = (
+    (tables.COUNTRY, 32, "LEFT"),
+    (tables.RISK, 12, "RIGHT"),
+    (tables.GAP_WHY, 34, "LEFT"),
+    (tables.DEATHS, 20, "RIGHT"),
+    (tables.INTERVAL, 22, "RIGHT"),
+    (tables.REGIONAL, 56, "LEFT"),
+    (tables.ORGANISATIONS, 40, "LEFT"),
+    (tables.SANCTIONS, 57, "LEFT"),
 )
 _UNSAFE = {"Cc", "Cf", "Co", "Cs", "Cn"}  # control, format, private-use, surrogate, unassigned
 
@@ -343,7 +356,7 @@ def _cover(pdf: _Briefing, snapshot: Snapshot, images: dict[str, bytes]) -> None
 def _ranked_rows(snapshot: Snapshot) -> tuple[list[list[str]], list[list[str]]]:
     """The ranked table's rows in the snapshot's order, and the countries without a forecast."""
     countries = snapshot.countries
-    display = tables.risk_table(countries, snapshot.drivers)
+    display = tables.risk_table(countries, snapshot.drivers, presence=snapshot.presence)
     ranked = []
     for iso3, row in snapshot.ranked.set_index("iso3").iterrows():
         shown = display.loc[iso3]
@@ -351,6 +364,7 @@ def _ranked_rows(snapshot: Snapshot) -> tuple[list[list[str]], list[list[str]]]:
             [
                 count(row["rank"]),
                 row["name"],
+                shown[tables.PRESENCE],
                 percent(row["risk"]),
                 shown[tables.TREND],
                 count(row["median_fatalities"]),
@@ -389,6 +403,33 @@ def _ranked_table(pdf: _Briefing, snapshot: Snapshot) -> None:
             gap=3,
         )
         pdf.grid(without, ((tables.COUNTRY, 60, "LEFT"), (tables.WHY, 213, "LEFT")))
+
+
+def _gap_page(pdf: _Briefing, snapshot: Snapshot) -> None:
+    """The prevention-gap list: the rule, the cost of waiting, the rows, what it was read from."""
+    pdf.add_page()
+    gap = tables.gap_table(snapshot.gap)
+    pdf.heading(f"Prevention gap: {len(gap):,} {'country' if len(gap) == 1 else 'countries'}")
+    pdf.paragraph(snapshot.gap_rule, size=10, gap=1.5)
+    pdf.paragraph(snapshot.cost_of_waiting, size=10, gap=3)
+    if gap.empty:
+        pdf.paragraph("No country of the selection meets the rule.", size=11, bold=True, gap=3)
+    else:
+        rows = [
+            [row[tables.COUNTRY], percent(row[tables.RISK]), row[tables.GAP_WHY],
+             count(row[tables.DEATHS]), *(row[c] for c, _, _ in GAP_COLUMNS[4:])]
+            for _, row in gap.iterrows()
+        ]  # fmt: skip
+        pdf.grid(rows, GAP_COLUMNS)
+        pdf.ln(3)
+    pdf.paragraph(
+        "UN presence, organisations and sanctions are read from the reference tables (their "
+        "public sources are listed on the last page):",
+        size=9,
+        gap=1,
+    )
+    for line in snapshot.reference_lines:
+        pdf.paragraph(line, size=9, gap=0.5)
 
 
 def _change_rows(changes: Changes, movement: str) -> list[list[str]]:
@@ -507,6 +548,12 @@ def _closing_page(pdf: _Briefing, snapshot: Snapshot) -> None:
         pdf.heading("Caveats", size=14)
         for caveat in snapshot.caveats:
             pdf.paragraph(caveat, gap=1.5)
+    if snapshot.references:
+        pdf.ln(2)
+        pdf.heading("Reference tables", size=14)
+        for table in snapshot.references:
+            pdf.paragraph(table["citation"], bold=True, gap=0.5)
+            pdf.paragraph(f"Sources: {', '.join(table['sources'])}", size=8, gap=1.5)
     pdf.ln(3)
     pdf.heading("How to verify", size=14)
     pdf.paragraph(
@@ -570,6 +617,7 @@ def briefing_pdf(
 
     _cover(pdf, snapshot, images)
     _ranked_table(pdf, snapshot)
+    _gap_page(pdf, snapshot)
     if changes is not None:
         _changes_page(pdf, changes)
     for _, row in ranked.iterrows():

@@ -4,13 +4,16 @@
 selection and its violence measure, what "risk" means, the top countries), then one slide per
 country with its risk, the deaths over 3 months as its chart draws them (the median with its
 90% interval, then the average, explained where it lies outside that interval), the chart to
-show and up to three drivers. Countries the data cannot speak for get no slide of their own
-by default: one slide names them all, with why (an analyst who picks one gets its slide).
+show and up to three drivers; then the prevention gap (issue 18): the selection's countries at
+high or rising risk with no UN field mission or envoy, with the rule, the cost of waiting and
+the reference tables read, a few countries a slide. Countries the data cannot speak for get
+no slide of their own by default: one slide names them all, with why (an analyst who picks one
+gets its slide).
 Nothing here renders, so the page and the deck cannot drift apart.
 
 `briefing_pptx()` lays those slides out on a 16:9 deck (python-pptx) with the charts as PNG,
-the snapshot's source line at the foot of every slide and a closing slide of citations and
-caveats.
+the snapshot's source line at the foot of every slide and a closing slide of citations (the
+reference tables' among them) and caveats.
 Text from the data goes in as plain text runs (python-pptx escapes XML) after
 `plain_text()` has removed the control characters XML cannot hold. The deck's metadata says
 "Article 99" and the snapshot's date; python-pptx's template leftovers (its author, a
@@ -37,7 +40,9 @@ from pptx.util import Emu, Inches, Pt
 from exports import images as chart_images
 from exports.charts import (
     average_in_words,
+    count,
     deaths_in_words,
+    interval,
     percent,
     points,
     risk_definition,
@@ -55,7 +60,9 @@ LOWERS = "▼ Lowers risk: "
 NOT_ENOUGH_DATA = "Not enough data to forecast"
 NO_STRONG_DRIVER = "No single driver moves this forecast noticeably"
 AUTHOR = "Article 99"
-KINDS = ("title", "country", "insufficient", "no_forecast")
+KINDS = ("title", "country", "gap", "insufficient", "no_forecast")
+GAP_PER_SLIDE = 5  # prevention-gap countries a slide holds at presenting size
+NO_GAP = "No country of the selection has high or rising risk without a UN field mission or envoy"
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,12 @@ class Slide:
 
     On the title slide `interval` holds what "risk" means and `points` the top-ranked countries;
     on an "insufficient" slide (a country the data cannot speak for) `points` holds the reason;
-    on the "no_forecast" slide `points` names the countries without a forecast, by reason.
+    on the "no_forecast" slide `points` names the countries without a forecast, by reason; on a
+    "gap" slide `interval` holds the rule, `points` the countries, `notes` the cost of waiting
+    and `sources` the reference tables' citations.
     """
 
-    kind: str  # "title" | "country" | "insufficient" | "no_forecast"
+    kind: str  # one of KINDS
     iso3: str | None
     title: str  # "Mali"
     risk: str  # "77% risk"; empty on title and insufficient slides
@@ -77,6 +86,8 @@ class Slide:
     chart: str | None  # key in images.snapshot_figures: "forecast_MLI" or "risk_map"
     points: tuple[str, ...]  # drivers "▲ Raises risk: …" / "▼ Lowers risk: …", or the reason
     footer: str  # snapshot.footer
+    notes: tuple[str, ...] = ()  # sentences after the points
+    sources: tuple[str, ...] = ()  # what the slide's words were read from, besides the footer
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -195,6 +206,42 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
     )
 
 
+def gap_point(row: pd.Series) -> str:
+    """'Nigeria: risk 98% · median 1,234 deaths (90% 800–2,000) · UNOWAS'."""
+    deaths = f"median {count(row['median_fatalities'])} deaths"
+    cover = plain_text(row["regional"]) or "no UN regional office or envoy"
+    return plain_text(
+        f"{row['name']}: {row['why']} · {deaths} "
+        f"(90% {interval(row['fatalities_low'], row['fatalities_high'])}) · {cover}"
+    )
+
+
+def _gap_slides(snapshot: Snapshot) -> list[Slide]:
+    """The prevention-gap list, `GAP_PER_SLIDE` countries a slide; one slide saying so when
+    no country is on it."""
+    gap = snapshot.gap
+    lines = [gap_point(row) for _, row in gap.iterrows()] or [NO_GAP]
+    pages = [lines[k : k + GAP_PER_SLIDE] for k in range(0, len(lines), GAP_PER_SLIDE)]
+    counted = f"{len(gap)} {'country' if len(gap) == 1 else 'countries'}" if len(gap) else "none"
+    notes = (plain_text(snapshot.cost_of_waiting),) if len(gap) else ()
+    return [
+        Slide(
+            kind="gap",
+            iso3=None,
+            title=f"Prevention gap: {counted}"
+            + (f" ({number} of {len(pages)})" if len(pages) > 1 else ""),
+            risk="",
+            interval=plain_text(snapshot.gap_rule),
+            chart=None,
+            points=tuple(page),
+            footer=plain_text(snapshot.footer),
+            notes=notes,
+            sources=tuple(map(plain_text, snapshot.reference_lines)),
+        )
+        for number, page in enumerate(pages, 1)
+    ]
+
+
 def _no_forecast_slide(snapshot: Snapshot) -> Slide | None:
     """One slide naming the countries without a forecast, by reason, A to Z (None if none)."""
     countries = snapshot.countries
@@ -220,11 +267,12 @@ def _no_forecast_slide(snapshot: Snapshot) -> Slide | None:
 
 
 def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> list[Slide]:
-    """The briefing in words: the title slide, then one slide per country in `iso3s` order.
+    """The briefing in words: the title slide, one slide per country in `iso3s` order, then
+    the selection's prevention gap.
 
     `iso3s` defaults to the snapshot's ranked countries, riskiest first, up to
-    `MAX_COUNTRIES` (the title slide says when some are left out), then one "no_forecast"
-    slide naming every country without a forecast and why. A country without a forecast
+    `MAX_COUNTRIES` (the title slide says when some are left out), then, after the gap, one
+    "no_forecast" slide naming every country without a forecast and why. A country without a forecast
     named in `iso3s` gets its own "insufficient" slide with the reason. Raises ValueError
     for a code outside the snapshot or more than `MAX_COUNTRIES` codes.
     """
@@ -234,6 +282,7 @@ def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> l
     return [
         _title_slide(snapshot, len(chosen), iso3s is None),
         *(_country_slide(snapshot, rows.loc[iso3]) for iso3 in chosen),
+        *_gap_slides(snapshot),
         *([listing] if listing else []),
     ]
 
@@ -390,10 +439,37 @@ def _add_slide(prs, slide: Slide, png: bytes | None) -> None:
     _footer(page, slide.footer)
 
 
+# The prevention-gap slide's boxes: name, top, height (inches), type size and colour.
+GAP_BOXES = (
+    ("Interval", 1.2, 0.75, LEAD_SIZE, INK),  # the rule: two lines
+    ("Points", 2.05, 3.25, BODY_SIZE, INK),  # up to GAP_PER_SLIDE countries, two lines each
+    ("Notes", 5.4, 1.0, BODY_SIZE, INK),  # the cost of waiting: three lines
+    ("Sources", 6.45, 0.45, FOOTER_SIZE, GREY),  # the reference tables, above the footer
+)
+
+
+def _add_gap_slide(prs, slide: Slide) -> None:
+    page = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
+    _title(page, slide.title)
+    texts = {
+        "Interval": [slide.interval],
+        "Points": list(slide.points),
+        "Notes": list(slide.notes),
+        "Sources": ["Reference tables: " + "; ".join(slide.sources)] if slide.sources else [],
+    }
+    for name, top, height, size, colour in GAP_BOXES:
+        if texts[name]:
+            box = _text_box(page, MARGIN, Inches(top), CONTENT_WIDTH, Inches(height))
+            box.name = name
+            _lines(box.text_frame, texts[name], size, color=colour, space=Pt(8))
+    _footer(page, slide.footer)
+
+
 def _add_citations(prs, snapshot: Snapshot) -> None:
     page = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
     _title(page, "Sources and citations")
     citations = snapshot.citations or [f"No citation recorded for {snapshot.vintage}"]
+    citations = [*citations, *snapshot.reference_lines]
     box = _text_box(page, MARGIN, Inches(1.35), CONTENT_WIDTH, BODY_BOTTOM - Inches(1.35))
     box.name = "Citations"
     _lines(box.text_frame, [*citations, *snapshot.caveats], BODY_SIZE, space=Pt(14))
@@ -473,7 +549,10 @@ def briefing_pptx(
     prs = Presentation()
     _widen_template(prs)
     for slide in slides:
-        _add_slide(prs, slide, pictures.get(slide.chart) if slide.chart else None)
+        if slide.kind == "gap":
+            _add_gap_slide(prs, slide)
+        else:
+            _add_slide(prs, slide, pictures.get(slide.chart) if slide.chart else None)
     _add_citations(prs, snapshot)
     _scrub(prs, snapshot, slides[0].title, len(slides) + 1)
     buffer = io.BytesIO()

@@ -3,7 +3,10 @@
 A `Snapshot` is what a page shows for a selection (the ranked countries, their monthly
 forecasts and drivers, of the selection's violence measure) with everything needed to trust
 it later: the filters, each source with its version, file checksum and access date, the
-model and its settings, and the citations. Its JSON form is machine-readable and carries
+model and its settings, and the citations. Beside the forecast it carries what the UN had in
+place on the forecast's last day (issue 18: `risk.presence`), read from the reference tables,
+which are recorded like sources (file, as-of date, checksum, public sources), and the
+prevention-gap list that follows from both. Its JSON form is machine-readable and carries
 `inputs_sha256` (what the numbers were computed from) and `table_sha256` (the numbers
 themselves), so `regenerate()` on a store holding the same files gives the same table, and
 `compare()` says where two snapshots differ.
@@ -27,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from exports.charts import deaths_of, risk_definition
+from loaders import reference
 from loaders.caveats import caveat_lines, caveats_of
 from loaders.store import Store
 from risk import forecast as forecasting
-from risk import measures
+from risk import measures, presence
 from risk.forecast import RiskForecast, risk_forecast
 from risk.model import THRESHOLD
 from risk.panel import FORECAST_SOURCES
@@ -49,6 +53,11 @@ COUNTRY_FIELDS = (
     "median_fatalities", "expected_fatalities", "fatalities_low", "fatalities_high",
     "fatalities_last_month",
     "surge_events", "surge_fatalities", "new_admin1_count", "new_risk", "drivers",
+    "un_presence",
+)  # fmt: skip
+GAP_FIELDS = (
+    "iso3", "name", "risk", "risk_change", "why", "median_fatalities", "fatalities_low",
+    "fatalities_high", "expected_fatalities", "regional", "organisations", "sanctions",
 )  # fmt: skip
 MONTHLY_FIELDS = ("iso3", "month", "horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95")
 DRIVER_FIELDS = (
@@ -75,6 +84,9 @@ class Snapshot:
     inputs_sha256: str
     forecast: RiskForecast | None = field(default=None, repr=False)
     data_dir: Path | None = field(default=None, repr=False)
+    # risk.presence.on() on the forecast's last day, every reference country (not serialised)
+    presence: pd.DataFrame | None = field(default=None, repr=False)
+    references: list[dict] = field(default_factory=list)  # reference_records()
 
     @property
     def measure(self) -> str:
@@ -114,6 +126,35 @@ class Snapshot:
         )
 
     @property
+    def presence_day(self) -> pd.Timestamp:
+        """The day UN presence is read on: the forecast month's last day."""
+        return presence.day_of(self.as_of)
+
+    @property
+    def gap(self) -> pd.DataFrame:
+        """The selection's prevention-gap list (`risk.presence.gap`), highest risk first."""
+        return presence.gap(self.countries, self.presence)
+
+    @property
+    def gap_rule(self) -> str:
+        """The prevention-gap rule in one line, with the day presence is read on."""
+        return (
+            f"Listed: risk ≥ {presence.GAP_RISK:.0%} or up {presence.GAP_RISE * 100:.0f} points "
+            "or more since last month's forecast, with no UN peacekeeping operation, political "
+            f"mission or country envoy on {self.presence_day:%-d %b %Y}."
+        )
+
+    @property
+    def cost_of_waiting(self) -> str:
+        """The expected deaths in the gap countries, as `risk.presence.cost_of_waiting` says it."""
+        return presence.cost_of_waiting(self.gap, self.as_of)
+
+    @property
+    def reference_lines(self) -> list[str]:
+        """Each reference table's citation: title, file, as-of date, shipped or replaced."""
+        return [r["citation"] for r in self.references]
+
+    @property
     def table_sha256(self) -> str:
         return _sha256(_records(self.countries, COUNTRY_FIELDS))
 
@@ -139,6 +180,13 @@ class Snapshot:
             "countries": _records(self.countries, COUNTRY_FIELDS),
             "monthly": _records(self.monthly, MONTHLY_FIELDS),
             "drivers": _records(self.drivers, DRIVER_FIELDS),
+            "reference_tables": self.references,
+            "prevention_gap": {
+                "rule": self.gap_rule,
+                "presence_on": f"{self.presence_day:%Y-%m-%d}",
+                "cost_of_waiting": self.cost_of_waiting,
+                "countries": _records(self.gap, GAP_FIELDS),
+            },
         }
 
     def write_json(self, path: str | Path) -> Path:
@@ -213,6 +261,28 @@ def source_records(store: Store) -> list[dict]:
     return sorted(records, key=lambda r: (r["source"], r["dataset"], r["version"], r["sha256"]))
 
 
+def reference_records(data_dir: str | Path | None = None) -> list[dict]:
+    """The reference tables read (issue 18), recorded as sources are: the file's name, never
+    its folder, its as-of date and checksum, and the public sources its rows cite."""
+    records = []
+    for name in reference.NAMES:
+        info = reference.info(name, data_dir)
+        records.append(
+            {
+                "table": info.name,
+                "title": info.title,
+                "file": info.path.name,
+                "origin": info.origin,
+                "as_of": f"{info.as_of:%Y-%m-%d}",
+                "rows": info.rows,
+                "sha256": hashlib.sha256(info.path.read_bytes()).hexdigest(),
+                "sources": list(info.sources),
+                "citation": info.citation(),
+            }
+        )
+    return records
+
+
 def inputs_sha256(sources: list[dict], selection: Selection, as_of: str, model: dict) -> str:
     """What the numbers depend on: the source files' checksums, the filters (the measure
     among them), month and model."""
@@ -263,6 +333,8 @@ def build_snapshot(
         "threshold": THRESHOLD,
     }
     sources = source_records(store)
+    present = presence.on(presence.day_of(forecast.as_of), store.root)
+    chosen["un_presence"] = chosen["iso3"].map(present["short"]).fillna("").to_numpy()
     return Snapshot(
         countries=chosen,
         monthly=forecast.monthly[forecast.monthly["iso3"].isin(inside)].reset_index(drop=True),
@@ -275,6 +347,8 @@ def build_snapshot(
         inputs_sha256=inputs_sha256(sources, selection, forecast.as_of, model),
         forecast=forecast,
         data_dir=store.root,
+        presence=present,
+        references=reference_records(store.root),
     )
 
 

@@ -1,5 +1,8 @@
 """The ranked table as CSV and as an Excel workbook with its metadata, safe to open.
 
+Beside it, the prevention-gap list (issue 18): a sheet of the workbook and a CSV of its own,
+each with the rule, the cost of waiting and the reference tables it was read from.
+
 A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return could be run as a
 formula by a spreadsheet (CSV injection); such text gets a leading apostrophe, and numbers
 stay numbers. The workbook is written by xlsxwriter with formula and URL detection off.
@@ -54,6 +57,7 @@ def export_table(snapshot: Snapshot) -> pd.DataFrame:
             "Rank": rows["rank"],
             "ISO3": rows["iso3"],
             "Country": rows["name"],
+            tables.PRESENCE: rows["un_presence"],
             "Risk": rows["risk"],
             "Risk last month": rows["risk_last_month"],
             "Risk change": rows["risk_change"].round(DECIMALS),
@@ -83,6 +87,47 @@ def to_csv(snapshot: Snapshot) -> bytes:
     return frame.map(neutralise).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
+def gap_export_table(snapshot: Snapshot) -> pd.DataFrame:
+    """The prevention-gap list as the exports write it: `tables.gap_table` with the ISO3 first
+    and the deaths' interval as two numbers a spreadsheet can sort."""
+    gap = snapshot.gap
+    shown = tables.gap_table(gap).reset_index()
+    bounds = {
+        "90% low": gap["fatalities_low"].round().astype("Int64").to_numpy(),
+        "90% high": gap["fatalities_high"].round().astype("Int64").to_numpy(),
+    }
+    at = shown.columns.get_loc(tables.INTERVAL)
+    shown = shown.drop(columns=tables.INTERVAL)
+    for offset, (name, values) in enumerate(bounds.items()):
+        shown.insert(at + offset, name, values)
+    return shown
+
+
+def gap_notes(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """What the list means and what it was read from, as (label, value) rows."""
+    return [
+        ("Prevention gap", snapshot.gap_rule),
+        ("Cost of waiting", snapshot.cost_of_waiting),
+        *(("Reference table", line) for line in snapshot.reference_lines),
+    ]
+
+
+def gap_csv(snapshot: Snapshot) -> bytes:
+    """The prevention-gap list as CSV, each row carrying the rule and its sources (as the risk
+    CSV carries its citation); an empty list is the header alone (the JSON and workbook say
+    that no country meets the rule)."""
+    notes = dict(gap_notes(snapshot))
+    frame = gap_export_table(snapshot).assign(
+        **{
+            "Forecast from": snapshot.as_of,
+            "Source": snapshot.vintage,
+            "Rule": notes["Prevention gap"],
+            "Reference tables": "; ".join(snapshot.reference_lines),
+        }
+    )
+    return frame.map(neutralise).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
 def metadata_rows(snapshot: Snapshot, changes: Changes | None = None) -> list[tuple[str, str]]:
     """What the workbook's About sheet says, as (label, value) rows."""
     model = snapshot.model
@@ -107,6 +152,7 @@ def metadata_rows(snapshot: Snapshot, changes: Changes | None = None) -> list[tu
         ("Verify", "python -m exports verify <the snapshot's JSON file>"),
     ]
     rows += [("Caveat", caveat) for caveat in snapshot.caveats]
+    rows += gap_notes(snapshot)
     if changes is not None:
         rows.append(("What changed", changes.summary))
     return rows
@@ -164,8 +210,23 @@ def _rows_frame(rows: Iterable[dict], columns: Sequence[tuple[str, str]]) -> pd.
     return pd.DataFrame([{label: row.get(key) for label, key in columns} for row in rows])
 
 
+def _gap_sheet(book, snapshot: Snapshot, formats: dict) -> None:
+    """The list, then under it what it means and where it comes from; an empty list says so."""
+    frame = gap_export_table(snapshot)
+    _sheet(book, "Prevention gap", frame, formats, freeze=2)
+    sheet = book.get_worksheet_by_name("Prevention gap")
+    bold = book.add_format({"bold": True})
+    notes = gap_notes(snapshot)
+    if frame.empty:
+        notes.insert(0, ("None", "No country of the selection meets the rule."))
+    for r, (label, value) in enumerate(notes, start=len(frame) + 2):
+        sheet.write_string(r, 0, label, bold)
+        sheet.write_string(r, 1, str(neutralise(value)))
+
+
 def to_xlsx(snapshot: Snapshot, changes: Changes | None = None) -> bytes:
-    """A workbook: Risk (ranked table), Monthly forecast, Drivers, What changed, About."""
+    """A workbook: Risk (ranked table), Prevention gap, Monthly forecast, Drivers, What
+    changed, About."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -179,6 +240,7 @@ def to_xlsx(snapshot: Snapshot, changes: Changes | None = None) -> bytes:
     whole = book.add_format({"num_format": "#,##0"})
     number_formats = {c: percent for c in PERCENT_COLUMNS} | {c: whole for c in COUNT_COLUMNS}
     _sheet(book, "Risk", export_table(snapshot), number_formats, freeze=3)
+    _gap_sheet(book, snapshot, number_formats)
 
     monthly = snapshot.monthly.merge(snapshot.countries[["iso3", "name"]], on="iso3")
     monthly = pd.DataFrame(

@@ -12,6 +12,8 @@ import pytest
 from exports import bundle
 from exports.changes import what_changed
 from exports.snapshot import build_snapshot
+from loaders import reference
+from risk.selection import from_query
 from tests.conftest import shared_data_dir
 from tests.exports.conftest import SAHEL
 
@@ -44,6 +46,36 @@ def test_every_format_is_there(files: dict[str, bytes]) -> None:
     assert files["charts/risk_map.png"].startswith(b"\x89PNG")
     assert b"<svg" in files["charts/forecast_NGA.svg"][:400]
     assert json.loads(files[f"{stem}.json"])["countries"][0]["name"] == "Nigeria"
+    assert files[f"{stem}_prevention_gap.csv"].startswith(b"ISO3,Country,Risk,Why listed")
+
+
+def test_the_json_carries_the_gap_and_the_reference_tables(
+    files: dict[str, bytes], sahel_snapshot, sahel_gap
+) -> None:
+    payload = json.loads(files["article99_sahel-group-all-organised-violence_2020-12.json"])
+    gap = payload["prevention_gap"]
+    assert [row["iso3"] for row in gap["countries"]] == list(sahel_gap["iso3"])
+    assert gap["rule"] == sahel_snapshot.gap_rule and gap["presence_on"] == "2020-12-31"
+    assert gap["cost_of_waiting"] == sahel_snapshot.cost_of_waiting
+    tables = {t["table"]: t for t in payload["reference_tables"]}
+    assert sorted(tables) == sorted(reference.NAMES)
+    for name, table in tables.items():
+        info = reference.info(name, sahel_snapshot.data_dir)
+        assert (table["file"], table["as_of"]) == (f"{name}.csv", f"{info.as_of:%Y-%m-%d}")
+        assert table["sources"] and all(url.startswith("http") for url in table["sources"])
+    mali = next(row for row in payload["countries"] if row["iso3"] == "MLI")
+    assert "MINUSMA" in mali["un_presence"]
+
+
+def test_a_membership_group_names_the_files_and_their_filters(global_store: Path) -> None:
+    snapshot = build_snapshot(global_store, from_query({"region": "org:ECOWAS"}))
+    files = bundle.export_files(snapshot, ["json", "csv"])
+    (name,) = [n for n in files if n.endswith(".json")]
+    assert "ecowas" in name
+    payload = json.loads(files[name])
+    assert payload["filters"]["query"]["region"] == "org:ECOWAS"
+    assert "ECOWAS" in payload["filters"]["description"]
+    assert payload["filters"]["description"] == snapshot.selection.describe()
 
 
 def test_no_export_holds_a_local_path_or_a_secret(

@@ -20,11 +20,14 @@ from exports.pdf import VERIFY_COMMAND, PdfExportError, briefing_pdf, clean
 from exports.snapshot import Snapshot, build_snapshot
 from risk import profile
 from risk.drivers import REFERENCE
-from tests.exports.conftest import SAHEL
+from risk.selection import from_query
+from tests.exports.conftest import SAHEL, covered
 
 TABLE_HEADING = (
-    "Rank Country Risk Trend vs last month Deaths, 3 months (median) 90% interval Flags Top driver"
+    "Rank Country UN presence Risk Trend vs last month Deaths, 3 months (median) 90% interval "
+    "Flags Top driver"
 )
+GAP_PAGE = 2  # cover, ranked table, prevention gap, (what changed,) countries, citations
 
 
 def words(text: str) -> str:
@@ -119,8 +122,9 @@ def test_nigeria_reads_as_the_snapshot_formats_it(
     nigeria = sahel_snapshot.ranked.set_index("iso3").loc["NGA"]
     risk = percent(nigeria["risk"])
     assert nigeria["risk"] > 0.9  # Nigeria: ≥ 25 deaths in every month of 2020
-    assert f"1 Nigeria {risk} " in pages[1]
-    page = pages[2]
+    presence = sahel_snapshot.presence.loc["NGA", "short"]
+    assert f"1 Nigeria {words(presence)} {risk} " in pages[1]
+    page = pages[3]
     assert page.startswith("1. Nigeria ")
     assert profile.risk_sentence(nigeria.to_dict(), "2020-12", "all") in page
     assert page.count(f"{risk} chance of at least 25 deaths from all organised violence") == 1
@@ -149,19 +153,20 @@ def test_pages_are_cover_table_one_per_country_and_citations(
     ranked = list(sahel_snapshot.ranked.itertuples())
     table_pages = [text for text in pages if TABLE_HEADING in text]
     assert len(table_pages) == 1  # ten rows fit one page
-    assert len(pages) == 1 + len(table_pages) + len(ranked) + 1 == 13
-    country_pages = pages[1 + len(table_pages) : -1]
+    assert len(pages) == 1 + len(table_pages) + 1 + len(ranked) + 1 == 14
+    assert pages[GAP_PAGE].startswith("Prevention gap: ")
+    country_pages = pages[2 + len(table_pages) : -1]
     for row, text in zip(ranked, country_pages, strict=True):
         assert text.startswith(f"{row.rank}. {row.name} ")
     reader = read(pack)
-    assert all(len(reader.pages[1 + 1 + k].images) == 1 for k in range(len(ranked)))
+    assert all(len(reader.pages[3 + k].images) == 1 for k in range(len(ranked)))
     assert pages[-1].startswith("Citations")
 
 
 def test_country_pages_give_surge_flags_and_the_three_strongest_drivers(
     sahel_snapshot: Snapshot, pages: list[str]
 ) -> None:
-    by_name = {text.split(" ")[1]: text for text in pages[2:-1]}
+    by_name = {text.split(" ")[1]: text for text in pages[3:-1]}
     niger, nigeria = by_name["Niger"], by_name["Nigeria"]
     assert "Surge flags (last month): deaths." in niger
     assert "Surge flags (last month): none." in nigeria
@@ -209,8 +214,8 @@ def test_what_changed_page_follows_the_table(
     sahel_snapshot: Snapshot, images: dict[str, bytes], changes: Changes
 ) -> None:
     texts = page_texts(briefing_pdf(sahel_snapshot, images=images, changes=changes))
-    assert len(texts) == 13 + 1
-    page = texts[2]
+    assert len(texts) == 14 + 1
+    page = texts[3]
     assert page.startswith(f"What changed since {month_label('2020-06')} ")
     assert words(changes.summary) in page
     moved = changes.table.set_index("iso3")
@@ -241,7 +246,7 @@ def test_what_changed_page_follows_the_table(
     assert f"↓ Burkina Faso {ranks} {risk_moved} {points(burkina['change'])}" in page
     assert page.count("↓ Burkina Faso") == 2  # left the top, and improved
     assert "Deteriorated (risk up by at least 10 points): 0 None." in page
-    assert texts[3].startswith("1. Nigeria ")
+    assert texts[4].startswith("1. Nigeria ")
     with pytest.raises(ValueError, match="data to 2020-11"):
         briefing_pdf(sahel_snapshot, images=images, changes=replace(changes, as_of="2020-11"))
 
@@ -263,8 +268,8 @@ def test_accented_names_and_typographic_apostrophes_come_out_as_written(
     texts = page_texts(briefing_pdf(snapshot, images=images, max_countries=4))
     for rank, iso3 in enumerate(names, 1):
         assert f"{rank} {names[iso3]} " in texts[1]
-        assert texts[1 + rank].startswith(f"{rank}. {names[iso3]} ")
-    assert "deaths (d’après UCDP) in months 4–12 before" in texts[2]  # Nigeria's largest share
+        assert texts[2 + rank].startswith(f"{rank}. {names[iso3]} ")
+    assert "deaths (d’après UCDP) in months 4–12 before" in texts[3]  # Nigeria's largest share
 
 
 def test_countries_without_a_forecast_are_listed_with_the_reason(
@@ -283,7 +288,7 @@ def test_countries_without_a_forecast_are_listed_with_the_reason(
     last = snapshot.ranked.iloc[-1]
     assert len(snapshot.ranked) == 9 and last["iso3"] != "GMB"
     assert table.index(f"9 {last['name']} ") < table.index("Gambia Not enough data")
-    assert len(texts) == 1 + 1 + 9 + 1
+    assert len(texts) == 1 + 1 + 1 + 9 + 1
     assert not any(text.startswith("10. ") for text in texts)
 
 
@@ -297,9 +302,9 @@ def test_data_text_is_written_plainly_without_control_characters(
         briefing_pdf(with_countries(sahel_snapshot, countries), images=images, max_countries=1)
     )
     risk = percent(countries.loc[countries["iso3"] == "NGA", "risk"].iloc[0])
-    assert f"1 {hostile} {risk}" in texts[1]
-    assert texts[2].startswith(f"1. {hostile} ")
-    assert len(texts) == 4 and texts[-1].endswith("page 4 of 4")
+    assert f"1 {hostile} " in texts[1] and f" {risk} " in texts[1]
+    assert texts[3].startswith(f"1. {hostile} ")
+    assert len(texts) == 5 and texts[-1].endswith("page 5 of 5")
     assert not any(c in text for text in texts for c in "\x1b\x00\u202e")
 
 
@@ -332,8 +337,8 @@ def test_missing_charts_are_drawn_and_max_countries_limits_the_pages(
     sahel_snapshot: Snapshot, images: dict[str, bytes]
 ) -> None:
     texts = page_texts(briefing_pdf(sahel_snapshot, images={}, max_countries=2))
-    assert len(texts) == 1 + 1 + 2 + 1
-    assert [texts[2].split(" ")[1], texts[3].split(" ")[1]] == ["Nigeria", "Mali"]
+    assert len(texts) == 1 + 1 + 1 + 2 + 1
+    assert [texts[3].split(" ")[1], texts[4].split(" ")[1]] == ["Nigeria", "Mali"]
     assert "10 Gambia" in texts[1]  # the table keeps every country
     with pytest.raises(ValueError, match="max_countries"):
         briefing_pdf(sahel_snapshot, images=images, max_countries=-1)
@@ -345,3 +350,54 @@ def test_without_the_fonts_the_error_names_the_package(
     monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     with pytest.raises(PdfExportError, match="fonts-dejavu-core"):
         briefing_pdf(sahel_snapshot, images=images)
+
+
+# --- issue 18: UN presence and the prevention gap ---------------------------------------------
+
+
+def test_the_ranked_table_gives_each_countrys_un_presence(
+    sahel_snapshot: Snapshot, pages: list[str]
+) -> None:
+    mali = words(sahel_snapshot.presence.loc["MLI", "short"])
+    assert "MINUSMA" in mali
+    assert f"2 Mali {mali} " in pages[1]
+
+
+def test_the_gap_page_lists_the_recomputed_gap_with_its_rule_cost_and_sources(
+    sahel_snapshot: Snapshot, sahel_gap: pd.DataFrame, pages: list[str]
+) -> None:
+    page = pages[GAP_PAGE]
+    counted = f"{len(sahel_gap)} {'country' if len(sahel_gap) == 1 else 'countries'}"
+    assert page.startswith(f"Prevention gap: {counted} ")
+    assert words(sahel_snapshot.gap_rule) in page
+    assert words(sahel_snapshot.cost_of_waiting) in page
+    where = [page.index(f"{name} {percent(risk)} ") for name, risk in sahel_gap[["name", "risk"]].values]
+    assert where == sorted(where)  # highest risk first
+    assert "Mali" not in page.split(words(sahel_snapshot.cost_of_waiting))[1]  # MINUSMA: no gap
+    for line in sahel_snapshot.reference_lines:
+        assert words(line) in page
+    last = pages[-1]
+    assert "Reference tables" in last
+    for table in sahel_snapshot.references:
+        assert words(table["citation"]) in last
+        assert table["sources"][0] in last.replace(" ", "")
+
+
+def test_an_empty_gap_is_a_page_that_says_so(
+    sahel_snapshot: Snapshot, images: dict[str, bytes]
+) -> None:
+    texts = page_texts(briefing_pdf(covered(sahel_snapshot), images=images, max_countries=0))
+    page = texts[GAP_PAGE]
+    assert page.startswith("Prevention gap: 0 countries ")
+    assert "No country of the selection meets the rule." in page
+
+
+def test_a_membership_group_is_named_in_the_pdf(
+    global_store: Path, images: dict[str, bytes]
+) -> None:
+    snapshot = build_snapshot(global_store, from_query({"region": "org:ECOWAS"}))
+    pack = briefing_pdf(snapshot, images={"risk_map.png": images["risk_map.png"]}, max_countries=0)
+    description = snapshot.selection.describe()
+    assert "ECOWAS" in description
+    assert read(pack).metadata.title.startswith(f"Article 99 risk briefing: {description}, ")
+    assert page_texts(pack)[0].startswith(f"Article 99 risk briefing {words(description)}: ")

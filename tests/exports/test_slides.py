@@ -55,6 +55,10 @@ def sahel_deck(sahel_snapshot, chart_pngs) -> bytes:
     return briefing_pptx(sahel_snapshot, images=chart_pngs)
 
 
+def _kind(briefing: list[Slide], kind: str) -> list[Slide]:
+    return [s for s in briefing if s.kind == kind]
+
+
 def _gambia_without_data(snapshot):
     """The Sahel snapshot with Gambia (ranked last) turned into an insufficient-data country."""
     countries = snapshot.countries.copy()
@@ -107,7 +111,7 @@ def test_the_title_slide_says_what_risk_means_and_lists_the_top_countries(
 def test_one_slide_per_country_in_rank_order_with_the_snapshots_numbers(
     sahel_snapshot, sahel_slides, sahel_order
 ) -> None:
-    countries = sahel_slides[1:]
+    countries = sahel_slides[1 : 1 + len(sahel_order)]
     assert [s.iso3 for s in countries] == sahel_order
     assert {s.kind for s in countries} == {"country"}
     nigeria = sahel_snapshot.countries.set_index("iso3").loc["NGA"]
@@ -134,7 +138,7 @@ def test_drivers_are_the_three_strongest_in_words_with_their_direction(
     drivers = sahel_snapshot.drivers
     assert set(drivers["kind"]) == {"level", "change"}
     level = drivers[(drivers["kind"] == "level") & (drivers["effect"].abs() >= MIN_EFFECT)]
-    for slide in sahel_slides[1:]:
+    for slide in _kind(sahel_slides, "country"):
         rows = level[level["iso3"] == slide.iso3]
         rows = rows.iloc[np.argsort(-rows["effect"].abs().to_numpy(), kind="stable")].head(3)
         expected = tuple(
@@ -150,8 +154,9 @@ def test_drivers_are_the_three_strongest_in_words_with_their_direction(
     )
     assert len(mali.points) == 3
     # Gambia: no death in 2020 nor nearby worth a share of half a point.
-    assert sahel_slides[-1].iso3 == "GMB"
-    assert sahel_slides[-1].points == (slides.NO_STRONG_DRIVER,)
+    gambia = _kind(sahel_slides, "country")[-1]
+    assert gambia.iso3 == "GMB"
+    assert gambia.points == (slides.NO_STRONG_DRIVER,)
 
 
 def test_countries_without_a_forecast_are_named_together_on_the_last_slide(
@@ -161,8 +166,8 @@ def test_countries_without_a_forecast_are_named_together_on_the_last_slide(
     the end names every such country with its reason."""
     thin = _gambia_without_data(sahel_snapshot)
     briefing = briefing_slides(thin)
-    assert [s.iso3 for s in briefing[1:-1]] == sahel_order[:-1]  # Gambia has no slide
-    assert {s.kind for s in briefing[1:-1]} == {"country"}
+    assert [s.iso3 for s in _kind(briefing, "country")] == sahel_order[:-1]  # Gambia: no slide
+    assert [s.kind for s in briefing[len(sahel_order) :]] == ["gap", "no_forecast"]
     assert briefing[-1] == Slide(
         kind="no_forecast",
         iso3=None,
@@ -188,7 +193,7 @@ def test_countries_without_a_forecast_are_grouped_by_reason(sahel_snapshot) -> N
         countries.loc[row, "risk"] = np.nan
     thinner = dataclasses.replace(thin, countries=countries)
     briefing = briefing_slides(thinner)
-    assert len(briefing) == 1 + 7 + 1
+    assert len(briefing) == 1 + 7 + len(_kind(briefing, "gap")) + 1
     listing = briefing[-1]
     assert listing.title == "No forecast for 3 countries"
     names = dict(point.split(": ", 1)[::-1] for point in listing.points)
@@ -203,8 +208,8 @@ def test_a_country_without_a_forecast_picked_by_the_analyst_gets_its_slide(
     sahel_snapshot,
 ) -> None:
     briefing = briefing_slides(_gambia_without_data(sahel_snapshot), ["NGA", "GMB"])
-    assert [s.kind for s in briefing] == ["title", "country", "insufficient"]
-    assert briefing[-1] == Slide(
+    assert [s.kind for s in briefing] == ["title", "country", "insufficient", "gap"]
+    assert briefing[2] == Slide(
         kind="insufficient",
         iso3="GMB",
         title="Gambia",
@@ -237,18 +242,19 @@ def test_chosen_countries_keep_their_order_and_the_deck_is_capped(
     sahel_snapshot, sahel_order, monkeypatch
 ) -> None:
     chosen = briefing_slides(sahel_snapshot, ["MLI", "NGA", "MLI"])
-    assert [s.title for s in chosen] == [
+    assert [s.title for s in chosen[:3]] == [
         "Risk briefing: Sahel (Group) · all organised violence",
         "Mali",
         "Nigeria",
     ]
+    assert {s.kind for s in chosen[3:]} == {"gap"}  # the selection's gap, whoever is chosen
     assert chosen[0].points[-1] == "Slides follow for 2 of the 10 countries"
-    assert len(briefing_slides(sahel_snapshot, [])) == 1
+    assert [s.kind for s in briefing_slides(sahel_snapshot, [])] == ["title", "gap"]
     with pytest.raises(ValueError, match="FRA"):
         briefing_slides(sahel_snapshot, ["MLI", "FRA"])
     monkeypatch.setattr(slides, "MAX_COUNTRIES", 3)
     capped = briefing_slides(sahel_snapshot)
-    assert [s.iso3 for s in capped[1:]] == sahel_order[:3]
+    assert [s.iso3 for s in _kind(capped, "country")] == sahel_order[:3]
     assert capped[0].points[-1] == "Slides follow for the 3 riskiest of the 10 countries forecast"
     with pytest.raises(ValueError, match="at most 3"):
         briefing_slides(sahel_snapshot, sahel_order[:4])
@@ -270,7 +276,7 @@ def test_the_deck_has_a_slide_per_briefing_slide_and_a_citations_slide(
     prs = Presentation(io.BytesIO(sahel_deck))
     assert (prs.slide_width, prs.slide_height) == WIDESCREEN
     pages = list(prs.slides)
-    assert len(pages) == len(sahel_slides) + 1 == 12
+    assert len(pages) == len(sahel_slides) + 1 == 13  # one prevention-gap slide
     assert [page.shapes.title.text for page in pages] == [
         *(s.title for s in sahel_slides),
         "Sources and citations",
@@ -278,7 +284,7 @@ def test_the_deck_has_a_slide_per_briefing_slide_and_a_citations_slide(
     for page in pages:
         assert _texts(page)["Footer"] == sahel_snapshot.footer
     assert len(_pictures(pages[0])) == 1  # the map
-    for page, slide in zip(pages[1:-1], sahel_slides[1:], strict=True):
+    for page, slide in zip(pages[1:11], sahel_slides[1:11], strict=True):
         assert len(_pictures(page)) == 1, slide.iso3
         texts = _texts(page)
         assert texts["Risk"] == slide.risk
@@ -289,6 +295,7 @@ def test_the_deck_has_a_slide_per_briefing_slide_and_a_citations_slide(
     assert nigeria["Points"].startswith("▲ Raises risk: 1,819 deaths in months 4–12 before")
     citations = _texts(pages[-1])["Citations"]
     assert sahel_snapshot.citations and all(c in citations for c in sahel_snapshot.citations)
+    assert all(line in citations for line in sahel_snapshot.reference_lines)
     assert "Sundberg, Ralph and Erik Melander (2013)" in citations
     assert not _pictures(pages[-1])
 
@@ -304,7 +311,7 @@ def test_the_deck_uses_large_type_and_alt_text(sahel_deck) -> None:
             smallest = min(r.font.size for r in runs)
             if shape == page.shapes.title:
                 assert smallest >= Pt(32)
-            elif shape.name != "Footer":
+            elif shape.name not in ("Footer", "Sources"):  # source lines, as on every slide
                 assert smallest >= Pt(18), shape.name
 
 
@@ -354,7 +361,7 @@ def test_the_deck_names_countries_without_a_forecast_on_one_slide(
     deck = briefing_pptx(_gambia_without_data(sahel_snapshot), images=chart_pngs)
     pages = list(Presentation(io.BytesIO(deck)).slides)
     titles = [page.shapes.title.text for page in pages]
-    assert len(pages) == 1 + 9 + 1 + 1 and "Gambia" not in titles
+    assert len(pages) == 1 + 9 + 1 + 1 + 1 and "Gambia" not in titles
     assert titles[-2:] == ["No forecast for 1 country", "Sources and citations"]
     listing = pages[-2]
     assert not _pictures(listing)
