@@ -27,6 +27,12 @@ INTERVAL = "90% interval"
 FLAGS = "Flags"
 DRIVER = "Top driver"
 WHY = "Why no forecast"
+PRESENCE = "UN presence"
+GAP_WHY = "Why listed"
+REGIONAL = "Regional cover"
+ORGANISATIONS = "Organisations"
+SANCTIONS = "UN sanctions"
+GAP_COLUMNS = (COUNTRY, RISK, GAP_WHY, DEATHS, INTERVAL, REGIONAL, ORGANISATIONS, SANCTIONS)
 RISK_COLUMNS = (RANK, COUNTRY, RISK, TREND, DEATHS, INTERVAL, FLAGS, DRIVER)
 NEW_RISK_COLUMNS = (COUNTRY, RISK, DEATHS, INTERVAL, DRIVER)
 RISK_WATCH = 0.5  # the headline counts countries at or above this risk
@@ -93,11 +99,16 @@ def top_driver(
 
 
 def risk_table(
-    table: pd.DataFrame, drivers: pd.DataFrame | None = None, *, brief: bool = False
+    table: pd.DataFrame,
+    drivers: pd.DataFrame | None = None,
+    *,
+    brief: bool = False,
+    presence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The forecast countries of `RiskForecast.table` (filtered), ranked, for display and
     indexed by ISO3; `brief` as in `top_driver`. Countries without a forecast are in
-    `no_forecast_table`: a ranked table has no empty rank, risk or deaths.
+    `no_forecast_table`: a ranked table has no empty rank, risk or deaths. With `presence`
+    (`risk.presence.on`), a UN presence column follows the country.
     """
     ranked = (
         table[table["status"] == "ok"]
@@ -121,6 +132,33 @@ def risk_table(
         }
     )
     display.index = pd.Index(ranked["iso3"], name="ISO3")
+    if presence is not None:
+        display.insert(
+            2, PRESENCE, presence["short"].reindex(ranked["iso3"]).fillna("none").to_numpy()
+        )
+    return display
+
+
+def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
+    """`risk.presence.gap(...)` for display, indexed by ISO3: risk as a fraction (sortable),
+    deaths as the median of the 3-month total with its 90% interval, "none" where empty."""
+    none = gap[["regional", "organisations", "sanctions"]].replace("", "none")
+    display = pd.DataFrame(
+        {
+            COUNTRY: gap["name"].to_numpy(),
+            RISK: gap["risk"].astype("float64").to_numpy(),
+            GAP_WHY: gap["why"].to_numpy(),
+            DEATHS: gap["median_fatalities"].round().astype("Int64").to_numpy(),
+            INTERVAL: [
+                interval(lo, hi)
+                for lo, hi in zip(gap["fatalities_low"], gap["fatalities_high"], strict=True)
+            ],
+            REGIONAL: none["regional"].to_numpy(),
+            ORGANISATIONS: none["organisations"].to_numpy(),
+            SANCTIONS: none["sanctions"].to_numpy(),
+        },
+        index=pd.Index(gap["iso3"], name="ISO3"),
+    )
     return display
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import lru_cache
 
 import pandas as pd
 
-from loaders import countries
+from loaders import countries, reference
 from risk import measures
 from risk.model import HORIZONS, WINDOW
 
@@ -30,6 +30,7 @@ REGION_KINDS = {
     "sub": "UN subregion",
     "ucdp": "UCDP region",
     "group": "Group",
+    "org": "Regional organisation",
 }
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -67,16 +68,31 @@ class Selection:
         return " · ".join(parts)
 
 
-@cache
 def _memberships() -> dict[str, frozenset[str]]:
-    reference = countries.reference()
+    """Every region key and its members; recomputed when the memberships table is replaced."""
+    current = reference.path("memberships")
+    return _memberships_of(str(current), current.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _memberships_of(_file: str, _mtime_ns: int) -> dict[str, frozenset[str]]:
+    table = countries.reference()
     members: dict[str, set[str]] = {}
     for kind, column in (("un", "un_region"), ("sub", "un_subregion"), ("ucdp", "ucdp_region")):
-        for name, group in reference.groupby(column):
+        for name, group in table.groupby(column):
             members[f"{kind}:{name}"] = set(group["iso3"])
     for name, group in countries.region_groups().groupby("group"):
         members[f"group:{name}"] = set(group["iso3"])
+    for name, group in _current_members().groupby("organisation"):
+        members[f"org:{name}"] = set(group["iso3"])
     return {key: frozenset(value) for key, value in members.items()}
+
+
+def _current_members() -> pd.DataFrame:
+    """Regional organisations' members today (rows with no `left` date): a region filter is a
+    set of countries, so it follows the table's latest membership, not the forecast month's."""
+    table = reference.table("memberships")
+    return table[table["left"].isna()]
 
 
 def region_options() -> list[tuple[str, str]]:
