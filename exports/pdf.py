@@ -4,10 +4,10 @@ Pages: a cover (what was forecast, from which data, with which model, and the ri
 ranked table with each country's UN presence, its heading row repeated on every page, then the
 countries the data cannot speak for with the reason; the prevention-gap list (high or rising
 risk, no UN field mission or envoy) with its rule, the cost of waiting and the reference tables
-it was read from; what changed since an earlier snapshot (when one is given); one page per
-country (its risk in words, surge flags, fan chart and three strongest drivers); and the
-citations, licences, the reference tables' sources and how to check the numbers. Every page is footed with the snapshot's
-source line and "page N of M".
+it was read from, with their public sources; what changed since an earlier snapshot (when one
+is given); one page per country (its risk in words, surge flags, fan chart and three strongest
+drivers); and the citations, licences and how to check the numbers. Every page is footed with
+the snapshot's source line and "page N of M".
 
 Text from the data (names, drivers, reasons) is written as plain text, never through fpdf2's
 markdown or HTML, with control and format characters removed; the page-count alias is made of
@@ -59,9 +59,9 @@ DRIVERS_SHOWN = 3
 HASH_SIZE = 7.5  # pt: a sha256 fits on one line of the cover's text column
 RANKED_COLUMNS = (
     # heading, width (relative), alignment
-    (tables.RANK, 11, "RIGHT"),
+    (tables.RANK, 12, "RIGHT"),
     (tables.COUNTRY, 32, "LEFT"),
-    (tables.PRESENCE, 38, "LEFT"),
+    (tables.PRESENCE, 37, "LEFT"),
     (tables.RISK, 12, "RIGHT"),
     (tables.TREND, 24, "LEFT"),
     (tables.DEATHS, 20, "RIGHT"),
@@ -422,14 +422,10 @@ def _gap_page(pdf: _Briefing, snapshot: Snapshot) -> None:
         ]  # fmt: skip
         pdf.grid(rows, GAP_COLUMNS)
         pdf.ln(3)
-    pdf.paragraph(
-        "UN presence, organisations and sanctions are read from the reference tables (their "
-        "public sources are listed on the last page):",
-        size=9,
-        gap=1,
-    )
-    for line in snapshot.reference_lines:
-        pdf.paragraph(line, size=9, gap=0.5)
+    pdf.heading("Read from the reference tables", size=11)
+    for table in snapshot.references:
+        pdf.paragraph(table["citation"], size=9, bold=True, gap=0.5)
+        pdf.paragraph(f"Sources: {', '.join(table['sources'])}", size=7.5, gap=1.5)
 
 
 def _change_rows(changes: Changes, movement: str) -> list[list[str]]:
@@ -548,12 +544,6 @@ def _closing_page(pdf: _Briefing, snapshot: Snapshot) -> None:
         pdf.heading("Caveats", size=14)
         for caveat in snapshot.caveats:
             pdf.paragraph(caveat, gap=1.5)
-    if snapshot.references:
-        pdf.ln(2)
-        pdf.heading("Reference tables", size=14)
-        for table in snapshot.references:
-            pdf.paragraph(table["citation"], bold=True, gap=0.5)
-            pdf.paragraph(f"Sources: {', '.join(table['sources'])}", size=8, gap=1.5)
     pdf.ln(3)
     pdf.heading("How to verify", size=14)
     pdf.paragraph(

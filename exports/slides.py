@@ -61,7 +61,7 @@ NOT_ENOUGH_DATA = "Not enough data to forecast"
 NO_STRONG_DRIVER = "No single driver moves this forecast noticeably"
 AUTHOR = "Article 99"
 KINDS = ("title", "country", "gap", "insufficient", "no_forecast")
-GAP_PER_SLIDE = 5  # prevention-gap countries a slide holds at presenting size
+GAP_PER_SLIDE = 4  # prevention-gap countries a slide holds at presenting size
 NO_GAP = "No country of the selection has high or rising risk without a UN field mission or envoy"
 
 
@@ -272,8 +272,8 @@ def briefing_slides(snapshot: Snapshot, iso3s: Sequence[str] | None = None) -> l
 
     `iso3s` defaults to the snapshot's ranked countries, riskiest first, up to
     `MAX_COUNTRIES` (the title slide says when some are left out), then, after the gap, one
-    "no_forecast" slide naming every country without a forecast and why. A country without a forecast
-    named in `iso3s` gets its own "insufficient" slide with the reason. Raises ValueError
+    "no_forecast" slide naming every country without a forecast and why. A country without a
+    forecast named in `iso3s` gets its own "insufficient" slide with the reason. Raises ValueError
     for a code outside the snapshot or more than `MAX_COUNTRIES` codes.
     """
     chosen = _chosen(snapshot, iso3s)
@@ -442,9 +442,9 @@ def _add_slide(prs, slide: Slide, png: bytes | None) -> None:
 # The prevention-gap slide's boxes: name, top, height (inches), type size and colour.
 GAP_BOXES = (
     ("Interval", 1.2, 0.75, LEAD_SIZE, INK),  # the rule: two lines
-    ("Points", 2.05, 3.25, BODY_SIZE, INK),  # up to GAP_PER_SLIDE countries, two lines each
-    ("Notes", 5.4, 1.0, BODY_SIZE, INK),  # the cost of waiting: three lines
-    ("Sources", 6.45, 0.45, FOOTER_SIZE, GREY),  # the reference tables, above the footer
+    ("Points", 2.05, 2.8, BODY_SIZE, INK),  # up to GAP_PER_SLIDE countries, two lines each
+    ("Notes", 4.95, 1.5, BODY_SIZE, INK),  # the cost of waiting: five lines
+    ("Sources", 6.5, 0.42, FOOTER_SIZE, GREY),  # the reference tables, above the footer
 )
 
 

@@ -55,10 +55,6 @@ COUNTRY_FIELDS = (
     "surge_events", "surge_fatalities", "new_admin1_count", "new_risk", "drivers",
     "un_presence",
 )  # fmt: skip
-GAP_FIELDS = (
-    "iso3", "name", "risk", "risk_change", "why", "median_fatalities", "fatalities_low",
-    "fatalities_high", "expected_fatalities", "regional", "organisations", "sanctions",
-)  # fmt: skip
 MONTHLY_FIELDS = ("iso3", "month", "horizon", "p_ge25", "mean", "q05", "q25", "q50", "q75", "q95")
 DRIVER_FIELDS = (
     "iso3", "kind", "driver", "label", "effect", "deaths_effect", "direction", "text",
@@ -185,7 +181,7 @@ class Snapshot:
                 "rule": self.gap_rule,
                 "presence_on": f"{self.presence_day:%Y-%m-%d}",
                 "cost_of_waiting": self.cost_of_waiting,
-                "countries": _records(self.gap, GAP_FIELDS),
+                "countries": _records(self.gap, presence.GAP_COLUMNS),
             },
         }
 
@@ -334,7 +330,7 @@ def build_snapshot(
     }
     sources = source_records(store)
     present = presence.on(presence.day_of(forecast.as_of), store.root)
-    chosen["un_presence"] = chosen["iso3"].map(present["short"]).fillna("").to_numpy()
+    chosen["un_presence"] = chosen["iso3"].map(present["short"]).fillna("none").to_numpy()
     return Snapshot(
         countries=chosen,
         monthly=forecast.monthly[forecast.monthly["iso3"].isin(inside)].reset_index(drop=True),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from exports.slides import NOT_ENOUGH_DATA, Slide, briefing_slides
+from exports.slides import NO_GAP, NOT_ENOUGH_DATA, Slide, briefing_slides
 from exports.snapshot import Snapshot, build_snapshot
 from risk.selection import Selection
 from tests.conftest import REPO, open_page
@@ -68,7 +68,7 @@ def test_sahel_opens_on_the_title_slide_with_the_map(store: Path, sahel_deck) ->
     shown = _shown(at)
     assert shown["title"] == "Risk briefing: Sahel (Group) · all organised violence"
     assert shown["title"] == sahel_deck[0].title
-    assert shown["position"] == f"Slide 1 of {len(sahel_deck)}" == "Slide 1 of 11"
+    assert shown["position"] == f"Slide 1 of {len(sahel_deck)}" == "Slide 1 of 12"
     assert shown["interval"] == [sahel_deck[0].interval]
     assert f"1. Nigeria: {sahel_deck[1].risk}" in _plain(at.main.markdown[1].value)
     assert at.query_params["slide"] == "1"
@@ -90,7 +90,7 @@ def test_next_goes_to_nigeria_then_mali_and_back(store: Path, sahel_deck) -> Non
     assert shown["risk"][0] == nigeria.risk
     assert shown["interval"] == [nigeria.interval]
     assert nigeria.interval.startswith("Deaths from all organised violence Jan–Mar 2021: median ")
-    assert shown["position"] == "Slide 2 of 11"
+    assert shown["position"] == "Slide 2 of 12"
     assert at.query_params == {"region": "group:Sahel", "slide": "2"}
     (spec,) = shown["charts"]
     assert "Nigeria" in spec["layout"]["title"]["text"]
@@ -122,7 +122,7 @@ def test_a_measure_in_the_link_briefs_on_that_measure(store: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("wanted", "number"), [("3", 3), ("99", 11), ("0", 1), ("-4", 1), ("two", 1), ("", 1)]
+    ("wanted", "number"), [("3", 3), ("99", 12), ("0", 1), ("-4", 1), ("two", 1), ("", 1)]
 )
 def test_the_link_reopens_the_slide_and_clamps_the_number(
     store: Path, sahel_deck, wanted: str, number: int
@@ -130,20 +130,22 @@ def test_the_link_reopens_the_slide_and_clamps_the_number(
     at = _briefing(region="group:Sahel", slide=wanted)
     shown = _shown(at)
     assert shown["title"] == sahel_deck[number - 1].title
-    assert shown["position"] == f"Slide {number} of 11"
+    assert shown["position"] == f"Slide {number} of 12"
     assert at.query_params["slide"] == str(number)
-    assert _button(at, "Next").disabled == (number == 11)
+    assert _button(at, "Next").disabled == (number == 12)
 
 
 def test_chosen_countries_come_in_the_chosen_order(store: Path) -> None:
     at = _briefing(region="group:Sahel")
     at.multiselect(key="briefing_countries").set_value(["TCD", "NGA"]).run()
     assert at.query_params["brief"] == "TCD,NGA"
-    assert _shown(at)["position"] == "Slide 1 of 3"
+    assert _shown(at)["position"] == "Slide 1 of 4"
     _button(at, "Next").click().run()
     assert _shown(at)["title"] == "Chad"
     _button(at, "Next").click().run()
     assert _shown(at)["title"] == "Nigeria"
+    _button(at, "Next").click().run()
+    assert _shown(at)["title"].startswith("Prevention gap: ")  # the selection's, always
     assert _button(at, "Next").disabled
     # A shared link with the list and the slide opens the same slide.
     again = _briefing(region="group:Sahel", brief="TCD,NGA", slide="2")
@@ -189,9 +191,9 @@ def test_countries_without_a_forecast_are_named_on_the_last_slide(without_mali) 
     assert "1 of 10 countries: not enough data to forecast (named on the last slide)" in _plain(
         at.main.markdown[1].value
     )
-    at = _briefing(region="group:Sahel", slide="11")
+    at = _briefing(region="group:Sahel", slide="12")
     shown = _shown(at)
-    assert shown["position"] == "Slide 11 of 11"
+    assert shown["position"] == "Slide 12 of 12"
     assert shown["title"] == deck[-1].title == "No forecast for 1 country"
     assert shown["interval"] == [f"{NOT_ENOUGH_DATA}: not ranked, no slide of their own"]
     assert _plain(at.main.markdown[1].value) == "- Mali: too few months of data"
@@ -203,10 +205,40 @@ def test_countries_without_a_forecast_are_named_on_the_last_slide(without_mali) 
 def test_a_country_without_a_forecast_picked_by_the_analyst_gets_its_slide(without_mali) -> None:
     at = _briefing(region="group:Sahel", brief="NGA,MLI", slide="3")
     shown = _shown(at)
-    assert (shown["title"], shown["position"]) == ("Mali", "Slide 3 of 3")
+    assert (shown["title"], shown["position"]) == ("Mali", "Slide 3 of 4")
     assert _plain(at.main.info[0].value) == f"{NOT_ENOUGH_DATA}: too few months of data"
     assert not shown["charts"]
     assert not at.main.header  # no risk number
+
+
+def test_the_gap_slide_lists_the_gap_its_rule_cost_and_sources(store: Path, sahel_deck) -> None:
+    """After the ten country slides: the Sahel's prevention gap, as the deck words it."""
+    (gap,) = [slide for slide in sahel_deck if slide.kind == "gap"]
+    number = sahel_deck.index(gap) + 1
+    assert number == 12 - 1  # before nothing but the end: every Sahel country has a forecast
+    at = _briefing(region="group:Sahel", slide=str(number))
+    shown = _shown(at)
+    assert shown["title"] == gap.title == "Prevention gap: 3 countries"
+    assert shown["interval"] == [gap.interval]
+    assert "31 Dec 2020" in gap.interval
+    assert _plain(at.main.markdown[1].value).splitlines() == [f"- {p}" for p in gap.points]
+    assert [p.split(":")[0] for p in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
+    assert _plain(at.main.markdown[2].value) == gap.notes[0]
+    captions = [_plain(c.value) for c in at.main.caption]
+    assert captions[: len(gap.sources)] == list(gap.sources)
+    assert "UN presence: un_presence.csv (shipped), as of " in " ".join(captions)
+    assert shown["footer"] == gap.footer
+    assert not shown["charts"] and not at.main.header
+
+
+def test_an_empty_gap_is_a_slide_that_says_so(store: Path, monkeypatch) -> None:
+    snapshot = build_snapshot(store, SAHEL)
+    covered = replace(snapshot, presence=snapshot.presence.assign(field=True))
+    monkeypatch.setattr("ui.cache.snapshot", lambda selection, as_of=None: covered)
+    at = _briefing(region="group:Sahel", slide="11")
+    assert _shown(at)["title"] == "Prevention gap: none"
+    assert _plain(at.main.markdown[1].value) == f"- {NO_GAP}"
+    assert not at.exception
 
 
 def test_selection_without_countries_says_so(store: Path) -> None:

@@ -176,24 +176,27 @@ def test_prepared_files_download_without_being_built_again(
     monkeypatch.setattr(bundle, "export_files", counted)
     at = _prepare(_upload(_export(region="group:Sahel"), june["sahel"]), ["json", "csv"])
     assert calls == [["json", "csv"]]
-    assert at.get("status")[0].label == "2 files ready"
+    assert at.get("status")[0].label == "3 files ready"
     labels = [b.label for b in at.download_button]
     assert labels[0].startswith("CSV table (")
-    assert labels[1].startswith("JSON snapshot (")
-    assert labels[2].startswith("Download everything (.zip")
-    assert len(labels) == 3
+    assert labels[1].startswith("Prevention-gap list (CSV) (")
+    assert labels[2].startswith("JSON snapshot (")
+    assert labels[3].startswith("Download everything (.zip")
+    assert len(labels) == 4
     files = at.session_state["export_prepared"]["files"]
     name = "article99_sahel-group-all-organised-violence_2020-12"
-    assert list(files) == [f"{name}.json", f"{name}.csv"]
+    assert list(files) == [f"{name}.json", f"{name}.csv", f"{name}_prevention_gap.csv"]
     rows = list(csv.reader(io.StringIO(files[f"{name}.csv"].decode())))
-    assert rows[0][:4] == ["Rank", "ISO3", "Country", "Risk"]
+    assert rows[0][:5] == ["Rank", "ISO3", "Country", "UN presence", "Risk"]
+    gap = list(csv.reader(io.StringIO(files[f"{name}_prevention_gap.csv"].decode())))
+    assert [row[1] for row in gap[1:]] == ["Nigeria", "Cameroon", "Burkina Faso"]
     assert rows[1][:3] == ["1", "NGA", "Nigeria"]
     assert json.loads(files[f"{name}.json"])["as_of"] == "2020-12"
 
     at.download_button[0].click().run()
     at.run()
     assert calls == [["json", "csv"]]  # the reruns reused the prepared files
-    assert len(at.download_button) == 3
+    assert len(at.download_button) == 4
     at.multiselect(key="export_formats").set_value(["csv"]).run()
     assert not at.download_button
     assert any("prepare them again" in c.value for c in at.caption)

@@ -47,14 +47,14 @@ def _check_text(page) -> None:
 
 def test_page_keys_change_the_slide_and_no_text_is_cut(page, app_url: str) -> None:
     page.goto(f"{app_url}/briefing?region=group:Sahel")
-    page.get_by_text("Slide 1 of 11", exact=True).wait_for(timeout=LOAD_MS)
+    page.get_by_text("Slide 1 of 12", exact=True).wait_for(timeout=LOAD_MS)
     settle(page, LOAD_MS)
     assert page.locator(SLIDE_TITLE).inner_text().startswith("Risk briefing: Sahel")
     _check_text(page)
     screenshot(page, "briefing_sahel_1.png")
 
     page.keyboard.press("PageDown")
-    _on_slide(page, 2, 11)
+    _on_slide(page, 2, 12)
     assert page.locator(SLIDE_TITLE).inner_text() == "Nigeria"
     assert "slide=2" in page.url
     page.wait_for_selector(".js-plotly-plot .gtitle", timeout=60_000)
@@ -63,10 +63,10 @@ def test_page_keys_change_the_slide_and_no_text_is_cut(page, app_url: str) -> No
     screenshot(page, "briefing_sahel_2.png")
 
     page.keyboard.press("PageDown")
-    _on_slide(page, 3, 11)
+    _on_slide(page, 3, 12)
     assert page.locator(SLIDE_TITLE).inner_text() == "Mali"
     page.keyboard.press("PageUp")
-    _on_slide(page, 2, 11)
+    _on_slide(page, 2, 12)
     assert page.locator(SLIDE_TITLE).inner_text() == "Nigeria"
 
 

@@ -55,7 +55,7 @@ def test_export_csv_downloads_the_ranked_table(page, app_url: str, tmp_path: Pat
     settle(page, LOAD_MS)
     labels = [text.splitlines()[-1] for text in downloads.all_inner_texts()]  # after the icon
     assert [label.split(" (")[0] for label in labels] == [
-        "CSV table", "JSON snapshot", "Download everything"
+        "CSV table", "Prevention-gap list", "JSON snapshot", "Download everything"
     ]  # fmt: skip
     screenshot(page, "export_prepared.png")
 
@@ -69,7 +69,7 @@ def test_export_csv_downloads_the_ranked_table(page, app_url: str, tmp_path: Pat
     assert rows[1][rows[0].index("Country")] == "Nigeria"
     assert len(rows) == 11  # the header and the ten Sahel countries
     settle(page, LOAD_MS)
-    assert downloads.count() == 3  # the download did not rebuild or drop the files
+    assert downloads.count() == 4  # the download did not rebuild or drop the files
     _no_exception(page)
 
 

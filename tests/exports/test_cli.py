@@ -19,7 +19,7 @@ def test_snapshot_writes_the_chosen_formats(global_store: Path, tmp_path: Path, 
     assert code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     stem = "article99_sahel-group-all-organised-violence_2020-12"  # the default measure
-    assert names == [f"{stem}.csv", f"{stem}.json", f"{stem}.xlsx"]
+    assert names == [f"{stem}.csv", f"{stem}.json", f"{stem}.xlsx", f"{stem}_prevention_gap.csv"]
     out = capsys.readouterr().out
     assert (
         "Snapshot of Sahel (Group) · all organised violence, forecast from data to 2020-12" in out
@@ -52,7 +52,7 @@ def test_a_measure_is_chosen_and_verified(global_store: Path, tmp_path: Path, ca
     (path,) = tmp_path.glob("*.json")
     assert path.name == "article99_mli-ner-bfa-one-sided-violence-against-civilians_2020-12.json"
     assert json.loads(path.read_text(encoding="utf-8"))["measure"] == "one_sided"
-    (table,) = tmp_path.glob("*.csv")
+    (table,) = tmp_path.glob("*violence-against-civilians_2020-12.csv")
     assert "deaths from one-sided violence against civilians" in table.read_text(encoding="utf-8")
     assert main(["verify", str(path), "--data-dir", str(global_store)]) == 0
     with pytest.raises(SystemExit):  # argparse's usage error

@@ -21,7 +21,9 @@ from pptx.util import Pt
 from exports import images, slides
 from exports.charts import points
 from exports.slides import LOWERS, RAISES, Slide, briefing_pptx, briefing_slides, plain_text
+from risk import presence
 from risk.drivers import MIN_EFFECT
+from tests.exports.conftest import covered
 
 SAHEL = {"NGA", "MLI", "CMR", "BFA", "NER", "TCD", "GIN", "SEN", "MRT", "GMB"}
 GAMBIA_REASON = "fewer than 12 months of data up to 2020-12"
@@ -388,3 +390,55 @@ def test_a_chart_not_given_is_drawn(sahel_snapshot, chart_pngs) -> None:
     (picture,) = _pictures(page)
     assert picture.image.content_type == "image/png"
     assert Image.from_blob(picture.image.blob).size == slides.CHART_SIZE
+
+
+# --- issue 18: the prevention gap -------------------------------------------------------------
+
+
+def test_the_gap_slide_follows_the_countries_with_the_recomputed_gap(
+    sahel_snapshot, sahel_slides, sahel_gap, global_store
+) -> None:
+    (gap,) = _kind(sahel_slides, "gap")
+    assert sahel_slides.index(gap) == 11  # after the title and the ten country slides
+    assert list(sahel_gap["iso3"]) == ["NGA", "CMR", "BFA"]  # Mali has MINUSMA, Niger no 50%
+    assert gap.title == "Prevention gap: 3 countries"
+    assert [point.split(":")[0] for point in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
+    nigeria = sahel_gap.iloc[0]
+    assert gap.points[0] == (
+        f"Nigeria: {nigeria['why']} · median {nigeria['median_fatalities']:,.0f} deaths (90% "
+        f"{nigeria['fatalities_low']:,.0f}–{nigeria['fatalities_high']:,.0f}) · UNOWAS"
+    )
+    assert gap.interval == sahel_snapshot.gap_rule
+    assert gap.notes == (presence.cost_of_waiting(sahel_gap, "2020-12"),)
+    assert gap.notes[0].startswith("Managing conflict costs more than preventing it.")
+    assert gap.sources == tuple(presence.sources(global_store))
+    assert gap.footer == sahel_snapshot.footer and gap.chart is None
+
+
+def test_an_empty_gap_is_a_slide_that_says_so(sahel_snapshot) -> None:
+    (gap,) = _kind(briefing_slides(covered(sahel_snapshot)), "gap")
+    assert (gap.title, gap.points, gap.notes) == ("Prevention gap: none", (slides.NO_GAP,), ())
+    assert gap.sources and gap.interval == sahel_snapshot.gap_rule
+
+
+def test_a_long_gap_runs_over_several_slides(sahel_snapshot, monkeypatch) -> None:
+    monkeypatch.setattr(slides, "GAP_PER_SLIDE", 2)
+    gaps = _kind(briefing_slides(sahel_snapshot), "gap")
+    assert [s.title for s in gaps] == [
+        "Prevention gap: 3 countries (1 of 2)",
+        "Prevention gap: 3 countries (2 of 2)",
+    ]
+    assert [len(s.points) for s in gaps] == [2, 1]
+
+
+def test_the_deck_shows_the_gap_slide_with_its_sources(sahel_slides, sahel_deck) -> None:
+    (gap,) = _kind(sahel_slides, "gap")
+    page = Presentation(io.BytesIO(sahel_deck)).slides[sahel_slides.index(gap)]
+    assert page.shapes.title.text == gap.title
+    assert not _pictures(page)
+    texts = _texts(page)
+    assert texts["Interval"] == gap.interval
+    assert texts["Points"].split("\n") == list(gap.points)
+    assert texts["Notes"] == gap.notes[0]
+    assert texts["Sources"] == "Reference tables: " + "; ".join(gap.sources)
+    assert texts["Footer"] == gap.footer
