@@ -71,6 +71,8 @@ def _snapshot(args: argparse.Namespace) -> None:
     )
     for caveat in snapshot.caveats:
         print(caveat)
+    gap = snapshot.gap
+    print(f"Prevention gap: {', '.join(gap['name']) or 'none'}. {snapshot.gap_rule}")
     if moved is not None:
         print(moved.summary)
     for path in written:

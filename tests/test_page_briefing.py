@@ -215,7 +215,7 @@ def test_the_gap_slide_lists_the_gap_its_rule_cost_and_sources(store: Path, sahe
     """After the ten country slides: the Sahel's prevention gap, as the deck words it."""
     (gap,) = [slide for slide in sahel_deck if slide.kind == "gap"]
     number = sahel_deck.index(gap) + 1
-    assert number == 12 - 1  # before nothing but the end: every Sahel country has a forecast
+    assert number == 12  # the last: every Sahel country has a forecast
     at = _briefing(region="group:Sahel", slide=str(number))
     shown = _shown(at)
     assert shown["title"] == gap.title == "Prevention gap: 3 countries"
@@ -235,7 +235,7 @@ def test_an_empty_gap_is_a_slide_that_says_so(store: Path, monkeypatch) -> None:
     snapshot = build_snapshot(store, SAHEL)
     covered = replace(snapshot, presence=snapshot.presence.assign(field=True))
     monkeypatch.setattr("ui.cache.snapshot", lambda selection, as_of=None: covered)
-    at = _briefing(region="group:Sahel", slide="11")
+    at = _briefing(region="group:Sahel", slide="12")
     assert _shown(at)["title"] == "Prevention gap: none"
     assert _plain(at.main.markdown[1].value) == f"- {NO_GAP}"
     assert not at.exception

@@ -25,6 +25,16 @@ def test_snapshot_writes_the_chosen_formats(global_store: Path, tmp_path: Path, 
         "Snapshot of Sahel (Group) · all organised violence, forecast from data to 2020-12" in out
     )
     assert "10 countries ranked, 0 with not enough data" in out
+    assert "Prevention gap: Nigeria, Cameroon, Burkina Faso. Listed: risk ≥ 50% or up 20" in out
+
+
+def test_a_regional_organisation_is_a_region(global_store: Path, tmp_path: Path, capsys) -> None:
+    assert _snapshot(global_store, tmp_path, "--region", "ECOWAS", "--formats", "json") == 0
+    (path,) = tmp_path.glob("*.json")
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    assert payload["filters"]["query"]["region"] == "org:ECOWAS"
+    assert "ECOWAS" in payload["filters"]["description"]
+    assert payload["filters"]["description"] in capsys.readouterr().out
 
 
 def test_a_written_snapshot_verifies_and_a_changed_one_does_not(

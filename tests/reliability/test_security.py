@@ -430,8 +430,9 @@ def test_snapshot_exports_hold_no_credential(
     outputs = {"stdout": printed, "stderr": err, "logs": _logs(caplog), **files}
     leaks = _record(outputs, secrets_of())
     assert code == 0, err
-    assert sorted(Path(n).suffix for n in files) == [".csv", ".json", ".pdf", ".pptx", ".xlsx"]
-    assert all("Mali" in text for text in files.values())  # canary: every file was read
+    suffixes = sorted(Path(n).suffix for n in files)  # the table and the prevention gap: CSV
+    assert suffixes == [".csv", ".csv", ".json", ".pdf", ".pptx", ".xlsx"]
+    assert all("Nigeria" in text for text in files.values())  # canary: every file was read
     assert leaks == []
 
 
