@@ -19,7 +19,7 @@ import pandas as pd
 
 from loaders import countries
 from loaders.errors import LoaderError
-from loaders.files import read_delimited
+from loaders.files import FORMULA_STARTS, read_delimited
 from loaders.store import resolve_data_dir
 
 DATA_DIR = countries.DATA_DIR
@@ -142,7 +142,10 @@ def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
     """Read and check a table file; LoaderError names the first bad row, column and value."""
     schema = _schema(name)
     where = label or file.name
-    raw = read_delimited(file, known_columns=schema.columns).table.to_pandas()
+    try:
+        raw = read_delimited(file, known_columns=schema.columns).table.to_pandas()
+    except LoaderError as exc:  # name the uploaded file, not the temporary copy
+        raise LoaderError(exc.where.replace(file.name, where, 1), exc.problem) from None
     missing = [c for c in schema.columns if c not in raw.columns]
     if missing:
         raise LoaderError(where, f"missing columns: {', '.join(missing)} (a {name} table has "
@@ -153,9 +156,11 @@ def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
         raise LoaderError(where, "has no rows")
     line = pd.Series(range(2, len(frame) + 2), index=frame.index)  # header is line 1
 
+    written = frame.copy()  # as in the file, for messages
+
     def refuse(rows: pd.Series, column: str, problem: str) -> None:
         first = rows[rows].index[0]
-        value = frame.at[first, column]
+        value = written.at[first, column]
         shown = "empty" if pd.isna(value) else repr(str(value)[:80])
         count = int(rows.sum())
         more = f" (and {count - 1} more rows)" if count > 1 else ""
@@ -163,6 +168,10 @@ def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
             f"{where}, line {line[first]}, column {column}", f"{shown}: {problem}{more}"
         )
 
+    for column in schema.columns:  # the table is downloaded and opened in spreadsheets
+        formula = frame[column].str.startswith(FORMULA_STARTS).fillna(False)
+        if formula.any():
+            refuse(formula, column, "a cell starting with = + - @ would run as a formula")
     for column in schema.required:
         if frame[column].isna().any():
             refuse(frame[column].isna(), column, "required in every row")
