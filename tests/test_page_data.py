@@ -80,7 +80,7 @@ def test_acled_fetch_without_credentials_says_what_to_set(
     assert not page.exception
     hint = " ".join(i.value.replace("\\", "") for i in page.info)  # unescaped
     assert "ACLED_USERNAME and ACLED_PASSWORD: not set" in hint
-    assert [b.label for b in page.button] == ["Download and import", "Import"]
+    assert [b.label for b in page.button] == ["Download and import", "Import", "Replace"]
 
 
 def test_acled_fetch_imports_from_the_api_with_progress(
