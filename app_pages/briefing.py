@@ -140,8 +140,10 @@ def show(deck: list[slides.Slide], snapshot: Snapshot) -> None:
             st.plotly_chart(
                 figure, config=charts.PLOTLY_CONFIG, theme=None, key="briefing_slide_chart"
             )
-        for line in [*slide.sources, *snapshot.caveats]:
-            st.caption(escape_markdown(line))
+        if slide.sources:
+            st.caption(escape_markdown(slides.sources_line(slide)))
+        for caveat in snapshot.caveats:
+            st.caption(escape_markdown(caveat))
         st.caption(escape_markdown(slide.footer))
     # The next and previous slides' charts, drawn while this one is shown.
     neighbours = deck[max(number - 2, 0) : number + 1]

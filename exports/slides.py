@@ -439,6 +439,11 @@ def _add_slide(prs, slide: Slide, png: bytes | None) -> None:
     _footer(page, slide.footer)
 
 
+def sources_line(slide: Slide) -> str:
+    """'Reference tables: UN presence: un_presence.csv (shipped), as of …; …', one line."""
+    return "Reference tables: " + "; ".join(slide.sources)
+
+
 # The prevention-gap slide's boxes: name, top, height (inches), type size and colour.
 GAP_BOXES = (
     ("Interval", 1.2, 0.75, LEAD_SIZE, INK),  # the rule: two lines
@@ -455,7 +460,7 @@ def _add_gap_slide(prs, slide: Slide) -> None:
         "Interval": [slide.interval],
         "Points": list(slide.points),
         "Notes": list(slide.notes),
-        "Sources": ["Reference tables: " + "; ".join(slide.sources)] if slide.sources else [],
+        "Sources": [sources_line(slide)] if slide.sources else [],
     }
     for name, top, height, size, colour in GAP_BOXES:
         if texts[name]:

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from exports.slides import NO_GAP, NOT_ENOUGH_DATA, Slide, briefing_slides
 from exports.snapshot import Snapshot, build_snapshot
+from loaders import reference
 from risk.selection import Selection
 from tests.conftest import REPO, open_page
 
@@ -225,10 +226,31 @@ def test_the_gap_slide_lists_the_gap_its_rule_cost_and_sources(store: Path, sahe
     assert [p.split(":")[0] for p in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
     assert _plain(at.main.markdown[2].value) == gap.notes[0]
     captions = [_plain(c.value) for c in at.main.caption]
-    assert captions[: len(gap.sources)] == list(gap.sources)
-    assert "UN presence: un_presence.csv (shipped), as of " in " ".join(captions)
+    assert captions[0] == "Reference tables: " + "; ".join(gap.sources)
+    assert "; UN presence: un_presence.csv (shipped), as of " in captions[0]
     assert shown["footer"] == gap.footer
     assert not shown["charts"] and not at.main.header
+
+
+def test_a_replaced_presence_table_changes_the_gap_slide(store: Path) -> None:
+    """A test row (an envoy for Nigeria, which had none) put in through the Data page's own
+    function: the next run of the page reads it, not the cached snapshot."""
+    assert _shown(_briefing(region="group:Sahel", slide="12"))["title"] == (
+        "Prevention gap: 3 countries"
+    )
+    shipped = (REPO / "data" / "un_presence.csv").read_bytes()
+    envoy = (
+        b"NGA,Nigeria,TEST,Test envoy,envoy,country,2019-01-01,,S/TEST,"
+        b"https://example.org/test,2025-01-31\n"
+    )
+    reference.replace("un_presence", shipped + envoy, "un_presence.csv", store)
+    try:
+        at = _briefing(region="group:Sahel", slide="12")
+        assert _shown(at)["title"] == "Prevention gap: 2 countries"
+        assert "Nigeria" not in _plain(at.main.markdown[1].value)
+        assert "UN presence: un_presence.csv (replaced)" in _plain(at.main.caption[0].value)
+    finally:
+        reference.restore("un_presence", store)
 
 
 def test_an_empty_gap_is_a_slide_that_says_so(store: Path, monkeypatch) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from exports import images
 from exports.snapshot import Snapshot, SnapshotError, build_snapshot
-from loaders import acled, coverage, load_events
+from loaders import acled, coverage, load_events, reference
 from loaders.caveats import caveat_lines
 from loaders.errors import LoaderError
 from loaders.store import Store
@@ -410,10 +410,18 @@ def _query(selection: Selection) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(to_query(selection).items()))
 
 
+def _references(root: str) -> tuple[tuple[str, int], ...]:
+    """The reference tables in use and when each was written: a snapshot carries UN presence,
+    so replacing a table on the Data page must make a new one."""
+    paths = (reference.path(name, root) for name in reference.NAMES)
+    return tuple((str(path), path.stat().st_mtime_ns) for path in paths)
+
+
 @st.cache_data(ttl=600, show_spinner="Building the snapshot…")
 def _snapshot(
     root: str,
     version: str,
+    references: tuple[tuple[str, int], ...],
     forecast_digest: str,
     query: tuple[tuple[str, str], ...],
     as_of: str | None,
@@ -438,6 +446,7 @@ def snapshot(selection: Selection, as_of: str | None = None) -> Snapshot | None:
     return _snapshot(
         str(current.root),
         current.version(),
+        _references(str(current.root)),
         forecast.stored["digest"],
         _query(selection),
         as_of,
