@@ -92,15 +92,10 @@ def gap_export_table(snapshot: Snapshot) -> pd.DataFrame:
     and the deaths' interval as two numbers a spreadsheet can sort."""
     gap = snapshot.gap
     shown = tables.gap_table(gap).reset_index()
-    bounds = {
-        "90% low": gap["fatalities_low"].round().astype("Int64").to_numpy(),
-        "90% high": gap["fatalities_high"].round().astype("Int64").to_numpy(),
-    }
     at = shown.columns.get_loc(tables.INTERVAL)
-    shown = shown.drop(columns=tables.INTERVAL)
-    for offset, (name, values) in enumerate(bounds.items()):
-        shown.insert(at + offset, name, values)
-    return shown
+    shown.insert(at + 1, "90% high", gap["fatalities_high"].round().astype("Int64").to_numpy())
+    shown.insert(at + 1, "90% low", gap["fatalities_low"].round().astype("Int64").to_numpy())
+    return shown.drop(columns=tables.INTERVAL)
 
 
 def gap_notes(snapshot: Snapshot) -> list[tuple[str, str]]:
@@ -113,15 +108,15 @@ def gap_notes(snapshot: Snapshot) -> list[tuple[str, str]]:
 
 
 def gap_csv(snapshot: Snapshot) -> bytes:
-    """The prevention-gap list as CSV, each row carrying the rule and its sources (as the risk
-    CSV carries its citation); an empty list is the header alone (the JSON and workbook say
-    that no country meets the rule)."""
-    notes = dict(gap_notes(snapshot))
+    """The prevention-gap list as CSV, each row carrying the rule, the cost of waiting and the
+    sources (as the risk CSV carries its citation); an empty list is the header alone (the
+    JSON and workbook say that no country meets the rule)."""
     frame = gap_export_table(snapshot).assign(
         **{
             "Forecast from": snapshot.as_of,
             "Source": snapshot.vintage,
-            "Rule": notes["Prevention gap"],
+            "Rule": snapshot.gap_rule,
+            "Cost of waiting": snapshot.cost_of_waiting,
             "Reference tables": "; ".join(snapshot.reference_lines),
         }
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.conftest import screenshot, settle
+from tests.e2e.visual import problems
 
 LOAD_MS = 180_000
 SLIDE_TITLE = "[data-testid='stMain'] h1"  # the slide's title, the page's only h1
@@ -96,3 +97,17 @@ def test_the_chart_source_line_is_not_cut(page, app_url: str) -> None:
     assert max(right for _, _, right, _ in texts) <= boxes["plot"][2] + 1
     subtitle_bottom = max(bottom for *_, bottom in boxes["subtitle"])
     assert subtitle_bottom <= boxes["label"][1] + 1  # the label starts below the source line
+
+
+def test_the_prevention_gap_slide_is_readable(page, app_url: str) -> None:
+    """After the ten country slides: the Sahel's prevention gap, nothing cut or missing."""
+    page.goto(f"{app_url}/briefing?region=group:Sahel&slide=12")
+    page.get_by_text("Slide 12 of 12", exact=True).wait_for(timeout=LOAD_MS)
+    settle(page, LOAD_MS)
+    assert page.locator(SLIDE_TITLE).inner_text() == "Prevention gap: 3 countries"
+    shown = page.locator("[data-testid='stMain']").inner_text()
+    assert "Nigeria: risk" in shown and "Managing conflict costs more" in shown
+    assert "Reference tables: Regional organisations: memberships.csv" in shown
+    _check_text(page)
+    assert problems(page) == []
+    screenshot(page, "briefing_sahel_gap.png")

@@ -30,6 +30,7 @@ PAGES = {
     "compare": "/compare",
     "compare_region": "/compare?region=group:Sahel",
     "briefing": "/briefing",
+    "briefing_gap": "/briefing?region=group:Sahel&slide=12",
     "export": "/export",
     "skill": "/skill",
     "data": "/data",

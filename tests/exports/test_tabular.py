@@ -191,6 +191,7 @@ def test_the_gap_csv_carries_its_rule_and_sources(sahel_snapshot, sahel_gap) -> 
     assert list(frame["ISO3"]) == list(sahel_gap["iso3"])
     assert list(frame["90% low"]) == [round(v) for v in sahel_gap["fatalities_low"]]
     assert set(frame["Rule"]) == {sahel_snapshot.gap_rule}
+    assert set(frame["Cost of waiting"]) == {sahel_snapshot.cost_of_waiting}
     assert set(frame["Reference tables"]) == {"; ".join(sahel_snapshot.reference_lines)}
     assert set(frame["Forecast from"]) == {"2020-12"}
 
