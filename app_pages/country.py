@@ -1,11 +1,13 @@
-"""Country profile: one country's risk and forecast, why, where, who, and the latest events."""
+"""Country profile: one country's risk and forecast beside the UN's presence, organisations and
+sanctions there, why, where, who, and the latest events."""
 
 import pandas as pd
 import streamlit as st
 
 from exports import chart_specs, charts, vega
 from loaders import countries
-from risk import measures, sources
+from risk import measures, sources, un_tools
+from risk import presence as un_presence
 from risk import profile as profiles
 from risk.model import InsufficientData
 from risk.panel import FORECAST_SOURCES
@@ -135,6 +137,40 @@ else:  # one wording whatever the reason: the reason says what differs
         f"No forecast for {escape_markdown(name)}: {escape_markdown(profile.reason)}.",
         icon=":material/info:",
     )
+
+# --- the UN's own tools, beside the risk: a line each; the rows are in the tab below ----------
+data_dir = cache.store().root
+presence_day = un_presence.day_of(as_of)
+presence = cache.presence(presence_day)
+tools = presence.loc[iso3]
+st.markdown(
+    f"**UN presence:** {escape_markdown(tools['un_presence'] or 'none recorded')} · "
+    f"**Organisations:** {escape_markdown(tools['organisations'] or 'none recorded')} · "
+    f"**UN sanctions:** {escape_markdown(tools['sanctions'] or 'none recorded')}"
+)
+gap_words = (
+    un_tools.gap_line(iso3, forecast.table, presence)
+    if forecast is not None
+    else "Not on the prevention-gap list: there is no forecast."
+)
+st.caption(escape_markdown(f"On {un_tools.day_label(presence_day)}. {gap_words}"))
+tools_box = st.expander(
+    "UN presence, organisations and sanctions: each with its document and source",
+    key="profile_un",
+    on_change="rerun",
+)
+if tools_box.open:  # drawn only when opened, as the numbers behind the chart
+    for listed in un_tools.country_tables(iso3, presence_day, data_dir).values():
+        tools_box.markdown(f"**{escape_markdown(listed.info.title)}**")
+        if listed.rows.empty:
+            tools_box.info(escape_markdown(listed.none_line(name)))
+        else:
+            tools_box.dataframe(
+                listed.rows,
+                hide_index=True,
+                column_config={label: st.column_config.LinkColumn() for label in listed.links},
+            )
+        tools_box.caption(escape_markdown(listed.info.citation()))
 filters.caveats(*FORECAST_SOURCES, source)
 
 if source != "ucdp":
