@@ -14,6 +14,7 @@ from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 PROFILE_PAGE = "app_pages/country.py"
+PRESENCE_LABELS = {"None": "No UN presence"}  # the link keeps the short "None"
 NEW_RISK_SHOWN = 10
 
 
@@ -53,12 +54,14 @@ present = filters.page_filter(
     un_presence.PRESENCE_FILTERS,
     help=f"Keep the countries with this UN presence on {presence_on}: a field mission "
     "(peacekeeping operation or political mission), an envoy with a country mandate, a "
-    "regional office only, or none. None chosen: every country.",
+    "regional office only, or none. With no choice, every country.",
+    format_func=lambda value: PRESENCE_LABELS.get(value, value),
 )
 if present:
     table = table[table["iso3"].map(presence["presence"]).isin(present)]
 risk_words = charts.risk_definition(forecast.as_of, measure)
-where = selection.describe() + (f" · UN presence: {', '.join(present)}" if present else "")
+shown_presence = ", ".join(PRESENCE_LABELS.get(value, value) for value in present)
+where = selection.describe() + (f" · UN presence: {shown_presence}" if present else "")
 st.caption(escape_markdown(f"{where} · Risk: {risk_words}"))
 if selection.start or selection.end:
     st.caption("The forecast starts from the As of month: the period filter does not change it.")
@@ -131,8 +134,10 @@ else:
             tables.RANK: st.column_config.NumberColumn(width=50, pinned=True),
             tables.COUNTRY: st.column_config.TextColumn(pinned=True),
             tables.PRESENCE: st.column_config.TextColumn(
+                width=150,  # the table fitted the screen before it: a long label is cut
                 help=f"UN field missions, envoys and regional offices on {presence_on}; "
-                "the country profile gives each with its mandate document."
+                "hover over a cut label to read it whole; the country profile gives each with its "
+                "mandate document.",
             ),
             tables.RISK: risk_column,
             tables.TREND: st.column_config.TextColumn(
@@ -199,7 +204,11 @@ with st.container(border=True):
             st.dataframe(
                 tables.styled(tables.gap_table(gap)),
                 hide_index=True,
-                column_config={tables.RISK: risk_column, tables.DEATHS: deaths_column},
+                column_config={
+                    tables.RISK: risk_column,
+                    tables.GAP_WHY: st.column_config.TextColumn(width="medium"),
+                    tables.DEATHS: deaths_column,
+                },
             )
             st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
     for line in un_presence.sources(data_dir):

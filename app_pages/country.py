@@ -138,14 +138,17 @@ else:  # one wording whatever the reason: the reason says what differs
         icon=":material/info:",
     )
 
-# --- the UN's own tools, beside the risk: a line each; the rows are in the tab below ----------
+filters.caveats(*FORECAST_SOURCES, source)
+
+# --- the UN's own tools, beside the risk: a line each; the rows in the expander ----------
 data_dir = cache.store().root
 presence_day = un_presence.day_of(as_of)
 presence = cache.presence(presence_day)
 tools = presence.loc[iso3]
 st.markdown(
-    f"**UN presence:** {escape_markdown(tools['un_presence'] or 'none recorded')} · "
-    f"**Organisations:** {escape_markdown(tools['organisations'] or 'none recorded')} · "
+    f"**UN presence, {un_tools.day_label(presence_day)}:** "
+    f"{escape_markdown(tools['un_presence'] or 'none recorded')}  \n"
+    f"**Regional organisations:** {escape_markdown(tools['organisations'] or 'none recorded')}  \n"
     f"**UN sanctions:** {escape_markdown(tools['sanctions'] or 'none recorded')}"
 )
 gap_words = (
@@ -153,7 +156,7 @@ gap_words = (
     if forecast is not None
     else "Not on the prevention-gap list: there is no forecast."
 )
-st.caption(escape_markdown(f"On {un_tools.day_label(presence_day)}. {gap_words}"))
+st.caption(escape_markdown(gap_words))
 tools_box = st.expander(
     "UN presence, organisations and sanctions: each with its document and source",
     key="profile_un",
@@ -171,7 +174,12 @@ if tools_box.open:  # drawn only when opened, as the numbers behind the chart
                 column_config={label: st.column_config.LinkColumn() for label in listed.links},
             )
         tools_box.caption(escape_markdown(listed.info.citation()))
-filters.caveats(*FORECAST_SOURCES, source)
+    stale = un_presence.stale(data_dir)
+    if stale:
+        tools_box.warning(
+            escape_markdown(f"More than six months old: {'; '.join(stale)}."),
+            icon=":material/update:",
+        )
 
 if source != "ucdp":
     st.caption(

@@ -111,10 +111,11 @@ def country_tables(
 def gap_line(iso3: str, table: pd.DataFrame, presence: pd.DataFrame) -> str:
     """One line: whether the country (a row of the risk table `table`) is on the
     prevention-gap list, and why or why not."""
-    row = table.set_index("iso3").loc[iso3]
-    if row["status"] != "ok" or pd.isna(row["risk"]):
+    rows = table[table["iso3"] == iso3]
+    if rows.empty or rows["status"].iloc[0] != "ok" or pd.isna(rows["risk"].iloc[0]):
         return "Not on the prevention-gap list: there is no forecast for this country."
-    listed = un_presence.gap(table[table["iso3"] == iso3], presence)
+    row = rows.iloc[0]
+    listed = un_presence.gap(rows, presence)
     if not listed.empty:
         return (
             f"On the prevention-gap list: {listed['why'].iloc[0]}, and no UN field mission "
@@ -124,26 +125,37 @@ def gap_line(iso3: str, table: pd.DataFrame, presence: pd.DataFrame) -> str:
     if tools["field"] or tools["envoy"]:
         kind = "a field mission" if tools["field"] else "an envoy with a country mandate"
         return f"Not on the prevention-gap list: the UN has {kind} there."
+    risk = f"risk {_points(row['risk'], un_presence.GAP_RISK)[1:]}%"
+    rule = f"below {un_presence.GAP_RISK:.0%}"
     change = row["risk_change"]
-    rise = "no forecast a month earlier" if pd.isna(change) else f"{change * 100:+.0f} points"
+    if pd.isna(change):
+        return f"Not on the prevention-gap list: {risk} is {rule} (no forecast a month earlier)."
     return (
-        f"Not on the prevention-gap list: risk {row['risk']:.0%} is below "
-        f"{un_presence.GAP_RISK:.0%} and the change since last month ({rise}) below "
-        f"+{un_presence.GAP_RISE * 100:.0f} points."
+        f"Not on the prevention-gap list: {risk} is {rule} and its change since last month "
+        f"({_points(change, un_presence.GAP_RISE)} points) below "
+        f"+{un_presence.GAP_RISE * 100:.0f}."
     )
+
+
+def _points(share: float, limit: float) -> str:
+    """A share in signed points ('+12', '−3'), to a tenth where whole points would read as
+    `limit` (a risk of 49.6% is not '50%, below 50%')."""
+    points = share * 100
+    text = f"{points:+.1f}" if round(points) >= round(limit * 100) else f"{points:+.0f}"
+    return text.replace("-", "−")
 
 
 def empty_gap_reason(table: pd.DataFrame, presence: pd.DataFrame) -> str:
     """Why no country of the risk table `table` is on the prevention-gap list, in one line."""
-    ok = table[(table["status"] == "ok") & table["risk"].notna()]
-    high = ok[(ok["risk"] >= un_presence.GAP_RISK) | (ok["risk_change"] >= un_presence.GAP_RISE)]
+    # The rule's risk half alone: as if no country had a field mission or envoy.
+    high = un_presence.gap(table, presence.assign(field=False, envoy=False))
     if high.empty:
         return (
             f"No country in the selection meets the rule: none has a risk of "
             f"{un_presence.GAP_RISK:.0%} or more or rose {un_presence.GAP_RISE * 100:.0f} points "
             "or more since last month."
         )
-    names = ", ".join(high.sort_values("risk", ascending=False)["name"])
+    names = ", ".join(high["name"])
     return (
         "No country in the selection meets the rule: every one with high or rising risk has a "
         f"UN field mission or envoy ({names})."

@@ -23,6 +23,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
+from loaders import reference
+from risk import presence as un_presence
 from risk.drivers import REFERENCE
 from risk.forecast import risk_forecast
 from risk.selection import Selection
@@ -334,3 +336,89 @@ def test_a_country_only_release_extends_its_profile(
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert "last 36 months to 2023-12" in captions and "The forecast is from 2020-12" in captions
     assert "to forecast from 2023-12, choose it under As of in the sidebar" in captions
+
+
+def _un_tools(iso3: str) -> AppTest:
+    """The profile from a link, with its UN presence, organisations and sanctions opened."""
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params["iso3"] = iso3
+    at.session_state["profile_un"] = True  # the expander, opened
+    return at.run()
+
+
+def _texts(elements) -> list[str]:
+    """Values as the analyst reads them (markdown escapes removed)."""
+    return [e.value.replace("\\", "") for e in elements]
+
+
+def test_mali_beside_its_risk_minusma_with_its_mandate_document(global_app_store: Path) -> None:
+    """GED 21.1, forecast from Dec 2020: on 31 Dec 2020 Mali had MINUSMA (S/RES/2100 (2013),
+    ended in 2023), UNOWAS's regional cover, AU and ECOWAS, and the 2374 sanctions regime."""
+    at = _un_tools("MLI")
+    assert not at.exception
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence, 31 Dec 2020:**"))
+    assert "MINUSMA (peacekeeping, since Apr 2013)" in summary
+    assert "**Regional organisations:** AU, ECOWAS" in summary
+    assert "**UN sanctions:** Mali (2374), since Sep 2017" in summary
+    assert "Not on the prevention-gap list: the UN has a field mission there." in _texts(at.caption)
+
+    missions = _table(at, "Mission").set_index("Mission")
+    minusma = missions.loc["MINUSMA"]
+    assert (minusma["Kind"], minusma["Mandate"], minusma["Since"]) == (
+        "peacekeeping",
+        "country",
+        "2013-04-25",
+    )
+    assert minusma["Mandate document"].startswith("S/RES/2100 (2013)")
+    assert minusma["Source"].startswith("https://")
+    assert missions.loc["UNOWAS", "Mandate"] == "regional"
+    organisations = _table(at, "Organisation")
+    assert set(organisations["Organisation"]) == {"AU", "ECOWAS"}
+    sanctions = _table(at, "Regime").set_index("Committee")
+    assert sanctions.loc["2374", "Document"].startswith("S/RES/2374 (2017)")
+    # Each table with its file and as-of date.
+    for line in un_presence.sources(global_app_store):
+        assert line in _texts(at.caption)
+    # Source links are links (every source is an http(s) URL); document symbols stay text.
+    links = [
+        name
+        for frame in at.dataframe
+        for name, config in json.loads(frame.proto.columns).items()
+        if config.get("type_config", {}).get("type") == "link"
+    ]
+    assert links == ["Source", "Source", "Source"]
+
+
+def test_nigeria_is_on_the_prevention_gap_list_and_says_why(global_app_store: Path) -> None:
+    at = _un_tools("NGA")
+    assert not at.exception
+    forecast = risk_forecast(global_app_store, measure="all").table
+    presence = un_presence.on(un_presence.day_of("2020-12"), global_app_store)
+    (listed,) = un_presence.gap(forecast[forecast["iso3"] == "NGA"], presence)["why"]
+    assert listed.startswith("risk 9")  # ≥ 25 deaths in every month of 2020
+    assert (
+        f"On the prevention-gap list: {listed}, and no UN field mission or envoy with a "
+        "country mandate."
+    ) in _texts(at.caption)
+    missions = _table(at, "Mission")
+    assert missions["Mission"].tolist() == ["UNOWAS"]
+
+
+def test_a_country_with_nothing_recorded_says_so_for_each_table(global_app_store: Path) -> None:
+    at = _un_tools("JPN")
+    assert not at.exception
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence"))
+    assert summary.count("none recorded") == 3
+    as_of = f"{reference.info('un_presence').as_of:%-d %b %Y}"
+    infos = _texts(at.info)
+    for title in ("UN presence", "Regional organisations", "Security Council sanctions"):
+        assert f"None recorded for Japan in {title} as of {as_of}." in infos
+    assert not any("Mission" in frame.value.columns for frame in at.dataframe)
+
+
+def test_myanmars_envoy_keeps_it_off_the_prevention_gap_list(myanmar_store: Path) -> None:
+    at = _page("MMR")
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence"))
+    assert summary.startswith("**UN presence, 31 Dec 2023:** SE Myanmar (envoy, since Apr 2018)")
+    caption = "Not on the prevention-gap list: the UN has an envoy with a country mandate there."
+    assert caption in _texts(at.caption)

@@ -3,7 +3,7 @@ reproduces the view."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -188,7 +188,14 @@ def caveats(*sources: str) -> None:
         st.caption(escape_markdown(line))
 
 
-def page_filter(name: str, label: str, options: Sequence[str], *, help: str) -> list[str]:
+def page_filter(
+    name: str,
+    label: str,
+    options: Sequence[str],
+    *,
+    help: str,
+    format_func: Callable[[str], str] = str,
+) -> list[str]:
     """A filter one page owns (pills above its content; none chosen means all), kept in the
     URL as `?name=a,b` like the sidebar's; a value the link holds that is not an option is
     dropped and reported, never guessed.
@@ -210,6 +217,7 @@ def page_filter(name: str, label: str, options: Sequence[str], *, help: str) -> 
         default=[v for v in options if v in values],
         key=f"filter_{name}",
         help=help,
+        format_func=format_func,
     )
     if chosen:
         st.query_params[name] = ",".join(chosen)
