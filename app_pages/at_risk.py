@@ -206,7 +206,7 @@ with st.container(border=True):
                 hide_index=True,
                 column_config={
                     tables.RISK: risk_column,
-                    tables.GAP_WHY: st.column_config.TextColumn(width="medium"),
+                    tables.GAP_WHY: st.column_config.TextColumn(width=250),
                     tables.DEATHS: deaths_column,
                 },
             )

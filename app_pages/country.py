@@ -19,6 +19,8 @@ from ui.text import escape_markdown
 COUNTRY_KEY = "profile_country"
 COUNT = st.column_config.NumberColumn(format="localized")
 PERCENT = st.column_config.NumberColumn(format="%+.0f%%")
+SITE_LINK = st.column_config.LinkColumn(display_text=r"https?://(?:www\.)?([^/]+)")
+LONG_TEXT = ("Name", "Mandate document", "Document", "Note")
 
 
 def footer() -> None:
@@ -168,10 +170,18 @@ if tools_box.open:  # drawn only when opened, as the numbers behind the chart
         if listed.rows.empty:
             tools_box.info(escape_markdown(listed.none_line(name)))
         else:
+            # Long names and documents cut to fit the screen (whole on hover); a source link
+            # shows its site.
+            wide = {label: st.column_config.TextColumn(width="medium") for label in LONG_TEXT}
+            links = {label: SITE_LINK for label in listed.links}
             tools_box.dataframe(
                 listed.rows,
                 hide_index=True,
-                column_config={label: st.column_config.LinkColumn() for label in listed.links},
+                column_config={
+                    label: config
+                    for label, config in {**wide, **links}.items()
+                    if label in listed.rows.columns
+                },
             )
         tools_box.caption(escape_markdown(listed.info.citation()))
     stale = un_presence.stale(data_dir)

@@ -338,6 +338,15 @@ def test_a_country_only_release_extends_its_profile(
     assert "to forecast from 2023-12, choose it under As of in the sidebar" in captions
 
 
+@pytest.fixture
+def ged_world(global_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GED 21.1 with its forecast from Dec 2020, named by ARTICLE99_DATA_DIR for one test
+    (a module-wide setting would outlive it and move the Myanmar tests onto this store)."""
+    risk_forecast(global_store)  # trained once, then read back from the store
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(global_store))
+    return global_store
+
+
 def _un_tools(iso3: str) -> AppTest:
     """The profile from a link, with its UN presence, organisations and sanctions opened."""
     at = AppTest.from_file(PAGE, default_timeout=300)
@@ -351,7 +360,7 @@ def _texts(elements) -> list[str]:
     return [e.value.replace("\\", "") for e in elements]
 
 
-def test_mali_beside_its_risk_minusma_with_its_mandate_document(global_app_store: Path) -> None:
+def test_mali_beside_its_risk_minusma_with_its_mandate_document(ged_world: Path) -> None:
     """GED 21.1, forecast from Dec 2020: on 31 Dec 2020 Mali had MINUSMA (S/RES/2100 (2013),
     ended in 2023), UNOWAS's regional cover, AU and ECOWAS, and the 2374 sanctions regime."""
     at = _un_tools("MLI")
@@ -377,7 +386,7 @@ def test_mali_beside_its_risk_minusma_with_its_mandate_document(global_app_store
     sanctions = _table(at, "Regime").set_index("Committee")
     assert sanctions.loc["2374", "Document"].startswith("S/RES/2374 (2017)")
     # Each table with its file and as-of date.
-    for line in un_presence.sources(global_app_store):
+    for line in un_presence.sources(ged_world):
         assert line in _texts(at.caption)
     # Source links are links (every source is an http(s) URL); document symbols stay text.
     links = [
@@ -389,11 +398,11 @@ def test_mali_beside_its_risk_minusma_with_its_mandate_document(global_app_store
     assert links == ["Source", "Source", "Source"]
 
 
-def test_nigeria_is_on_the_prevention_gap_list_and_says_why(global_app_store: Path) -> None:
+def test_nigeria_is_on_the_prevention_gap_list_and_says_why(ged_world: Path) -> None:
     at = _un_tools("NGA")
     assert not at.exception
-    forecast = risk_forecast(global_app_store, measure="all").table
-    presence = un_presence.on(un_presence.day_of("2020-12"), global_app_store)
+    forecast = risk_forecast(ged_world, measure="all").table
+    presence = un_presence.on(un_presence.day_of("2020-12"), ged_world)
     (listed,) = un_presence.gap(forecast[forecast["iso3"] == "NGA"], presence)["why"]
     assert listed.startswith("risk 9")  # ≥ 25 deaths in every month of 2020
     assert (
@@ -404,7 +413,7 @@ def test_nigeria_is_on_the_prevention_gap_list_and_says_why(global_app_store: Pa
     assert missions["Mission"].tolist() == ["UNOWAS"]
 
 
-def test_a_country_with_nothing_recorded_says_so_for_each_table(global_app_store: Path) -> None:
+def test_a_country_with_nothing_recorded_says_so_for_each_table(ged_world: Path) -> None:
     at = _un_tools("JPN")
     assert not at.exception
     summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence"))
