@@ -29,6 +29,7 @@ from risk.drivers import REFERENCE
 from risk.forecast import risk_forecast
 from risk.selection import Selection
 from tests.conftest import REPO, ged_rows, shared_data_dir, write_ged
+from ui.text import escape_markdown
 
 MYANMAR = "ucdp_ged_v24_1_myanmar.csv.gz"
 PAGE = str(REPO / "app_pages" / "country.py")
@@ -69,12 +70,17 @@ def _charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
-def _table(at: AppTest, column: str):
-    """The first dataframe with this column (tables are found by what they show)."""
+def _frame(at: AppTest, column: str):
+    """The first dataframe element with this column (tables are found by what they show)."""
     for frame in at.dataframe:
         if column in frame.value.columns:
-            return frame.value
+            return frame
     raise AssertionError(f"no table with a column {column!r}")
+
+
+def _table(at: AppTest, column: str):
+    """The first dataframe with this column, as a DataFrame."""
+    return _frame(at, column).value
 
 
 def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
@@ -431,3 +437,27 @@ def test_myanmars_envoy_keeps_it_off_the_prevention_gap_list(myanmar_store: Path
     assert summary.startswith("**UN presence, 31 Dec 2023:** SE Myanmar (envoy, since Apr 2018)")
     caption = "Not on the prevention-gap list: the UN has an envoy with a country mandate there."
     assert caption in _texts(at.caption)
+
+
+def test_a_replaced_table_shows_at_once_and_its_text_stays_text(myanmar_store: Path) -> None:
+    """A store's own UN presence table wins over the shipped one; what it says is shown as
+    typed (never a link or bold), and a source that is not an http(s) address is no link."""
+    hostile = (
+        "iso3,country,mission,name,kind,mandate,start,end,document,source,as_of\n"
+        "MMR,Myanmar,[click](http://evil) **x**,<b>Envoy</b>,envoy,country,2018-04-26,,"
+        "S/RES/1 (2018),javascript:alert(1),2025-01-31\n"
+    )
+    reference.replace("un_presence", hostile.encode(), "mine.csv", myanmar_store)
+    try:
+        at = _un_tools("MMR")
+        assert not at.exception
+        summary = next(m.value for m in at.markdown if m.value.startswith("**UN presence"))
+        assert escape_markdown("[click](http://evil) **x** (envoy, since Apr 2018)") in summary
+        missions = _table(at, "Mission")
+        assert missions["Mission"].tolist() == ["[click](http://evil) **x**"]
+        assert missions["Source"].tolist() == ["javascript:alert(1)"]
+        columns = json.loads(_frame(at, "Mission").proto.columns)
+        assert columns.get("Source", {}).get("type_config", {}).get("type") != "link"
+        assert "un_presence.csv (replaced)" in " ".join(_texts(at.caption))
+    finally:
+        reference.restore("un_presence", myanmar_store)
