@@ -3,13 +3,15 @@
 import datetime as dt
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from loaders import acled_remote, coverage, registry, ucdp_remote
+from loaders import acled_remote, coverage, reference, registry, ucdp_remote
 from loaders.errors import LoaderError
 from loaders.store import ImportRecord
 from loaders.uploads import MAX_UPLOAD_MB, import_upload
+from risk import presence
 from risk.prepare import prepare
 from risk.sources import SOURCE_LABELS
 from ui import cache
@@ -207,3 +209,67 @@ elif submitted:
             strict=strict,
         )
     )
+
+st.subheader("Reference tables: UN presence, regional organisations, sanctions")
+st.caption(
+    "What the landing page's UN presence column, the prevention-gap list and the profiles read. "
+    "Each row names its public source and the date it was checked; they are only as current "
+    "as that date. Download one, correct or extend it, and upload it here: it replaces the "
+    "shipped table for this store after the same checks as any import."
+)
+if done := st.session_state.pop("reference_replaced", None):
+    st.success(escape_markdown(done), icon=":material/check_circle:")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Table": i.title,
+                "Rows": i.rows,
+                "As of": i.as_of.date(),
+                "In use": "shipped with Article 99" if i.origin == "shipped" else "replaced here",
+                "File": i.path.name,
+            }
+            for i in (reference.info(name) for name in reference.NAMES)
+        ]
+    ),
+    hide_index=True,
+    column_config={"As of": st.column_config.DateColumn(format="D MMM YYYY")},
+)
+if old := presence.stale():
+    st.warning(
+        escape_markdown(
+            f"Checked more than 6 months ago: {'; '.join(old)}. Check them against their "
+            "sources before a briefing."
+        ),
+        icon=":material/event_busy:",
+    )
+downloads = st.columns(len(reference.NAMES))
+for column, name in zip(downloads, reference.NAMES, strict=True):
+    column.download_button(
+        f"Download: {reference.TITLES[name]}",
+        reference.path(name).read_bytes(),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download_{name}",
+    )
+with st.form("reference", clear_on_submit=True):
+    chosen = st.selectbox("Table to replace", reference.NAMES, format_func=reference.TITLES.get)
+    table_file = st.file_uploader("Its new version (CSV)", type=["csv"])
+    replace = st.form_submit_button("Replace", icon=":material/upload:")
+if replace and table_file is None:
+    st.warning("Choose a file first.")
+elif replace:
+    try:
+        replaced = reference.replace(chosen, table_file.getvalue(), table_file.name)
+    except LoaderError as exc:
+        st.error(f"Nothing was changed. {escape_markdown(exc)}", icon=":material/error:")
+    else:  # rerun, so the table above shows the replacement
+        st.session_state["reference_replaced"] = f"Replaced. {replaced.citation()}."
+        st.rerun()
+for name in reference.NAMES:
+    if reference.info(name).origin == "replaced" and st.button(
+        f"Go back to the shipped table: {reference.TITLES[name]}", key=f"restore_{name}"
+    ):
+        reference.restore(name)
+        st.rerun()

@@ -10,6 +10,7 @@ date, and duplicates are refused with the row named, and the previous table stay
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ import pandas as pd
 
 from loaders import countries
 from loaders.errors import LoaderError
-from loaders.files import read_delimited
+from loaders.files import FORMULA_STARTS, read_delimited
 from loaders.store import resolve_data_dir
 
 DATA_DIR = countries.DATA_DIR
@@ -71,7 +72,7 @@ SCHEMAS = {
 NAMES = tuple(SCHEMAS)
 TITLES = {name: schema.title for name, schema in SCHEMAS.items()}
 # ISO dates at day, month or year precision; a spreadsheet may add a midnight time.
-ISO_DATE = r"^\d{4}(-\d{2}(-\d{2}( 00:00(:00)?)?)?)?$"
+ISO_DATE = r"\d{4}(-\d{2}(-\d{2}( 00:00(:00)?)?)?)?"
 
 
 @dataclass(frozen=True)
@@ -140,35 +141,49 @@ def info(name: str, data_dir: str | Path | None = None) -> TableInfo:
 
 def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
     """Read and check a table file; LoaderError names the first bad row, column and value."""
-    schema = _schema(name)
     where = label or file.name
-    raw = read_delimited(file, known_columns=schema.columns).table.to_pandas()
+    return _checked(name, _text(name, file, where), where)
+
+
+def _text(name: str, file: Path, where: str) -> pd.DataFrame:
+    """The table's columns as stripped text (NA when empty), in the schema's order."""
+    schema = _schema(name)
+    try:
+        raw = read_delimited(file, known_columns=schema.columns).table.to_pandas()
+    except LoaderError as exc:  # name the uploaded file, not the temporary copy
+        raise LoaderError(exc.where.replace(file.name, where, 1), exc.problem) from None
     missing = [c for c in schema.columns if c not in raw.columns]
     if missing:
         raise LoaderError(where, f"missing columns: {', '.join(missing)} (a {name} table has "
                           f"{', '.join(schema.columns)})")  # fmt: skip
     frame = raw[list(schema.columns)].astype("string").apply(lambda c: c.str.strip())
-    frame = frame.replace("", pd.NA)
     if frame.empty:
         raise LoaderError(where, "has no rows")
-    line = pd.Series(range(2, len(frame) + 2), index=frame.index)  # header is line 1
+    return frame.replace("", pd.NA).reset_index(drop=True)
+
+
+def _checked(name: str, written: pd.DataFrame, where: str) -> pd.DataFrame:
+    schema = SCHEMAS[name]
+    frame = written.copy()
 
     def refuse(rows: pd.Series, column: str, problem: str) -> None:
         first = rows[rows].index[0]
-        value = frame.at[first, column]
+        value = written.at[first, column]
         shown = "empty" if pd.isna(value) else repr(str(value)[:80])
         count = int(rows.sum())
         more = f" (and {count - 1} more rows)" if count > 1 else ""
-        raise LoaderError(
-            f"{where}, line {line[first]}, column {column}", f"{shown}: {problem}{more}"
-        )
+        line = first + 2  # the header is line 1
+        raise LoaderError(f"{where}, line {line}, column {column}", f"{shown}: {problem}{more}")
 
+    for column in schema.columns:  # the table is downloaded and opened in spreadsheets
+        formula = frame[column].str.startswith(FORMULA_STARTS).fillna(False)
+        if formula.any():
+            refuse(formula, column, "a cell starting with = + - @ would run as a formula")
     for column in schema.required:
         if frame[column].isna().any():
             refuse(frame[column].isna(), column, "required in every row")
     frame["iso3"] = frame["iso3"].str.upper()
-    known = set(countries.reference()["iso3"])
-    unknown = ~frame["iso3"].isin(known)
+    unknown = ~frame["iso3"].isin(set(countries.reference()["iso3"]))
     if unknown.any():
         refuse(unknown, "iso3", "not an ISO3 code of the country reference")
     for column, values in schema.allowed:
@@ -177,14 +192,12 @@ def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
             refuse(bad, column, f"must be one of {', '.join(values)}")
     for column in schema.starts + schema.ends:
         text = frame[column]
-        bad = text.notna() & ~text.str.match(ISO_DATE)
+        periods = text.map(_period, na_action="ignore")
+        bad = text.notna() & periods.isna()
         if bad.any():
             refuse(bad, column, "not a date: write YYYY-MM-DD (or YYYY-MM, YYYY)")
-        periods = text.str.slice(0, 10).map(_period, na_action="ignore")
-        if column in schema.starts:
-            frame[column] = pd.to_datetime(periods.map(lambda p: p.start_time, na_action="ignore"))
-        else:
-            frame[column] = pd.to_datetime(periods.map(_last_day, na_action="ignore"))
+        edge = (lambda p: p.start_time) if column in schema.starts else _last_day
+        frame[column] = pd.to_datetime(periods.map(edge, na_action="ignore"))
     first, last = schema.starts[0], (schema.ends or (None,))[0]
     if last is not None:
         backwards = frame[last].notna() & (frame[last] < frame[first])
@@ -192,19 +205,23 @@ def validate(name: str, file: Path, label: str | None = None) -> pd.DataFrame:
             refuse(backwards, last, f"before {first}")
     dupes = frame.duplicated(list(schema.key), keep="first")
     if dupes.any():
-        refuse(
-            dupes,
-            schema.key[-1],
-            f"duplicate of an earlier row with the same {', '.join(schema.key)}",
-        )
+        keys = ", ".join(schema.key)
+        refuse(dupes, schema.key[-1], f"duplicate of an earlier row with the same {keys}")
     names = countries.reference().set_index("iso3")["name"]
     frame["country"] = frame["country"].fillna(frame["iso3"].map(names))
-    return frame.reset_index(drop=True)
+    return frame
 
 
-def _period(text: str) -> pd.Period:
-    freq = {4: "Y", 7: "M"}.get(len(text), "D")
-    return pd.Period(text, freq)
+def _period(text: str) -> pd.Period | None:
+    """An ISO date at day, month or year precision (a spreadsheet's midnight time allowed);
+    None when it is not one or does not exist (30 February)."""
+    if not re.fullmatch(ISO_DATE, text):
+        return None
+    day = text[:10]
+    try:
+        return pd.Period(day, {4: "Y", 7: "M"}.get(len(day), "D"))
+    except ValueError:  # pandas' DateParseError is a ValueError
+        return None
 
 
 def _last_day(period: pd.Period) -> pd.Timestamp:
@@ -214,23 +231,35 @@ def _last_day(period: pd.Period) -> pd.Timestamp:
 def replace(
     name: str, content: bytes, filename: str, data_dir: str | Path | None = None
 ) -> TableInfo:
-    """Replace table `name` for this store with `content`, after validating it; atomic, so a
-    refused or interrupted replacement leaves the previous table in use."""
+    """Replace table `name` for this store with `content`, after validating it. The table is
+    stored as plain UTF-8 CSV (whatever encoding, separator or compression it came in), and
+    atomically, so a refused or interrupted replacement leaves the previous table in use."""
     _schema(name)
     if len(content) > MAX_BYTES:
         raise LoaderError(filename, f"is {len(content) / 1024 / 1024:,.1f} MB; a reference table "
                           f"is at most {MAX_BYTES >> 20} MB")  # fmt: skip
     target = replacement_path(name, data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".csv")
+    upload = _temporary(target, content)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        validate(name, Path(temp), label=filename)
-        os.replace(temp, target)
+        text = _text(name, upload, filename)
+        _checked(name, text, filename)
     finally:
-        Path(temp).unlink(missing_ok=True)
+        upload.unlink(missing_ok=True)
+    staged = _temporary(target, text.to_csv(index=False, lineterminator="\n").encode())
+    try:
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
     return info(name, data_dir)
+
+
+def _temporary(target: Path, content: bytes) -> Path:
+    """`content` in a new hidden file beside `target` (same file system: `os.replace` is atomic)."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".csv")
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    return Path(name)
 
 
 def restore(name: str, data_dir: str | Path | None = None) -> None:

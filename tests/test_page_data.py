@@ -80,7 +80,7 @@ def test_acled_fetch_without_credentials_says_what_to_set(
     assert not page.exception
     hint = " ".join(i.value.replace("\\", "") for i in page.info)  # unescaped
     assert "ACLED_USERNAME and ACLED_PASSWORD: not set" in hint
-    assert [b.label for b in page.button] == ["Download and import", "Import"]
+    assert [b.label for b in page.button] == ["Download and import", "Import", "Replace"]
 
 
 def test_acled_fetch_imports_from_the_api_with_progress(
@@ -168,3 +168,45 @@ def test_counts_per_source_without_double_counting(
     coverage = page.dataframe[1].value
     assert coverage["Source"].tolist()[-2:] == ["UCDP GED 24.1", "UCDP GED 25.1"]
     assert "The sources end on different days" in page.caption[0].value
+
+
+def test_a_reference_table_is_replaced_or_refused_with_nothing_changed(
+    page: AppTest, store_dir: Path
+) -> None:
+    """A bad file is refused with its row named and the shipped table stays; a good one
+    replaces it (the table of tables says so) until the analyst goes back to the shipped one."""
+    from loaders import reference
+
+    shipped = (reference.DATA_DIR / "un_presence.csv").read_text(encoding="utf-8")
+    page.run()
+    tables = page.dataframe[-1].value.set_index("Table")
+    assert tables.loc["UN presence", "In use"] == "shipped with Article 99"
+    assert tables.loc["UN presence", "Rows"] == 91
+    assert any("Checked more than 6 months ago" in w.value for w in page.warning)
+
+    def upload(text: str) -> None:
+        chooser = next(s for s in page.selectbox if s.label == "Table to replace")
+        chooser.set_value("un_presence")
+        uploader = next(u for u in page.file_uploader if u.label.startswith("Its new version"))
+        uploader.set_value(("presence.csv", text.encode(), "text/csv"))
+        next(b for b in page.button if b.label == "Replace").click().run()
+
+    before = tree_digest(store_dir)
+    upload(shipped.replace("MLI,Mali,MINUSMA", "XXX,Mali,MINUSMA"))
+    assert not page.exception
+    assert page.error[0].value.startswith(
+        "Nothing was changed. " + escape_markdown("presence.csv, line 19, column iso3: 'XXX':")
+    )
+    assert tree_digest(store_dir) == before
+
+    extra = "NGA,Nigeria,TEST,Test envoy,envoy,country,2020-01,,,https://example.org/x,2025-11-30\n"
+    upload(shipped + extra)
+    assert not page.exception and not page.error
+    done = "Replaced. UN presence: un_presence.csv (replaced), as of 31 Jan 2025, 92 rows"
+    assert page.success[0].value == escape_markdown(done + ".")
+    tables = page.dataframe[-1].value.set_index("Table")
+    assert tables.loc["UN presence", "In use"] == "replaced here"
+    assert reference.info("un_presence", store_dir).rows == 92
+    next(b for b in page.button if b.label == "Go back to the shipped table: UN presence").click()
+    page.run()
+    assert page.dataframe[-1].value.set_index("Table").loc["UN presence", "Rows"] == 91

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from loaders import reference
 from risk.selection import (
     Selection,
     apply,
@@ -30,6 +34,25 @@ def test_region_options_are_labelled_by_kind() -> None:
     assert labels["un:Africa"] == "Africa (UN region)"
     assert labels["group:Sahel"] == "Sahel (Group)"
     assert labels["ucdp:Middle East"] == "Middle East (UCDP region)"
+    assert labels["org:ECOWAS"] == "ECOWAS (Regional organisation)"
+
+
+def test_a_regional_organisation_is_a_group_carried_in_the_url(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its current members (Mali, Burkina Faso and Niger left ECOWAS in Jan 2025); a replaced
+    memberships table changes the group at once."""
+    ecowas = from_query({"region": "org:ECOWAS"})
+    assert not ecowas.problems and to_query(ecowas) == {"region": "org:ECOWAS"}
+    members = countries_for(ecowas)
+    assert len(members) == 12 and "NGA" in members and "MLI" not in members
+    assert ecowas.describe().startswith("ECOWAS (Regional organisation) · ")
+    assert len(countries_for(Selection(regions=("org:AU",)))) == 54
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    text = (reference.DATA_DIR / "memberships.csv").read_text(encoding="utf-8")
+    text = text.replace("ECOWAS,MLI,Mali,,2025-01-29", "ECOWAS,MLI,Mali,,")
+    reference.replace("memberships", text.encode(), "m.csv")
+    assert "MLI" in countries_for(from_query({"region": "org:ECOWAS"}))
 
 
 def test_url_round_trip_and_defaults_left_out() -> None:
