@@ -201,15 +201,21 @@ with st.container(border=True):
         if gap.empty:
             st.info(escape_markdown(un_tools.empty_gap_reason(table, presence)))
         else:
-            st.dataframe(
-                tables.styled(tables.gap_table(gap)),
+            listed = tables.gap_table(gap)
+            picked_gap = st.dataframe(
+                tables.styled(listed),
                 hide_index=True,
+                on_select="rerun",
+                selection_mode="single-row",
+                key="gap_table",
                 column_config={
                     tables.RISK: risk_column,
                     tables.GAP_WHY: st.column_config.TextColumn(width=250),
                     tables.DEATHS: deaths_column,
                 },
             )
+            if picked_gap.selection.rows:
+                open_profile(listed.index[picked_gap.selection.rows[0]], selection)
             st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
     for line in un_presence.sources(data_dir):
         st.caption(escape_markdown(line))

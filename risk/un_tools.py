@@ -125,24 +125,38 @@ def gap_line(iso3: str, table: pd.DataFrame, presence: pd.DataFrame) -> str:
     if tools["field"] or tools["envoy"]:
         kind = "a field mission" if tools["field"] else "an envoy with a country mandate"
         return f"Not on the prevention-gap list: the UN has {kind} there."
-    risk = f"risk {_points(row['risk'], un_presence.GAP_RISK)[1:]}%"
+    risk = f"risk {_percent(row['risk'])}"
     rule = f"below {un_presence.GAP_RISK:.0%}"
     change = row["risk_change"]
     if pd.isna(change):
         return f"Not on the prevention-gap list: {risk} is {rule} (no forecast a month earlier)."
     return (
         f"Not on the prevention-gap list: {risk} is {rule} and its change since last month "
-        f"({_points(change, un_presence.GAP_RISE)} points) below "
-        f"+{un_presence.GAP_RISE * 100:.0f}."
+        f"({_points(change)}) below +{un_presence.GAP_RISE * 100:.0f}."
     )
 
 
-def _points(share: float, limit: float) -> str:
-    """A share in signed points ('+12', '−3'), to a tenth where whole points would read as
-    `limit` (a risk of 49.6% is not '50%, below 50%')."""
-    points = share * 100
-    text = f"{points:+.1f}" if round(points) >= round(limit * 100) else f"{points:+.0f}"
-    return text.replace("-", "−")
+def _digits(points: float, limit: float) -> int:
+    """One decimal where a value under the rule's limit would round up to it (49.6 is not
+    '50, below 50'), else none."""
+    return 1 if round(points) >= round(limit * 100) else 0
+
+
+def _percent(risk: float) -> str:
+    """'12%'; '<1%' rather than a false '0%', as the pages write a risk."""
+    points = risk * 100
+    if 0 < points < 0.5:
+        return "<1%"
+    return f"{points:.{_digits(points, un_presence.GAP_RISK)}f}%"
+
+
+def _points(change: float) -> str:
+    """A change of risk in signed points: '+12 points', '−3 points', '0 points'."""
+    points = change * 100
+    digits = _digits(points, un_presence.GAP_RISE)
+    if round(points, digits) == 0:
+        return "0 points"
+    return f"{points:+.{digits}f} points".replace("-", "−")
 
 
 def empty_gap_reason(table: pd.DataFrame, presence: pd.DataFrame) -> str:

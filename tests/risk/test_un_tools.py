@@ -41,6 +41,8 @@ def test_gap_line_says_why_a_country_is_or_is_not_listed(presence: pd.DataFrame)
             ("MMR", "Myanmar", 0.9, 0.3),
             ("JPN", "Japan", 0.496, 0.197),
             ("CHE", "Switzerland", 0.1, float("nan")),
+            ("ISL", "Iceland", 0.001, 0.0),
+            ("NOR", "Norway", 0.3, -0.052),
         ]
     )
     lines = {iso3: un_tools.gap_line(iso3, table, presence) for iso3 in table["iso3"]}
@@ -54,6 +56,10 @@ def test_gap_line_says_why_a_country_is_or_is_not_listed(presence: pd.DataFrame)
         "last month (+19.7 points) below +20.",
         "CHE": "Not on the prevention-gap list: risk 10% is below 50% (no forecast a month "
         "earlier).",
+        "ISL": "Not on the prevention-gap list: risk <1% is below 50% and its change since last "
+        "month (0 points) below +20.",
+        "NOR": "Not on the prevention-gap list: risk 30% is below 50% and its change since last "
+        "month (−5 points) below +20.",
     }
     no_forecast = table.assign(status="insufficient data", risk=float("nan"))
     assert un_tools.gap_line("NGA", no_forecast, presence) == (
