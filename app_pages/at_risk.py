@@ -206,16 +206,17 @@ with st.container(border=True):
                 tables.styled(listed),
                 hide_index=True,
                 on_select="rerun",
-                selection_mode="single-row",
+                selection_mode="single-cell",  # no checkbox column: the table fits the screen
                 key="gap_table",
                 column_config={
                     tables.RISK: risk_column,
-                    tables.GAP_WHY: st.column_config.TextColumn(width=250),
+                    tables.GAP_WHY: st.column_config.TextColumn(width=215),
                     tables.DEATHS: deaths_column,
                 },
             )
-            if picked_gap.selection.rows:
-                open_profile(listed.index[picked_gap.selection.rows[0]], selection)
+            st.caption("Click a country's row to open its profile.")
+            if picked_gap.selection.cells:
+                open_profile(listed.index[picked_gap.selection.cells[0][0]], selection)
             st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
     for line in un_presence.sources(data_dir):
         st.caption(escape_markdown(line))

@@ -312,6 +312,23 @@ def test_prevention_gap_list_is_the_rule_applied_to_the_forecast(global_store: P
         if stale else [])  # fmt: skip
 
 
+def test_a_cell_of_the_prevention_gap_list_opens_the_countrys_profile(
+    global_store: Path,
+) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.run()
+    gap = next(f.value for f in at.dataframe if tables.GAP_WHY in f.value.columns)
+    second = gap.index[1]
+    # A click on any cell of its row (the selection the browser sends), as the grid gives it.
+    clicked = {"rows": [], "columns": [], "cells": [[1, "Country"]]}
+    at.session_state["gap_table"] = {"selection": clicked}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Country profile"
+    assert dict(at.query_params) == {"region": "group:Sahel", "iso3": second}
+
+
 def test_an_empty_prevention_gap_list_says_why(global_store: Path) -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     at.query_params["country"] = "MLI,SEN"
