@@ -1,8 +1,11 @@
-"""Countries at risk: headline numbers, the risk map, the ranked table and the new-risk list."""
+"""Countries at risk: headline numbers, the risk map, the ranked table with the UN's presence, the
+prevention-gap list with the cost of waiting, and the new-risk list."""
 
 import streamlit as st
 
 from exports import chart_specs, charts, tables, vega
+from risk import presence as un_presence
+from risk import un_tools
 from risk.forecast import new_risk
 from risk.model import THRESHOLD, InsufficientData
 from risk.panel import FORECAST_SOURCES
@@ -11,6 +14,7 @@ from ui import cache, filters, previous
 from ui.text import escape_markdown
 
 PROFILE_PAGE = "app_pages/country.py"
+PRESENCE_LABELS = {"None": "No UN presence"}  # the link keeps the short "None"
 NEW_RISK_SHOWN = 10
 
 
@@ -38,13 +42,34 @@ if forecast is None:
     st.stop()
 previous.label(forecast)
 
+data_dir = cache.store().root
+presence_day = un_presence.day_of(forecast.as_of)
+presence_on = f"{un_tools.day_label(presence_day)} (the forecast's month)"
+presence = cache.presence(presence_day)
 table = apply(forecast.table, selection)
+# This page's own filter (no other page ranks countries), kept in the URL like the sidebar's.
+present = filters.page_filter(
+    "presence",
+    "UN presence",
+    un_presence.PRESENCE_FILTERS,
+    help=f"Keep the countries with this UN presence on {presence_on}: a field mission "
+    "(peacekeeping operation or political mission), an envoy with a country mandate, a "
+    "regional office only, or none. With no choice, every country.",
+    format_func=lambda value: PRESENCE_LABELS.get(value, value),
+)
+if present:
+    table = table[table["iso3"].map(presence["presence"]).isin(present)]
 risk_words = charts.risk_definition(forecast.as_of, measure)
-st.caption(escape_markdown(f"{selection.describe()} · Risk: {risk_words}"))
+shown_presence = ", ".join(PRESENCE_LABELS.get(value, value) for value in present)
+where = selection.describe() + (f" · UN presence: {shown_presence}" if present else "")
+st.caption(escape_markdown(f"{where} · Risk: {risk_words}"))
 if selection.start or selection.end:
     st.caption("The forecast starts from the As of month: the period filter does not change it.")
 if table.empty:
-    st.info("No country matches the filters: widen the regions or countries in the sidebar.")
+    st.info(
+        "No country matches the filters: widen the regions or countries in the sidebar, or the "
+        "UN presence above."
+    )
     st.stop()
 
 no_forecast = tables.no_forecast_line(table)
@@ -81,7 +106,7 @@ if picked_on_map and picked_on_map[0].get("iso3"):
     open_profile(picked_on_map[0]["iso3"], selection)
 
 st.subheader("Ranked by risk")
-display = tables.risk_table(table, forecast.drivers, brief=True)
+display = tables.risk_table(table, forecast.drivers, brief=True, presence=presence)
 risk_column = st.column_config.NumberColumn(
     width="small", help=f"Risk: {risk_words}. The colour is the map's."
 )
@@ -108,6 +133,12 @@ else:
         column_config={
             tables.RANK: st.column_config.NumberColumn(width=50, pinned=True),
             tables.COUNTRY: st.column_config.TextColumn(pinned=True),
+            tables.PRESENCE: st.column_config.TextColumn(
+                width=150,  # the table fitted the screen before it: a long label is cut
+                help=f"UN field missions, envoys and regional offices on {presence_on}; "
+                "hover over a cut label to read it whole; the country profile gives each with its "
+                "mandate document.",
+            ),
             tables.RISK: risk_column,
             tables.TREND: st.column_config.TextColumn(
                 help="Change of risk since the forecast a month earlier; ▲ or ▼ from 5 points."
@@ -154,6 +185,50 @@ right.page_link(
     icon=":material/flag:",
     query_params={**to_query(selection), "iso3": chosen},
 )
+
+with st.container(border=True):
+    st.subheader("Prevention gap: high or rising risk, no UN field presence or envoy")
+    st.caption(
+        f"Countries with a risk of {un_presence.GAP_RISK:.0%} or more, or up "
+        f"{un_presence.GAP_RISE * 100:.0f} points or more since last month's forecast, and "
+        f"neither a UN field mission nor an envoy with a country mandate on {presence_on}: "
+        "the cases a letter under Article 99 would be about."
+    )
+    if no_forecast:
+        st.info("No forecast for the selection, so no country can be listed.")
+    else:
+        gap = un_presence.gap(table, presence)
+        if gap.empty:
+            st.info(escape_markdown(un_tools.empty_gap_reason(table, presence)))
+        else:
+            listed = tables.gap_table(gap)
+            picked_gap = st.dataframe(
+                tables.styled(listed),
+                hide_index=True,
+                on_select="rerun",
+                selection_mode="single-cell",  # no checkbox column: the table fits the screen
+                key="gap_table",
+                column_config={
+                    tables.RISK: risk_column,
+                    tables.GAP_WHY: st.column_config.TextColumn(width=215),
+                    tables.DEATHS: deaths_column,
+                },
+            )
+            st.caption("Click a country's row to open its profile.")
+            if picked_gap.selection.cells:
+                open_profile(listed.index[picked_gap.selection.cells[0][0]], selection)
+            st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
+    for line in un_presence.sources(data_dir):
+        st.caption(escape_markdown(line))
+    stale = un_presence.stale(data_dir)
+    if stale:
+        st.warning(
+            escape_markdown(
+                f"More than six months old: {'; '.join(stale)}. The UN's presence changes: "
+                "check each table against its sources and replace it on the Data page."
+            ),
+            icon=":material/update:",
+        )
 
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")

@@ -1,11 +1,13 @@
-"""Country profile: one country's risk and forecast, why, where, who, and the latest events."""
+"""Country profile: one country's risk and forecast beside the UN's presence, organisations and
+sanctions there, why, where, who, and the latest events."""
 
 import pandas as pd
 import streamlit as st
 
 from exports import chart_specs, charts, vega
 from loaders import countries
-from risk import measures, sources
+from risk import measures, sources, un_tools
+from risk import presence as un_presence
 from risk import profile as profiles
 from risk.model import InsufficientData
 from risk.panel import FORECAST_SOURCES
@@ -17,6 +19,8 @@ from ui.text import escape_markdown
 COUNTRY_KEY = "profile_country"
 COUNT = st.column_config.NumberColumn(format="localized")
 PERCENT = st.column_config.NumberColumn(format="%+.0f%%")
+SITE_LINK = st.column_config.LinkColumn(display_text=r"https?://(?:www\.)?([^/]+)")
+LONG_TEXT = ("Name", "Mandate document", "Document", "Note")
 
 
 def footer() -> None:
@@ -135,7 +139,57 @@ else:  # one wording whatever the reason: the reason says what differs
         f"No forecast for {escape_markdown(name)}: {escape_markdown(profile.reason)}.",
         icon=":material/info:",
     )
+
 filters.caveats(*FORECAST_SOURCES, source)
+
+# --- the UN's own tools, beside the risk: a line each; the rows in the expander ----------
+data_dir = cache.store().root
+presence_day = un_presence.day_of(as_of)
+presence = cache.presence(presence_day)
+tools = presence.loc[iso3]
+st.markdown(
+    f"**UN presence, {un_tools.day_label(presence_day)}:** "
+    f"{escape_markdown(tools['un_presence'] or 'none recorded')}  \n"
+    f"**Regional organisations:** {escape_markdown(tools['organisations'] or 'none recorded')}  \n"
+    f"**UN sanctions:** {escape_markdown(tools['sanctions'] or 'none recorded')}"
+)
+gap_words = (
+    un_tools.gap_line(iso3, forecast.table, presence)
+    if forecast is not None
+    else "Not on the prevention-gap list: there is no forecast."
+)
+st.caption(escape_markdown(gap_words))
+tools_box = st.expander(
+    "UN presence, organisations and sanctions: each with its document and source",
+    key="profile_un",
+    on_change="rerun",
+)
+if tools_box.open:  # drawn only when opened, as the numbers behind the chart
+    for listed in un_tools.country_tables(iso3, presence_day, data_dir).values():
+        tools_box.markdown(f"**{escape_markdown(listed.info.title)}**")
+        if listed.rows.empty:
+            tools_box.info(escape_markdown(listed.none_line(name)))
+        else:
+            # Long names and documents cut to fit the screen (whole on hover); a source link
+            # shows its site.
+            wide = {label: st.column_config.TextColumn(width="medium") for label in LONG_TEXT}
+            links = {label: SITE_LINK for label in listed.links}
+            tools_box.dataframe(
+                listed.rows,
+                hide_index=True,
+                column_config={
+                    label: config
+                    for label, config in {**wide, **links}.items()
+                    if label in listed.rows.columns
+                },
+            )
+        tools_box.caption(escape_markdown(listed.info.citation()))
+    stale = un_presence.stale(data_dir)
+    if stale:
+        tools_box.warning(
+            escape_markdown(f"More than six months old: {'; '.join(stale)}."),
+            icon=":material/update:",
+        )
 
 if source != "ucdp":
     st.caption(

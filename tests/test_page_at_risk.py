@@ -18,8 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
-from exports import charts, vega
+from exports import charts, tables, vega
 from risk import measures
+from risk import presence as un_presence
 from risk.forecast import risk_forecast
 from risk.panel import country_month_panel
 from risk.selection import Selection
@@ -29,6 +30,7 @@ from ui import cache
 GLOBAL_GED = "ucdp_ged_v21_1_global_precise_reduced.csv.gz"
 SAHEL = {"BFA", "CMR", "GIN", "GMB", "MLI", "MRT", "NER", "NGA", "SEN", "TCD"}
 TIMEOUT = 300
+NEW_RISK = tables.NEW_RISK_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +74,9 @@ def test_sahel_table_ranks_only_sahel_countries(sahel: AppTest, global_store: Pa
     expected = _forecast(global_store, "all").loc[list(SAHEL)]
     ranked = expected.sort_values(["risk", "expected_fatalities"], ascending=False)
     assert list(table.index) == list(ranked.index)
-    assert list(table.columns[:6]) == [
-        "Rank", "Country", "Risk", "Trend vs last month", "Deaths, 3 months (median)",
-        "90% interval",
+    assert list(table.columns[:7]) == [
+        "Rank", "Country", "UN presence", "Risk", "Trend vs last month",
+        "Deaths, 3 months (median)", "90% interval",
     ]  # fmt: skip
     assert table["Risk"].is_monotonic_decreasing
     assert table.loc["NGA", "Risk"] > 0.9  # Nigeria: ≥ 25 deaths in every month of 2020
@@ -196,7 +198,7 @@ def test_new_risk_lists_only_countries_quiet_for_two_years(
     sahel: AppTest, global_store: Path
 ) -> None:
     """The page's measure is all organised violence: a month counts every UCDP type's deaths."""
-    quiet = sahel.dataframe[1].value
+    (quiet,) = [f.value for f in sahel.dataframe if list(f.value.columns) == list(NEW_RISK)]
     panel = country_month_panel(global_store)
     recent = panel[panel["month"] >= pd.Timestamp("2019-01-01")]  # the 24 months to Dec 2020
     worst = recent.groupby("iso3")[measures.COLUMNS["all"]].max()
@@ -233,6 +235,113 @@ def test_world_view_counts_every_country(global_store: Path) -> None:
     assert rows["AFG"]["risk_text"] == charts.percent(table.loc["AFG", "Risk"])
 
 
+def _presence(store: Path) -> pd.DataFrame:
+    """What the UN had in force on the forecast's last day (31 Dec 2020), by iso3."""
+    return un_presence.on(un_presence.day_of("2020-12"), store)
+
+
+def test_un_presence_column_shows_what_was_in_force_on_the_forecasts_day(
+    sahel: AppTest, global_store: Path
+) -> None:
+    table = sahel.dataframe[0].value
+    # Mali had MINUSMA (peacekeeping, since April 2013) and UNOWAS's regional cover; Nigeria
+    # no field mission or envoy, only UNOWAS.
+    assert table.loc["MLI", "UN presence"].startswith("MINUSMA")
+    assert "UNOWAS (regional)" in table.loc["MLI", "UN presence"]
+    assert table.loc["NGA", "UN presence"] == "UNOWAS (regional)"
+    expected = _presence(global_store)["short"]
+    assert (table["UN presence"] == expected.reindex(table.index)).all()
+
+
+def test_presence_filter_narrows_table_and_map_and_stays_in_the_link(
+    global_store: Path,
+) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.query_params["presence"] = "None,Regional office only,Nowhere"
+    at.run()
+    assert not at.exception
+    # The value not understood is dropped and said to be; the rest stays in the link.
+    assert "unknown presence: Nowhere" in at.warning[0].value.replace("\\", "")
+    assert at.query_params["presence"] == "Regional office only,None"
+    assert at.pills(key="filter_presence").value == ["Regional office only", "None"]
+    presence = _presence(global_store)["presence"]
+    kept = {iso3 for iso3 in SAHEL if presence[iso3] in ("Regional office only", "None")}
+    assert "MLI" not in kept and {"NGA", "NER"} <= kept  # MINUSMA is a field mission
+    table = at.dataframe[0].value
+    assert set(table.index) == kept
+    assert set(_map_rows(_map_spec(at))) == kept
+    assert "UN presence: Regional office only, No UN presence" in _caption(at, "Sahel (Group)")
+
+    at.pills(key="filter_presence").set_value(["Field mission"]).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value.index) == {"MLI"}
+    assert at.query_params["presence"] == "Field mission"
+    at.pills(key="filter_presence").set_value([]).run()
+    assert set(at.dataframe[0].value.index) == SAHEL  # none chosen: every country
+    assert "presence" not in at.query_params
+
+
+def test_prevention_gap_list_is_the_rule_applied_to_the_forecast(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    forecast = risk_forecast(global_store, measure="all").table
+    presence = _presence(global_store)
+    expected = tables.gap_table(un_presence.gap(forecast, presence))
+    shown = next(f.value for f in at.dataframe if tables.GAP_WHY in f.value.columns)
+    assert not shown.empty
+    pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
+    # By the rule: risk ≥ 50% or +20 points, and no field mission or country envoy.
+    rows = forecast.set_index("iso3").loc[shown.index]
+    assert ((rows["risk"] >= 0.5) | (rows["risk_change"] >= 0.2)).all()
+    assert not (presence.loc[shown.index, ["field", "envoy"]].any(axis=1)).any()
+    assert "NGA" in shown.index and "MLI" not in shown.index  # UNOWAS does not close the gap
+    words = un_presence.cost_of_waiting(un_presence.gap(forecast, presence), "2020-12")
+    assert any(m.value.replace("\\", "") == words for m in at.markdown)
+    total = un_presence.gap(forecast, presence)["expected_fatalities"].sum()
+    assert f"about {total:,.0f} deaths" in words
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any("risk of 50% or more, or up 20 points" in c for c in captions)
+    for line in un_presence.sources(global_store):
+        assert line in captions
+    # A table current to a date more than six months before today is said to be.
+    stale = un_presence.stale(global_store)
+    warned = [w.value.replace("\\", "") for w in at.warning if "six months old" in w.value]
+    assert warned == ([f"More than six months old: {'; '.join(stale)}. The UN's presence "
+        "changes: check each table against its sources and replace it on the Data page."]
+        if stale else [])  # fmt: skip
+
+
+def test_a_cell_of_the_prevention_gap_list_opens_the_countrys_profile(
+    global_store: Path,
+) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "group:Sahel"
+    at.run()
+    gap = next(f.value for f in at.dataframe if tables.GAP_WHY in f.value.columns)
+    second = gap.index[1]
+    # A click on any cell of its row (the selection the browser sends), as the grid gives it.
+    clicked = {"rows": [], "columns": [], "cells": [[1, "Country"]]}
+    at.session_state["gap_table"] = {"selection": clicked}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Country profile"
+    assert dict(at.query_params) == {"region": "group:Sahel", "iso3": second}
+
+
+def test_an_empty_prevention_gap_list_says_why(global_store: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["country"] = "MLI,SEN"
+    at.run()
+    assert not at.exception
+    assert not any(tables.GAP_WHY in f.value.columns for f in at.dataframe)
+    infos = [i.value.replace("\\", "") for i in at.info]
+    assert (
+        "No country in the selection meets the rule: every one with high or rising risk has a "
+        "UN field mission or envoy (Mali)."
+    ) in infos
+
+
 def test_filter_without_countries_says_so(global_store: Path) -> None:
     at = AppTest.from_file(str(REPO / "app_pages" / "at_risk.py"), default_timeout=TIMEOUT)
     at.session_state["selection"] = Selection(countries=("XXX",))
@@ -252,8 +361,6 @@ def test_empty_store_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_selection_without_forecasts_says_so_and_sums_nothing_to_zero() -> None:
-    from exports import tables
-
     table = pd.DataFrame(
         {
             "iso3": ["BFA", "MLI", "NER"],

@@ -23,10 +23,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
+from loaders import reference
+from risk import presence as un_presence
 from risk.drivers import REFERENCE
 from risk.forecast import risk_forecast
 from risk.selection import Selection
 from tests.conftest import REPO, ged_rows, shared_data_dir, write_ged
+from ui.text import escape_markdown
 
 MYANMAR = "ucdp_ged_v24_1_myanmar.csv.gz"
 PAGE = str(REPO / "app_pages" / "country.py")
@@ -67,12 +70,17 @@ def _charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
-def _table(at: AppTest, column: str):
-    """The first dataframe with this column (tables are found by what they show)."""
+def _frame(at: AppTest, column: str):
+    """The first dataframe element with this column (tables are found by what they show)."""
     for frame in at.dataframe:
         if column in frame.value.columns:
-            return frame.value
+            return frame
     raise AssertionError(f"no table with a column {column!r}")
+
+
+def _table(at: AppTest, column: str):
+    """The first dataframe with this column, as a DataFrame."""
+    return _frame(at, column).value
 
 
 def test_profile_of_myanmar_from_the_link(myanmar_store: Path) -> None:
@@ -334,3 +342,122 @@ def test_a_country_only_release_extends_its_profile(
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert "last 36 months to 2023-12" in captions and "The forecast is from 2020-12" in captions
     assert "to forecast from 2023-12, choose it under As of in the sidebar" in captions
+
+
+@pytest.fixture
+def ged_world(global_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GED 21.1 with its forecast from Dec 2020, named by ARTICLE99_DATA_DIR for one test
+    (a module-wide setting would outlive it and move the Myanmar tests onto this store)."""
+    risk_forecast(global_store)  # trained once, then read back from the store
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(global_store))
+    return global_store
+
+
+def _un_tools(iso3: str) -> AppTest:
+    """The profile from a link, with its UN presence, organisations and sanctions opened."""
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params["iso3"] = iso3
+    at.session_state["profile_un"] = True  # the expander, opened
+    return at.run()
+
+
+def _texts(elements) -> list[str]:
+    """Values as the analyst reads them (markdown escapes removed)."""
+    return [e.value.replace("\\", "") for e in elements]
+
+
+def test_mali_beside_its_risk_minusma_with_its_mandate_document(ged_world: Path) -> None:
+    """GED 21.1, forecast from Dec 2020: on 31 Dec 2020 Mali had MINUSMA (S/RES/2100 (2013),
+    ended in 2023), UNOWAS's regional cover, AU and ECOWAS, and the 2374 sanctions regime."""
+    at = _un_tools("MLI")
+    assert not at.exception
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence, 31 Dec 2020:**"))
+    assert "MINUSMA (peacekeeping, since Apr 2013)" in summary
+    assert "**Regional organisations:** AU, ECOWAS" in summary
+    assert "**UN sanctions:** Mali (2374), since Sep 2017" in summary
+    assert "Not on the prevention-gap list: the UN has a field mission there." in _texts(at.caption)
+
+    missions = _table(at, "Mission").set_index("Mission")
+    minusma = missions.loc["MINUSMA"]
+    assert (minusma["Kind"], minusma["Mandate"], minusma["Since"]) == (
+        "peacekeeping",
+        "country",
+        "2013-04-25",
+    )
+    assert minusma["Mandate document"].startswith("S/RES/2100 (2013)")
+    assert minusma["Source"].startswith("https://")
+    assert missions.loc["UNOWAS", "Mandate"] == "regional"
+    organisations = _table(at, "Organisation")
+    assert set(organisations["Organisation"]) == {"AU", "ECOWAS"}
+    sanctions = _table(at, "Regime").set_index("Committee")
+    assert sanctions.loc["2374", "Document"].startswith("S/RES/2374 (2017)")
+    # Each table with its file and as-of date.
+    for line in un_presence.sources(ged_world):
+        assert line in _texts(at.caption)
+    # Source links are links (every source is an http(s) URL); document symbols stay text.
+    links = [
+        name
+        for frame in at.dataframe
+        for name, config in json.loads(frame.proto.columns).items()
+        if config.get("type_config", {}).get("type") == "link"
+    ]
+    assert links == ["Source", "Source", "Source"]
+
+
+def test_nigeria_is_on_the_prevention_gap_list_and_says_why(ged_world: Path) -> None:
+    at = _un_tools("NGA")
+    assert not at.exception
+    forecast = risk_forecast(ged_world, measure="all").table
+    presence = un_presence.on(un_presence.day_of("2020-12"), ged_world)
+    (listed,) = un_presence.gap(forecast[forecast["iso3"] == "NGA"], presence)["why"]
+    assert listed.startswith("risk 9")  # ≥ 25 deaths in every month of 2020
+    assert (
+        f"On the prevention-gap list: {listed}, and no UN field mission or envoy with a "
+        "country mandate."
+    ) in _texts(at.caption)
+    missions = _table(at, "Mission")
+    assert missions["Mission"].tolist() == ["UNOWAS"]
+
+
+def test_a_country_with_nothing_recorded_says_so_for_each_table(ged_world: Path) -> None:
+    at = _un_tools("JPN")
+    assert not at.exception
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence"))
+    assert summary.count("none recorded") == 3
+    as_of = f"{reference.info('un_presence').as_of:%-d %b %Y}"
+    infos = _texts(at.info)
+    for title in ("UN presence", "Regional organisations", "Security Council sanctions"):
+        assert f"None recorded for Japan in {title} as of {as_of}." in infos
+    assert not any("Mission" in frame.value.columns for frame in at.dataframe)
+
+
+def test_myanmars_envoy_keeps_it_off_the_prevention_gap_list(myanmar_store: Path) -> None:
+    at = _page("MMR")
+    summary = next(m for m in _texts(at.markdown) if m.startswith("**UN presence"))
+    assert summary.startswith("**UN presence, 31 Dec 2023:** SE Myanmar (envoy, since Apr 2018)")
+    caption = "Not on the prevention-gap list: the UN has an envoy with a country mandate there."
+    assert caption in _texts(at.caption)
+
+
+def test_a_replaced_table_shows_at_once_and_its_text_stays_text(myanmar_store: Path) -> None:
+    """A store's own UN presence table wins over the shipped one; what it says is shown as
+    typed (never a link or bold), and a source that is not an http(s) address is no link."""
+    hostile = (
+        "iso3,country,mission,name,kind,mandate,start,end,document,source,as_of\n"
+        "MMR,Myanmar,[click](http://evil) **x**,<b>Envoy</b>,envoy,country,2018-04-26,,"
+        "S/RES/1 (2018),javascript:alert(1),2025-01-31\n"
+    )
+    reference.replace("un_presence", hostile.encode(), "mine.csv", myanmar_store)
+    try:
+        at = _un_tools("MMR")
+        assert not at.exception
+        summary = next(m.value for m in at.markdown if m.value.startswith("**UN presence"))
+        assert escape_markdown("[click](http://evil) **x** (envoy, since Apr 2018)") in summary
+        missions = _table(at, "Mission")
+        assert missions["Mission"].tolist() == ["[click](http://evil) **x**"]
+        assert missions["Source"].tolist() == ["javascript:alert(1)"]
+        columns = json.loads(_frame(at, "Mission").proto.columns)
+        assert columns.get("Source", {}).get("type_config", {}).get("type") != "link"
+        assert "un_presence.csv (replaced)" in " ".join(_texts(at.caption))
+    finally:
+        reference.restore("un_presence", myanmar_store)

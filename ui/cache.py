@@ -19,6 +19,7 @@ from loaders.caveats import caveat_lines
 from loaders.errors import LoaderError
 from loaders.store import Store
 from risk import artifacts, model, skill
+from risk import presence as un_presence
 from risk.forecast import InsufficientData, RiskForecast, previous_forecast, risk_forecast
 from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.selection import Selection, to_query
@@ -512,3 +513,19 @@ def warm_snapshot_figures(shown: Snapshot, charts: list[str]) -> None:
     key = (str(current.root), current.version(), digest, str(_query(shown.selection)))
     for chart in charts:
         _warm((*key, str(shown.as_of), chart), functools.partial(snapshot_figure, shown, chart))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _presence(root: str, day: pd.Timestamp, files: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    return un_presence.on(day, root)
+
+
+def presence(day: pd.Timestamp) -> pd.DataFrame:
+    """What the UN had in force on `day` (`risk.presence.on`), keyed on the reference files in
+    use, so a table replaced on the Data page shows at once."""
+    root = store().root
+    files = tuple(
+        (str(path), path.stat().st_mtime_ns)
+        for path in (reference.path(name, root) for name in reference.NAMES)
+    )
+    return _presence(str(root), day, files)

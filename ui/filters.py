@@ -1,8 +1,9 @@
-"""The shared sidebar filters, kept in the URL so that a link reproduces the view."""
+"""The shared sidebar filters, and filters a single page owns, kept in the URL so that a link
+reproduces the view."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -185,3 +186,41 @@ def caveats(*sources: str) -> None:
     """One caption line per caveat of the live imports of `sources` (e.g. a reduced GED file)."""
     for line in cache.caveats(*sources):
         st.caption(escape_markdown(line))
+
+
+def page_filter(
+    name: str,
+    label: str,
+    options: Sequence[str],
+    *,
+    help: str,
+    format_func: Callable[[str], str] = str,
+) -> list[str]:
+    """A filter one page owns (pills above its content; none chosen means all), kept in the
+    URL as `?name=a,b` like the sidebar's; a value the link holds that is not an option is
+    dropped and reported, never guessed.
+
+    Not Streamlit's `bind="query-params"`: it drops an unknown value silently and writes
+    repeated parameters where every other filter writes one comma-separated list.
+    """
+    values = [v for v in (st.query_params.get(name) or "").split(",") if v]
+    unknown = [v for v in values if v not in options]
+    if unknown:
+        st.warning(
+            escape_markdown(f"Ignored in the link: unknown {name}: {', '.join(unknown)}"),
+            icon=":material/link_off:",
+        )
+    chosen = st.pills(
+        label,
+        list(options),
+        selection_mode="multi",
+        default=[v for v in options if v in values],
+        key=f"filter_{name}",
+        help=help,
+        format_func=format_func,
+    )
+    if chosen:
+        st.query_params[name] = ",".join(chosen)
+    elif name in st.query_params:
+        del st.query_params[name]
+    return chosen

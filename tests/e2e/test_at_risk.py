@@ -93,6 +93,11 @@ def test_link_with_a_region_shows_only_its_countries(page, app_url: str) -> None
     assert set(_countries(page)) == SAHEL
     assert page.locator(SHAPES).count() == len(SAHEL)
     assert "Sahel (Group)" in page.inner_text("[data-testid='stSidebar']")
+    # The UN's presence beside the risk (the grid's column 3), and the prevention-gap list.
+    presence = page.locator(RISK_TABLE).first.locator("[data-testid^='glide-cell-3-']")
+    assert "UNOWAS (regional)" in presence.all_inner_texts()
+    main = page.inner_text("[data-testid='stMain']")
+    assert "Prevention gap: high or rising risk, no UN field presence or envoy" in main
     screenshot(page, "at_risk_sahel.png")
 
 
