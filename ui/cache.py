@@ -412,8 +412,8 @@ def _query(selection: Selection) -> tuple[tuple[str, str], ...]:
 
 
 def _references(root: str) -> tuple[tuple[str, int], ...]:
-    """The reference tables in use and when each was written: a snapshot carries UN presence,
-    so replacing a table on the Data page must make a new one."""
+    """The reference tables in use and when each was written, as a cache key: what reads UN
+    presence (a snapshot among them) is made again when a table is replaced on the Data page."""
     paths = (reference.path(name, root) for name in reference.NAMES)
     return tuple((str(path), path.stat().st_mtime_ns) for path in paths)
 
@@ -523,9 +523,5 @@ def _presence(root: str, day: pd.Timestamp, files: tuple[tuple[str, int], ...]) 
 def presence(day: pd.Timestamp) -> pd.DataFrame:
     """What the UN had in force on `day` (`risk.presence.on`), keyed on the reference files in
     use, so a table replaced on the Data page shows at once."""
-    root = store().root
-    files = tuple(
-        (str(path), path.stat().st_mtime_ns)
-        for path in (reference.path(name, root) for name in reference.NAMES)
-    )
-    return _presence(str(root), day, files)
+    root = str(store().root)
+    return _presence(root, day, _references(root))
