@@ -91,6 +91,10 @@ st.markdown(
             *(f"- **{escape_markdown(caveat)}**" for caveat in snapshot.caveats),
             f"- **Countries:** {len(snapshot.countries):,} ({ranked:,} ranked, "
             f"{missing:,} with not enough data to forecast)",
+            f"- **Prevention gap** (high or rising risk, no UN field mission or envoy on "
+            f"{snapshot.presence_day:%-d %b %Y}): "
+            f"{escape_markdown(', '.join(snapshot.gap['name']) or 'none')}; the files give "
+            "the rule, the cost of waiting and the reference tables' sources and dates",
         ]
     )
 )

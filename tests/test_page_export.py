@@ -80,6 +80,10 @@ def test_page_describes_the_view(store: Path) -> None:
     assert "**Selection:** Sahel (Group) · all organised violence" in description
     assert "**Counts:** deaths from all organised violence; deaths are the median" in description
     assert "**Forecast from data to:** Dec 2020" in description
+    assert (
+        "**Prevention gap** (high or rising risk, no UN field mission or envoy on 31 Dec 2020): "
+        "Nigeria, Cameroon, Burkina Faso; the files give the rule" in description
+    )
     assert "**Data:** UCDP GED 21.1 (events to 2020-12)" in description
     assert "**Countries:** 10 (10 ranked, 0 with not enough data to forecast)" in description
     formats = at.multiselect(key="export_formats")
