@@ -189,10 +189,8 @@ right.page_link(
 with st.container(border=True):
     st.subheader("Prevention gap: high or rising risk, no UN field presence or envoy")
     st.caption(
-        f"Countries with a risk of {un_presence.GAP_RISK:.0%} or more, or up "
-        f"{un_presence.GAP_RISE * 100:.0f} points or more since last month's forecast, and "
-        f"neither a UN field mission nor an envoy with a country mandate on {presence_on}: "
-        "the cases a letter under Article 99 would be about."
+        escape_markdown(un_presence.rule(presence_day))
+        + " These are the cases a letter under Article 99 would be about."
     )
     if no_forecast:
         st.info("No forecast for the selection, so no country can be listed.")
@@ -217,18 +215,13 @@ with st.container(border=True):
             st.caption("Click a country's row to open its profile.")
             if picked_gap.selection.cells:
                 open_profile(listed.index[picked_gap.selection.cells[0][0]], selection)
-            st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
+            st.markdown(
+                escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of, selection.measure))
+            )
     for line in un_presence.sources(data_dir):
         st.caption(escape_markdown(line))
-    stale = un_presence.stale(data_dir)
-    if stale:
-        st.warning(
-            escape_markdown(
-                f"More than six months old: {'; '.join(stale)}. The UN's presence changes: "
-                "check each table against its sources and replace it on the Data page."
-            ),
-            icon=":material/update:",
-        )
+    if stale := un_presence.stale(data_dir):
+        st.warning(escape_markdown(stale), icon=":material/update:")
 
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")
