@@ -111,6 +111,7 @@ risk_column = st.column_config.NumberColumn(
     width="small", help=f"Risk: {risk_words}. The colour is the map's."
 )
 deaths_column = st.column_config.NumberColumn(
+    "Deaths, 3 mo. (median)",  # shorter than the exports' header: the ranked table fits
     format="localized",
     help=f"{charts.deaths_of(measure).capitalize()} over the next three months: the median of "
     "the model's simulated outcomes (half fall below it), the line the profile's forecast chart "
@@ -134,7 +135,7 @@ else:
             tables.RANK: st.column_config.NumberColumn(width=50, pinned=True),
             tables.COUNTRY: st.column_config.TextColumn(pinned=True),
             tables.PRESENCE: st.column_config.TextColumn(
-                width=150,  # the table fitted the screen before it: a long label is cut
+                width=130,  # so the table fits the screen: hover over a cut label
                 help=f"UN field missions, envoys and regional offices on {presence_on}; "
                 "hover over a cut label to read it whole; the country profile gives each with its "
                 "mandate document.",
@@ -208,7 +209,7 @@ with st.container(border=True):
                 key="gap_table",
                 column_config={
                     tables.RISK: risk_column,
-                    tables.GAP_WHY: st.column_config.TextColumn(width=215),
+                    tables.GAP_WHY: st.column_config.TextColumn(width=170),
                     tables.DEATHS: deaths_column,
                 },
             )

@@ -106,20 +106,7 @@ def gap(table: pd.DataFrame, presence: pd.DataFrame) -> pd.DataFrame:
     uncovered = ~(here["field"].fillna(False).to_numpy() | here["envoy"].fillna(False).to_numpy())
     rows = rows[(high | rising).to_numpy() & uncovered]
     here = presence.reindex(rows["iso3"])
-    why = [
-        " and ".join(
-            part
-            for part, on_ in (
-                (f"risk {round(risk * 100)}%", risk >= GAP_RISK - 1e-9),
-                (f"+{round(rise * 100)} pts since last month", rise >= GAP_RISE - 1e-9),
-            )
-            if on_
-        )
-        for risk, rise in zip(
-            rows["risk"], rows["risk_change"].astype("float64").fillna(0), strict=True
-        )
-    ]
-    rows["why"] = why
+    rows["why"] = [_why(r, c) for r, c in zip(rows["risk"], rows["risk_change"], strict=True)]
     for column in ("regional", "organisations", "sanctions"):
         rows[column] = here[column].to_numpy()
     rows = rows.sort_values(["risk", "expected_fatalities"], ascending=False)
@@ -133,6 +120,17 @@ def rule(day: pd.Timestamp) -> str:
         "since last month's forecast, with neither a UN field mission nor an envoy with a "
         f"country mandate on {day:%-d %b %Y}."
     )
+
+
+def _why(risk: float, rise: float) -> str:
+    """Which half of the rule a country meets, short enough for a table cell: 'risk ≥ 50%',
+    '+23 pts since last month', or 'risk ≥ 50% and +23 pts' (the Risk column gives the level)."""
+    high = risk >= GAP_RISK - 1e-9
+    rising = not pd.isna(rise) and rise >= GAP_RISE - 1e-9
+    points = f"+{round(rise * 100)} pts" if rising else ""
+    if high and rising:
+        return f"risk ≥ {GAP_RISK:.0%} and {points}"
+    return f"risk ≥ {GAP_RISK:.0%}" if high else f"{points} since last month"
 
 
 def cost_of_waiting(gap_rows: pd.DataFrame, as_of: str, measure: str = measures.ALL) -> str:
