@@ -111,6 +111,7 @@ risk_column = st.column_config.NumberColumn(
     width="small", help=f"Risk: {risk_words}. The colour is the map's."
 )
 deaths_column = st.column_config.NumberColumn(
+    "Deaths, 3 mo. (median)",  # shorter than the exports' header: the ranked table fits
     format="localized",
     help=f"{charts.deaths_of(measure).capitalize()} over the next three months: the median of "
     "the model's simulated outcomes (half fall below it), the line the profile's forecast chart "
@@ -134,7 +135,7 @@ else:
             tables.RANK: st.column_config.NumberColumn(width=50, pinned=True),
             tables.COUNTRY: st.column_config.TextColumn(pinned=True),
             tables.PRESENCE: st.column_config.TextColumn(
-                width=150,  # the table fitted the screen before it: a long label is cut
+                width=130,  # so the table fits the screen: hover over a cut label
                 help=f"UN field missions, envoys and regional offices on {presence_on}; "
                 "hover over a cut label to read it whole; the country profile gives each with its "
                 "mandate document.",
@@ -189,10 +190,8 @@ right.page_link(
 with st.container(border=True):
     st.subheader("Prevention gap: high or rising risk, no UN field presence or envoy")
     st.caption(
-        f"Countries with a risk of {un_presence.GAP_RISK:.0%} or more, or up "
-        f"{un_presence.GAP_RISE * 100:.0f} points or more since last month's forecast, and "
-        f"neither a UN field mission nor an envoy with a country mandate on {presence_on}: "
-        "the cases a letter under Article 99 would be about."
+        escape_markdown(un_presence.rule(presence_day))
+        + " These are the cases a letter under Article 99 would be about."
     )
     if no_forecast:
         st.info("No forecast for the selection, so no country can be listed.")
@@ -210,25 +209,20 @@ with st.container(border=True):
                 key="gap_table",
                 column_config={
                     tables.RISK: risk_column,
-                    tables.GAP_WHY: st.column_config.TextColumn(width=215),
+                    tables.GAP_WHY: st.column_config.TextColumn(width=170),
                     tables.DEATHS: deaths_column,
                 },
             )
             st.caption("Click a country's row to open its profile.")
             if picked_gap.selection.cells:
                 open_profile(listed.index[picked_gap.selection.cells[0][0]], selection)
-            st.markdown(escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of)))
+            st.markdown(
+                escape_markdown(un_presence.cost_of_waiting(gap, forecast.as_of, selection.measure))
+            )
     for line in un_presence.sources(data_dir):
         st.caption(escape_markdown(line))
-    stale = un_presence.stale(data_dir)
-    if stale:
-        st.warning(
-            escape_markdown(
-                f"More than six months old: {'; '.join(stale)}. The UN's presence changes: "
-                "check each table against its sources and replace it on the Data page."
-            ),
-            icon=":material/update:",
-        )
+    if stale := un_presence.stale(data_dir):
+        st.warning(escape_markdown(stale), icon=":material/update:")
 
 with st.container(border=True):
     st.subheader("New risk: quiet countries that could flare up")

@@ -184,12 +184,8 @@ if tools_box.open:  # drawn only when opened, as the numbers behind the chart
                 },
             )
         tools_box.caption(escape_markdown(listed.info.citation()))
-    stale = un_presence.stale(data_dir)
-    if stale:
-        tools_box.warning(
-            escape_markdown(f"More than six months old: {'; '.join(stale)}."),
-            icon=":material/update:",
-        )
+    if stale := un_presence.stale(data_dir):
+        tools_box.warning(escape_markdown(stale), icon=":material/update:")
 
 if source != "ucdp":
     st.caption(

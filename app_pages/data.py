@@ -235,14 +235,8 @@ st.dataframe(
     hide_index=True,
     column_config={"As of": st.column_config.DateColumn(format="D MMM YYYY")},
 )
-if old := presence.stale():
-    st.warning(
-        escape_markdown(
-            f"Checked more than 6 months ago: {'; '.join(old)}. Check them against their "
-            "sources before a briefing."
-        ),
-        icon=":material/event_busy:",
-    )
+if stale := presence.stale():
+    st.warning(escape_markdown(stale), icon=":material/event_busy:")
 downloads = st.columns(len(reference.NAMES))
 for column, name in zip(downloads, reference.NAMES, strict=True):
     column.download_button(

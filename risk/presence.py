@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from loaders import countries, reference
+from risk import measures
 
 GAP_RISK = 0.5  # risk of a month with 25+ deaths in the next three at or above 50% …
 GAP_RISE = 0.20  # … or up 20 percentage points or more since last month's forecast
+STALE_MONTHS = 6  # a reference table checked longer ago than this is flagged
 FIELD_KINDS = ("peacekeeping", "political mission")
 PRESENCE_FILTERS = ("Field mission", "Envoy", "Regional office only", "None")
 KIND_LABELS = {
@@ -34,7 +36,8 @@ def day_of(as_of: str) -> pd.Timestamp:
     return pd.Period(as_of, "M").end_time.normalize()
 
 
-def _in_force(frame: pd.DataFrame, day: pd.Timestamp, start: str, end: str) -> pd.DataFrame:
+def in_force(frame: pd.DataFrame, day: pd.Timestamp, start: str, end: str) -> pd.DataFrame:
+    """The rows in force on `day`: begun on or before it (or undated), not ended before it."""
     started = frame[start].isna() | (frame[start] <= day)
     return frame[started & (frame[end].isna() | (frame[end] >= day))]
 
@@ -55,7 +58,7 @@ def on(day: str | pd.Timestamp, data_dir: str | Path | None = None) -> pd.DataFr
     index = pd.Index(sorted(countries.reference()["iso3"]), name="iso3")
     out = pd.DataFrame(index=index)
 
-    presence = _in_force(reference.table("un_presence", data_dir), day, "start", "end")
+    presence = in_force(reference.table("un_presence", data_dir), day, "start", "end")
     strength = presence["kind"].map({kind: i for i, kind in enumerate(KIND_LABELS)})
     presence = presence.assign(strength=strength).sort_values(["iso3", "strength", "start"])
     since = presence["start"].dt.strftime("%b %Y")
@@ -72,10 +75,10 @@ def on(day: str | pd.Timestamp, data_dir: str | Path | None = None) -> pd.DataFr
     out["envoy"] = index.isin(presence.loc[envoy, "iso3"])
     out["regional"] = _joined(presence.loc[regional_row, "mission"].groupby(presence["iso3"]))
 
-    members = _in_force(reference.table("memberships", data_dir), day, "joined", "left")
+    members = in_force(reference.table("memberships", data_dir), day, "joined", "left")
     out["organisations"] = _joined(members["organisation"].groupby(members["iso3"]), ", ")
 
-    sanctions = _in_force(reference.table("sanctions", data_dir), day, "start", "end")
+    sanctions = in_force(reference.table("sanctions", data_dir), day, "start", "end")
     regimes = sanctions["regime"] + " (" + sanctions["committee"] + "), since "
     regimes += sanctions["start"].dt.strftime("%b %Y")
     out["sanctions"] = _joined(regimes.groupby(sanctions["iso3"]))
@@ -103,27 +106,34 @@ def gap(table: pd.DataFrame, presence: pd.DataFrame) -> pd.DataFrame:
     uncovered = ~(here["field"].fillna(False).to_numpy() | here["envoy"].fillna(False).to_numpy())
     rows = rows[(high | rising).to_numpy() & uncovered]
     here = presence.reindex(rows["iso3"])
-    why = [
-        " and ".join(
-            part
-            for part, on_ in (
-                (f"risk {round(risk * 100)}%", risk >= GAP_RISK - 1e-9),
-                (f"+{round(rise * 100)} pts since last month", rise >= GAP_RISE - 1e-9),
-            )
-            if on_
-        )
-        for risk, rise in zip(
-            rows["risk"], rows["risk_change"].astype("float64").fillna(0), strict=True
-        )
-    ]
-    rows["why"] = why
+    rows["why"] = [_why(r, c) for r, c in zip(rows["risk"], rows["risk_change"], strict=True)]
     for column in ("regional", "organisations", "sanctions"):
         rows[column] = here[column].to_numpy()
     rows = rows.sort_values(["risk", "expected_fatalities"], ascending=False)
     return rows[list(GAP_COLUMNS)].reset_index(drop=True)
 
 
-def cost_of_waiting(gap_rows: pd.DataFrame, as_of: str) -> str:
+def rule(day: pd.Timestamp) -> str:
+    """The prevention-gap rule in one sentence, with the day presence is read on."""
+    return (
+        f"Listed: a risk of {GAP_RISK:.0%} or more, or up {GAP_RISE * 100:.0f} points or more "
+        "since last month's forecast, with neither a UN field mission nor an envoy with a "
+        f"country mandate on {day:%-d %b %Y}."
+    )
+
+
+def _why(risk: float, rise: float) -> str:
+    """Which half of the rule a country meets, short enough for a table cell: 'risk ≥ 50%',
+    '+23 pts since last month', or 'risk ≥ 50% and +23 pts' (the Risk column gives the level)."""
+    high = risk >= GAP_RISK - 1e-9
+    rising = not pd.isna(rise) and rise >= GAP_RISE - 1e-9
+    points = f"+{round(rise * 100)} pts" if rising else ""
+    if high and rising:
+        return f"risk ≥ {GAP_RISK:.0%} and {points}"
+    return f"risk ≥ {GAP_RISK:.0%}" if high else f"{points} since last month"
+
+
+def cost_of_waiting(gap_rows: pd.DataFrame, as_of: str, measure: str = measures.ALL) -> str:
     """The expected deaths over the next three months in the gap countries, in plain words.
 
     The sum is of each country's average (means add up; medians and intervals do not), and the
@@ -138,7 +148,8 @@ def cost_of_waiting(gap_rows: pd.DataFrame, as_of: str) -> str:
     where = "this country" if n == 1 else f"these {n} countries"
     return (
         "Managing conflict costs more than preventing it. If nothing changes, the forecast "
-        f"expects about {total:,.0f} deaths from organised violence in {where} in {period} "
+        f"expects about {total:,.0f} deaths from {measures.LABELS[measure]} in {where} in "
+        f"{period} "
         "(the sum of each country's average; each country's median and 90% interval are in "
         "the list). This is what the forecast expects to happen, not what action would "
         "prevent: the forecast does not say what prevention would achieve."
@@ -150,8 +161,15 @@ def sources(data_dir: str | Path | None = None) -> list[str]:
     return [reference.info(name, data_dir).citation() for name in reference.NAMES]
 
 
-def stale(data_dir: str | Path | None = None, *, months: int = 6) -> list[str]:
-    """The reference tables last checked more than `months` months before today."""
+def stale(data_dir: str | Path | None = None, *, months: int = STALE_MONTHS) -> str | None:
+    """A warning naming the reference tables checked more than `months` months before today,
+    or None when every table is newer."""
     limit = pd.Timestamp.today().normalize() - pd.DateOffset(months=months)
     infos = (reference.info(name, data_dir) for name in reference.NAMES)
-    return [f"{i.title} (as of {i.as_of:%-d %b %Y})" for i in infos if i.as_of < limit]
+    old = [f"{i.title} (as of {i.as_of:%-d %b %Y})" for i in infos if i.as_of < limit]
+    if not old:
+        return None
+    return (
+        f"Checked more than {months} months ago: {'; '.join(old)}. The UN's tools change: check "
+        "each table against its sources and replace it on the Data page."
+    )

@@ -75,14 +75,6 @@ class CountryTable:
         )
 
 
-def in_force(rows: pd.DataFrame, day: pd.Timestamp, start: str, end: str) -> pd.DataFrame:
-    """The rows whose period holds `day`: begun on or before it (or undated), not ended
-    before it; as `risk.presence.on` reads them."""
-    begun = rows[start].isna() | (rows[start] <= day)
-    running = rows[end].isna() | (rows[end] >= day)
-    return rows[begun & running]
-
-
 def country_tables(
     iso3: str, day: pd.Timestamp, data_dir: str | Path | None = None
 ) -> dict[str, CountryTable]:
@@ -91,7 +83,7 @@ def country_tables(
     for name, columns in COLUMNS.items():
         rows = reference.table(name, data_dir)
         start, end = PERIODS[name]
-        shown = in_force(rows[rows["iso3"] == iso3], day, start, end)[list(columns)]
+        shown = un_presence.in_force(rows[rows["iso3"] == iso3], day, start, end)[list(columns)]
         shown = shown.assign(
             **{
                 start: shown[start].dt.strftime("%Y-%m-%d").fillna("not recorded"),

@@ -57,7 +57,8 @@ def test_the_prevention_gap_recomputed_from_the_risk_and_presence_tables(forecas
     assert {"NGA", "MEX", "CMR", "BFA"} <= set(listed["iso3"])
     assert not {"MLI", "AFG", "MMR", "SYR", "MOZ"} & set(listed["iso3"])
     nigeria = listed.set_index("iso3").loc["NGA"]
-    assert nigeria["why"].startswith("risk 9") and nigeria["regional"] == "UNOWAS"
+    assert nigeria["why"] == "risk ≥ 50%" and nigeria["regional"] == "UNOWAS"
+    assert listed.set_index("iso3").loc["ETH", "why"] == "risk ≥ 50% and +21 pts"
     assert nigeria["fatalities_low"] <= nigeria["median_fatalities"] <= nigeria["fatalities_high"]
 
 
