@@ -423,6 +423,8 @@ def _gap_page(pdf: _Briefing, snapshot: Snapshot) -> None:
         pdf.grid(rows, GAP_COLUMNS)
         pdf.ln(3)
     pdf.heading("Read from the reference tables", size=11)
+    if snapshot.reference_warning:
+        pdf.paragraph(snapshot.reference_warning, size=9, bold=True, gap=1)
     for table in snapshot.references:
         pdf.paragraph(table["citation"], size=9, bold=True, gap=0.5)
         pdf.paragraph(f"Sources: {', '.join(table['sources'])}", size=7.5, gap=1.5)

@@ -207,11 +207,12 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
 
 
 def gap_point(row: pd.Series) -> str:
-    """'Nigeria: risk 98% · median 1,234 deaths (90% 800–2,000) · UNOWAS'."""
+    """'Nigeria: 99% risk (risk ≥ 50%) · median 529 deaths (90% 103–2,528) · UNOWAS': the
+    level, which half of the rule it meets, the deaths and the UN's regional cover."""
     deaths = f"median {count(row['median_fatalities'])} deaths"
     cover = plain_text(row["regional"]) or "no UN regional office or envoy"
     return plain_text(
-        f"{row['name']}: {row['why']} · {deaths} "
+        f"{row['name']}: {percent(row['risk'])} risk ({row['why']}) · {deaths} "
         f"(90% {interval(row['fatalities_low'], row['fatalities_high'])}) · {cover}"
     )
 
@@ -447,9 +448,9 @@ def sources_line(slide: Slide) -> str:
 # The prevention-gap slide's boxes: name, top, height (inches), type size and colour.
 GAP_BOXES = (
     ("Interval", 1.2, 0.75, LEAD_SIZE, INK),  # the rule: two lines
-    ("Points", 2.05, 2.8, BODY_SIZE, INK),  # up to GAP_PER_SLIDE countries, two lines each
-    ("Notes", 4.95, 1.5, BODY_SIZE, INK),  # the cost of waiting: five lines
-    ("Sources", 6.5, 0.42, FOOTER_SIZE, GREY),  # the reference tables, above the footer
+    ("Points", 2.05, 2.5, BODY_SIZE, INK),  # GAP_PER_SLIDE countries, most on one line
+    ("Notes", 4.6, 1.5, BODY_SIZE, INK),  # the cost of waiting: five lines
+    ("Sources", 6.15, 0.75, FOOTER_SIZE, GREY),  # the reference tables (and a warning)
 )
 
 

@@ -83,6 +83,7 @@ class Snapshot:
     # risk.presence.on() on the forecast's last day, every reference country (not serialised)
     presence: pd.DataFrame | None = field(default=None, repr=False)
     references: list[dict] = field(default_factory=list)  # reference_records()
+    reference_warning: str | None = None  # risk.presence.stale(): tables not checked lately
 
     @property
     def measure(self) -> str:
@@ -134,21 +135,19 @@ class Snapshot:
     @property
     def gap_rule(self) -> str:
         """The prevention-gap rule in one line, with the day presence is read on."""
-        return (
-            f"Listed: risk ≥ {presence.GAP_RISK:.0%} or up {presence.GAP_RISE * 100:.0f} points "
-            "or more since last month's forecast, with no UN peacekeeping operation, political "
-            f"mission or country envoy on {self.presence_day:%-d %b %Y}."
-        )
+        return presence.rule(self.presence_day)
 
     @property
     def cost_of_waiting(self) -> str:
         """The expected deaths in the gap countries, as `risk.presence.cost_of_waiting` says it."""
-        return presence.cost_of_waiting(self.gap, self.as_of)
+        return presence.cost_of_waiting(self.gap, self.as_of, self.measure)
 
     @property
     def reference_lines(self) -> list[str]:
-        """Each reference table's citation: title, file, as-of date, shipped or replaced."""
-        return [r["citation"] for r in self.references]
+        """Each reference table's citation (title, file, as-of date, shipped or replaced), then
+        the warning when one was not checked lately."""
+        citations = [r["citation"] for r in self.references]
+        return [*citations, self.reference_warning] if self.reference_warning else citations
 
     @property
     def table_sha256(self) -> str:
@@ -181,6 +180,7 @@ class Snapshot:
                 "rule": self.gap_rule,
                 "presence_on": f"{self.presence_day:%Y-%m-%d}",
                 "cost_of_waiting": self.cost_of_waiting,
+                "reference_warning": self.reference_warning,
                 "countries": _records(self.gap, presence.GAP_COLUMNS),
             },
         }
@@ -345,6 +345,7 @@ def build_snapshot(
         data_dir=store.root,
         presence=present,
         references=reference_records(store.root),
+        reference_warning=presence.stale(store.root),
     )
 
 

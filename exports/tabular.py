@@ -103,7 +103,8 @@ def gap_notes(snapshot: Snapshot) -> list[tuple[str, str]]:
     return [
         ("Prevention gap", snapshot.gap_rule),
         ("Cost of waiting", snapshot.cost_of_waiting),
-        *(("Reference table", line) for line in snapshot.reference_lines),
+        *(("Reference table", table["citation"]) for table in snapshot.references),
+        *([("Warning", snapshot.reference_warning)] if snapshot.reference_warning else []),
     ]
 
 

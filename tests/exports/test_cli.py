@@ -25,7 +25,7 @@ def test_snapshot_writes_the_chosen_formats(global_store: Path, tmp_path: Path, 
         "Snapshot of Sahel (Group) · all organised violence, forecast from data to 2020-12" in out
     )
     assert "10 countries ranked, 0 with not enough data" in out
-    assert "Prevention gap: Nigeria, Cameroon, Burkina Faso. Listed: risk ≥ 50% or up 20" in out
+    assert "Prevention gap: Nigeria, Cameroon, Burkina Faso. Listed: a risk of 50% or more" in out
 
 
 def test_a_regional_organisation_is_a_region(global_store: Path, tmp_path: Path, capsys) -> None:

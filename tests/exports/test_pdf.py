@@ -376,6 +376,8 @@ def test_the_gap_page_lists_the_recomputed_gap_with_its_rule_cost_and_sources(
     ]
     assert where == sorted(where)  # highest risk first
     assert "Mali" not in page.split(words(sahel_snapshot.cost_of_waiting))[1]  # MINUSMA: no gap
+    if sahel_snapshot.reference_warning:
+        assert words(sahel_snapshot.reference_warning) in page
     for table in sahel_snapshot.references:
         assert words(table["citation"]) in page
         assert table["sources"][0] in page.replace(" ", "")

@@ -405,13 +405,15 @@ def test_the_gap_slide_follows_the_countries_with_the_recomputed_gap(
     assert [point.split(":")[0] for point in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
     nigeria = sahel_gap.iloc[0]
     assert gap.points[0] == (
-        f"Nigeria: {nigeria['why']} · median {nigeria['median_fatalities']:,.0f} deaths (90% "
-        f"{nigeria['fatalities_low']:,.0f}–{nigeria['fatalities_high']:,.0f}) · UNOWAS"
+        f"Nigeria: {nigeria['risk']:.0%} risk (risk ≥ 50%) · median "
+        f"{nigeria['median_fatalities']:,.0f} deaths (90% {nigeria['fatalities_low']:,.0f}–"
+        f"{nigeria['fatalities_high']:,.0f}) · UNOWAS"
     )
     assert gap.interval == sahel_snapshot.gap_rule
     assert gap.notes == (presence.cost_of_waiting(sahel_gap, "2020-12"),)
     assert gap.notes[0].startswith("Managing conflict costs more than preventing it.")
-    assert gap.sources == tuple(presence.sources(global_store))
+    warning = presence.stale(global_store)
+    assert gap.sources == (*presence.sources(global_store), *([warning] if warning else []))
     assert gap.footer == sahel_snapshot.footer and gap.chart is None
 
 
