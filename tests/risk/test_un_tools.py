@@ -47,7 +47,7 @@ def test_gap_line_says_why_a_country_is_or_is_not_listed(presence: pd.DataFrame)
     )
     lines = {iso3: un_tools.gap_line(iso3, table, presence) for iso3 in table["iso3"]}
     assert lines == {
-        "NGA": "On the prevention-gap list: risk 90%, and no UN field mission or envoy with a "
+        "NGA": "On the prevention-gap list: risk ≥ 50%, and no UN field mission or envoy with a "
         "country mandate.",
         "MLI": "Not on the prevention-gap list: the UN has a field mission there.",
         "MMR": "Not on the prevention-gap list: the UN has an envoy with a country mandate there.",
