@@ -30,7 +30,7 @@ REGION_KINDS = {
     "sub": "UN subregion",
     "ucdp": "UCDP region",
     "group": "Group",
-    "org": "Regional organisation",
+    "org": "Organisation",
 }
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -99,7 +99,14 @@ def region_options() -> list[tuple[str, str]]:
     """(key, label) for every region the filter offers, grouped by kind."""
     order = list(REGION_KINDS)
     keys = sorted(_memberships(), key=lambda k: (order.index(k.split(":")[0]), k))
-    return [(k, f"{k.split(':', 1)[1]} ({REGION_KINDS[k.split(':')[0]]})") for k in keys]
+    return [(k, _label(k)) for k in keys]
+
+
+def _label(key: str) -> str:
+    """'Sahel (Group)'; an organisation by its name alone ('ECOWAS'), which is what fits the
+    sidebar's chip and needs no kind beside it."""
+    kind, name = key.split(":", 1)
+    return name if kind == "org" else f"{name} ({REGION_KINDS[kind]})"
 
 
 def countries_for(selection: Selection) -> list[str]:

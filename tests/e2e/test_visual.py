@@ -22,6 +22,7 @@ from tests.e2e.visual import problems
 LOAD_MS = 240_000  # a cold server forecasts every country before it draws the landing page
 PAGES = {
     "at_risk": "/",
+    "at_risk_organisation": "/?region=org:ECOWAS&presence=Regional+office+only",
     "country": "/country?iso3=MLI",
     "country_where": "/country?iso3=MLI&section=Where",
     "country_who": "/country?iso3=MLI&section=Who",

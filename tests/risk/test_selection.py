@@ -34,7 +34,7 @@ def test_region_options_are_labelled_by_kind() -> None:
     assert labels["un:Africa"] == "Africa (UN region)"
     assert labels["group:Sahel"] == "Sahel (Group)"
     assert labels["ucdp:Middle East"] == "Middle East (UCDP region)"
-    assert labels["org:ECOWAS"] == "ECOWAS (Regional organisation)"
+    assert labels["org:ECOWAS"] == "ECOWAS"
 
 
 def test_a_regional_organisation_is_a_group_carried_in_the_url(
@@ -46,7 +46,7 @@ def test_a_regional_organisation_is_a_group_carried_in_the_url(
     assert not ecowas.problems and to_query(ecowas) == {"region": "org:ECOWAS"}
     members = countries_for(ecowas)
     assert len(members) == 12 and "NGA" in members and "MLI" not in members
-    assert ecowas.describe().startswith("ECOWAS (Regional organisation) · ")
+    assert ecowas.describe().startswith("ECOWAS · ")
     assert len(countries_for(Selection(regions=("org:AU",)))) == 54
     monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
     text = (reference.DATA_DIR / "memberships.csv").read_text(encoding="utf-8")
