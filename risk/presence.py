@@ -19,12 +19,7 @@ GAP_RISE = 0.20  # … or up 20 percentage points or more since last month's for
 STALE_MONTHS = 6  # a reference table checked longer ago than this is flagged
 FIELD_KINDS = ("peacekeeping", "political mission")
 PRESENCE_FILTERS = ("Field mission", "Envoy", "Regional office only", "None")
-KIND_LABELS = {
-    "peacekeeping": "peacekeeping",
-    "political mission": "political mission",
-    "envoy": "envoy",
-    "regional office": "regional office",
-}
+KINDS = ("peacekeeping", "political mission", "envoy", "regional office")  # strongest first
 GAP_COLUMNS = (
     "iso3", "name", "risk", "risk_change", "why", "median_fatalities", "fatalities_low",
     "fatalities_high", "expected_fatalities", "regional", "organisations", "sanctions",
@@ -59,10 +54,10 @@ def on(day: str | pd.Timestamp, data_dir: str | Path | None = None) -> pd.DataFr
     out = pd.DataFrame(index=index)
 
     presence = in_force(reference.table("un_presence", data_dir), day, "start", "end")
-    strength = presence["kind"].map({kind: i for i, kind in enumerate(KIND_LABELS)})
+    strength = presence["kind"].map({kind: i for i, kind in enumerate(KINDS)})
     presence = presence.assign(strength=strength).sort_values(["iso3", "strength", "start"])
     since = presence["start"].dt.strftime("%b %Y")
-    described = presence["mission"] + " (" + presence["kind"].map(KIND_LABELS)
+    described = presence["mission"] + " (" + presence["kind"]
     described += (presence["mandate"] == "regional").map({True: ", regional", False: ""})
     out["un_presence"] = _joined((described + ", since " + since + ")").groupby(presence["iso3"]))
     regional_row = (presence["kind"] == "regional office") | (presence["mandate"] == "regional")
