@@ -80,7 +80,7 @@ def test_briefing_shows_slides_with_charts(page, app_url: str) -> None:
     )
     settle(page, LOAD_MS)
     page.wait_for_selector(f"{CHART_SVG} path.choroplethlocation", state="attached")
-    page.get_by_text("Slide 1 of 11", exact=True).wait_for()
+    page.get_by_text("Slide 1 of 12", exact=True).wait_for()
 
     page.get_by_role("button", name="Next").click()
     page.get_by_role("heading", name="Nigeria", level=1).wait_for(timeout=LOAD_MS)
@@ -97,7 +97,7 @@ def test_briefing_shows_slides_with_charts(page, app_url: str) -> None:
     page.get_by_role("button", name="Next").click()
     page.get_by_role("heading", name="Mali", level=1).wait_for(timeout=LOAD_MS)
     settle(page, LOAD_MS)
-    page.get_by_text("Slide 3 of 11", exact=True).wait_for()
+    page.get_by_text("Slide 3 of 12", exact=True).wait_for()
     assert parse_qs(urlparse(page.url).query)["slide"] == ["3"]
     _no_exception(page)
 

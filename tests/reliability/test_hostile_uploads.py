@@ -171,7 +171,7 @@ def page(store: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def _upload(at: AppTest, name: str, content: bytes, *, source: str = "ucdp") -> AppTest:
-    (uploader,) = at.file_uploader
+    (uploader,) = [u for u in at.file_uploader if u.label.startswith("An events file")]
     uploader.set_value((name, content, "text/csv"))
     (choice,) = [r for r in at.radio if r.label == "Source"]
     choice.set_value(source)
