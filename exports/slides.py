@@ -207,14 +207,21 @@ def _country_slide(snapshot: Snapshot, row: pd.Series) -> Slide:
 
 
 def gap_point(row: pd.Series) -> str:
-    """'Nigeria: 99% risk (risk ≥ 50%) · median 529 deaths (90% 103–2,528) · UNOWAS': the
-    level, which half of the rule it meets, the deaths and the UN's regional cover."""
+    """'Nigeria: 99% risk · median 529 deaths (90% 103–2,528) · UNOWAS': the level (and the
+    rise, when that is why it is listed), the deaths and the UN's regional cover."""
     deaths = f"median {count(row['median_fatalities'])} deaths"
     cover = plain_text(row["regional"]) or "no UN regional office or envoy"
     return plain_text(
-        f"{row['name']}: {percent(row['risk'])} risk ({row['why']}) · {deaths} "
+        f"{row['name']}: {percent(row['risk'])} risk{_rise(row['why'])} · {deaths} "
         f"(90% {interval(row['fatalities_low'], row['fatalities_high'])}) · {cover}"
     )
+
+
+def _rise(why: str) -> str:
+    """' (+21 pts since last month)' when a rise is why the country is listed; the risk
+    itself is already on the line."""
+    points = next((part for part in why.split() if part.startswith("+")), None)
+    return f" ({points} pts since last month)" if points else ""
 
 
 def _gap_slides(snapshot: Snapshot) -> list[Slide]:
@@ -441,8 +448,11 @@ def _add_slide(prs, slide: Slide, png: bytes | None) -> None:
 
 
 def sources_line(slide: Slide) -> str:
-    """'Reference tables: UN presence: un_presence.csv (shipped), as of …; …', one line."""
-    return "Reference tables: " + "; ".join(slide.sources)
+    """'Reference tables: UN presence: un_presence.csv (shipped), as of …; …. Checked more
+    than …', one line: the citations, then the staleness warning as a sentence of its own."""
+    citations = [line for line in slide.sources if not line.startswith("Checked more than")]
+    warning = [line for line in slide.sources if line.startswith("Checked more than")]
+    return " ".join(["Reference tables: " + "; ".join(citations) + ".", *warning])
 
 
 # The prevention-gap slide's boxes: name, top, height (inches), type size and colour.

@@ -141,12 +141,16 @@ def cost_of_waiting(gap_rows: pd.DataFrame, as_of: str, measure: str = measures.
     total = gap_rows["expected_fatalities"].sum()
     n = len(gap_rows)
     where = "this country" if n == 1 else f"these {n} countries"
+    how = (
+        "its average; its median and 90% interval are in the list"
+        if n == 1
+        else "the sum of each country's average; each country's median and 90% interval are in "
+        "the list"
+    )
     return (
         "Managing conflict costs more than preventing it. If nothing changes, the forecast "
         f"expects about {total:,.0f} deaths from {measures.LABELS[measure]} in {where} in "
-        f"{period} "
-        "(the sum of each country's average; each country's median and 90% interval are in "
-        "the list). This is what the forecast expects to happen, not what action would "
+        f"{period} ({how}). This is what the forecast expects to happen, not what action would "
         "prevent: the forecast does not say what prevention would achieve."
     )
 

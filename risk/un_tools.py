@@ -51,8 +51,8 @@ PERIODS = {
 
 
 def day_label(day: pd.Timestamp) -> str:
-    """'31 Dec 2020'."""
-    return f"{day.day} {day:%b %Y}"
+    """'31 Dec 2020', as the reference tables' citations write a date."""
+    return f"{day:%-d %b %Y}"
 
 
 def is_url(value: object) -> bool:

@@ -226,7 +226,8 @@ def test_the_gap_slide_lists_the_gap_its_rule_cost_and_sources(store: Path, sahe
     assert [p.split(":")[0] for p in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
     assert _plain(at.main.markdown[2].value) == gap.notes[0]
     captions = [_plain(c.value) for c in at.main.caption]
-    assert captions[0] == "Reference tables: " + "; ".join(gap.sources)
+    citations, warning = gap.sources[:3], gap.sources[3:]
+    assert captions[0] == " ".join(["Reference tables: " + "; ".join(citations) + ".", *warning])
     assert "; UN presence: un_presence.csv (shipped), as of " in captions[0]
     assert shown["footer"] == gap.footer
     assert not shown["charts"] and not at.main.header

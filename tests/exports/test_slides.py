@@ -405,7 +405,7 @@ def test_the_gap_slide_follows_the_countries_with_the_recomputed_gap(
     assert [point.split(":")[0] for point in gap.points] == ["Nigeria", "Cameroon", "Burkina Faso"]
     nigeria = sahel_gap.iloc[0]
     assert gap.points[0] == (
-        f"Nigeria: {nigeria['risk']:.0%} risk (risk ≥ 50%) · median "
+        f"Nigeria: {nigeria['risk']:.0%} risk · median "
         f"{nigeria['median_fatalities']:,.0f} deaths (90% {nigeria['fatalities_low']:,.0f}–"
         f"{nigeria['fatalities_high']:,.0f}) · UNOWAS"
     )
@@ -442,5 +442,8 @@ def test_the_deck_shows_the_gap_slide_with_its_sources(sahel_slides, sahel_deck)
     assert texts["Interval"] == gap.interval
     assert texts["Points"].split("\n") == list(gap.points)
     assert texts["Notes"] == gap.notes[0]
-    assert texts["Sources"] == "Reference tables: " + "; ".join(gap.sources)
+    citations, warning = gap.sources[:3], gap.sources[3:]
+    assert texts["Sources"] == " ".join(
+        ["Reference tables: " + "; ".join(citations) + ".", *warning]
+    )
     assert texts["Footer"] == gap.footer
