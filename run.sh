@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(chromium fonts-dejavu-core)
+DEBIAN_PACKAGES=(chromium fonts-dejavu-core nginx)
 VENV=.venv
 
 install_debian_packages() {
