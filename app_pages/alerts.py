@@ -50,19 +50,23 @@ def _watchlist_form(key: str, old: Watchlist | None = None) -> dict | None:
     names = countries.reference().set_index("iso3")["name"].to_dict()
     selection = old.selection if old else None
     with st.form(key, clear_on_submit=old is None):
-        name = st.text_input("Name", value=old.name if old else "", max_chars=rules.MAX_NAME)
+        name = st.text_input(
+            "Name", value=old.name if old else "", max_chars=rules.MAX_NAME, key=f"{key}-name"
+        )
         left, right = st.columns(2)
         regions = left.multiselect(
             "Regions",
             list(labels),
             default=list(selection.regions) if selection else [],
             format_func=labels.get,
+            key=f"{key}-regions",
         )
         chosen = right.multiselect(
             "Countries",
             sorted(names, key=names.get),
             default=list(selection.countries) if selection else [],
             format_func=lambda iso3: names.get(iso3, iso3),
+            key=f"{key}-countries",
         )
         left, right = st.columns(2)
         measure = left.selectbox(
@@ -70,6 +74,7 @@ def _watchlist_form(key: str, old: Watchlist | None = None) -> dict | None:
             list(measures.MEASURES),
             index=measures.MEASURES.index(selection.measure) if selection else 0,
             format_func=lambda m: measures.LABELS[m].capitalize(),
+            key=f"{key}-measure",
         )
         language = right.selectbox(
             "Language",
@@ -77,11 +82,13 @@ def _watchlist_form(key: str, old: Watchlist | None = None) -> dict | None:
             index=LANGUAGES.index(old.language) if old else 0,
             help="The language of its digests and CAP messages. Until the languages issue "
             "lands, their text is English in every case.",
+            key=f"{key}-language",
         )
         recipients = st.text_area(
             "Email the digest to (one address a line)",
             value="\n".join(old.recipients) if old else "",
             height=80,
+            key=f"{key}-recipients",
         )
         if not st.form_submit_button("Save" if old else "Add watchlist"):
             return None
@@ -104,7 +111,9 @@ def _rules(db: AlertsDB, watchlist: Watchlist) -> None:
             _done(f"Removed the rule {rule.describe()} from {watchlist.name}.")
     with st.form(f"rule-{watchlist.id}", border=False):
         left, right, go = st.columns([2, 1, 1], vertical_alignment="bottom")
-        kind = left.selectbox("New rule", list(RULE_KINDS), format_func=KIND_LABELS.get)
+        kind = left.selectbox(
+            "New rule", list(RULE_KINDS), format_func=KIND_LABELS.get, key=f"kind-{watchlist.id}"
+        )
         value = right.number_input(
             "Threshold",
             min_value=1,
@@ -112,6 +121,7 @@ def _rules(db: AlertsDB, watchlist: Watchlist) -> None:
             value=20,
             help="Risk: percent; a rise: points of risk; the top: how many countries. A surge "
             "flag and the new-risk list take none.",
+            key=f"threshold-{watchlist.id}",
         )
         if go.form_submit_button("Add rule"):
             threshold = (
@@ -191,7 +201,7 @@ def _history(db: AlertsDB, watchlists: list[Watchlist]) -> None:
             default=[chosen] if chosen in pending else [],
             format_func=labels.get,
         )
-        by = right.text_input("Your name", max_chars=200)
+        by = right.text_input("Your name", max_chars=200, key="acknowledge-by")
         if go.form_submit_button("Acknowledge"):
             try:
                 for alert_id in ids:
