@@ -38,6 +38,7 @@ from risk.model import InsufficientData
 SNAPSHOTS = "snapshots"
 FEED_ENTRIES = 100  # the newest alerts a feed carries
 APP_URL_ENV = "ARTICLE99_APP_URL"  # the app's public address, for links in feeds, CAP and mail
+CAP_SENDER_ENV = "ARTICLE99_CAP_SENDER"  # who CAP messages say sent them (default: the SMTP from)
 
 
 @dataclass
@@ -77,8 +78,8 @@ def after_update(
     with _lock(root), store.pinned():
         try:
             forecast = risk_forecast(root, measure=None)
-        except InsufficientData as exc:
-            outcome.problems.append(f"no forecast, so no snapshot and no alerts: {exc}")
+        except InsufficientData as exc:  # a fact about the data, not a failed step
+            outcome.lines.append(f"no forecast, so no snapshot and no alerts: {exc}")
             return outcome
         world = build_snapshot(root, forecast=forecast)
         written = _keep(snapshot_path(root, world.measure, world.as_of), world)
@@ -123,7 +124,13 @@ def _watch(
         feed_path(root, watchlist), atom.feed(watchlist, history, updated=updated, app_url=app_url)
     )
     if new:
-        cap.write_messages(cap_folder(root), new, sender=cap.sender(), app_url=app_url)
+        cap.write_messages(
+            cap_folder(root),
+            new,
+            sender=_cap_sender(),
+            languages=(watchlist.language,),
+            app_url=app_url,
+        )
     queued = bool(new and watchlist.recipients) and db.queue(
         watchlist.id, mail.digest(watchlist, new, app_url=app_url)
     )
@@ -158,6 +165,10 @@ def _deliver(root: Path, smtp: mail.SmtpSettings | None, outcome: Outcome) -> No
             db.sent(queued.id)
             sent += 1
         outcome.lines.append(f"email: {sent} of {len(waiting)} digest(s) sent")
+
+
+def _cap_sender() -> str:
+    return os.environ.get(CAP_SENDER_ENV) or os.environ.get(mail.FROM_ENV) or "article99@localhost"
 
 
 def _earlier(folder: Path, as_of: str) -> dict | None:
