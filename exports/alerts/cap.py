@@ -20,9 +20,10 @@ What CAP's fixed vocabularies say here:
 from __future__ import annotations
 
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -30,10 +31,12 @@ from pathlib import Path
 from lxml import etree
 
 from exports.alerts import delivery
+from exports.alerts.mail import FROM_ENV
 from exports.alerts.model import LANGUAGES, Alert
 from risk.model import THRESHOLD
 
 CAP = "urn:oasis:names:tc:emergency:cap:1.2"
+SENDER_ENV = "ARTICLE99_CAP_SENDER"  # who the messages say sent them; else the SMTP From
 SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
 HEADLINE_CHARS = 160  # CAP: "SHOULD be less than 160 characters"
 INFO_LANGUAGES = {"en": "en-US"}  # the languages that have text, as CAP language codes
@@ -78,6 +81,13 @@ def message(
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     check(data)
     return data
+
+
+def sender(environ: Mapping[str, str] | None = None) -> str:
+    """The configured originator: `ARTICLE99_CAP_SENDER`, else the digests' From address
+    (`ARTICLE99_SMTP_FROM`), else 'article99@localhost' (say who you are before sharing)."""
+    env = os.environ if environ is None else environ
+    return (env.get(SENDER_ENV) or env.get(FROM_ENV) or "article99@localhost").strip()
 
 
 def identifier(alert: Alert) -> str:

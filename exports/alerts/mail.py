@@ -30,12 +30,13 @@ from exports.alerts.model import Alert, Watchlist
 
 log = logging.getLogger(__name__)
 
+FROM_ENV = "ARTICLE99_SMTP_FROM"
 ENV = {
     "host": "ARTICLE99_SMTP_HOST",
     "port": "ARTICLE99_SMTP_PORT",
     "username": "ARTICLE99_SMTP_USERNAME",
     "password": "ARTICLE99_SMTP_PASSWORD",
-    "sender": "ARTICLE99_SMTP_FROM",
+    "sender": FROM_ENV,
     "starttls": "ARTICLE99_SMTP_STARTTLS",
     "timeout": "ARTICLE99_SMTP_TIMEOUT",
 }
@@ -93,6 +94,12 @@ class SmtpSettings:
     @property
     def server(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def describe(self) -> str:
+        """The settings in words for a page or a log, without the credentials."""
+        how = "STARTTLS" if self.starttls else "no encryption"
+        login = " and a log-in" if self.username else ""
+        return f"{self.server} ({how}{login}) from {self.sender}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
@@ -187,16 +194,18 @@ def send(
     settings: SmtpSettings,
     *,
     attempts: int = 3,
-    backoff: float = 5.0,
+    backoff: float = 2.0,
     context: ssl.SSLContext | None = None,
 ) -> dict[str, str]:
     """Deliver `message` through the settings' server, trying up to `attempts` times.
 
     Waits `backoff` seconds after the first failure, doubling after each; retries only what
-    may pass (no connection, a 4xx reply). `context` verifies the server's certificate
-    (default: the system's trust store). Returns the recipients the server refused while
-    accepting the message for the others (address → reply; usually empty): those were not
-    delivered, the others were, so the message must not be sent again as a whole.
+    may pass (no connection, a 4xx reply). The waits are short on purpose: a server down for
+    longer is the outbox's to retry on the next run. `context` verifies the server's
+    certificate (default: the system's trust store; `SSL_CERT_FILE` can name a private CA's).
+
+    Returns the recipients the server refused while accepting the message for the others
+    (address → reply; usually empty): the others got it, so it must not be sent again whole.
     Raises `DeliveryError` when nobody got it.
     """
     if attempts < 1:

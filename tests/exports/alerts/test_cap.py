@@ -178,3 +178,9 @@ def test_write_messages_one_file_per_alert(tmp_path: Path, schema: etree.XMLSche
     with pytest.raises(ValueError, match="sender"):
         cap.write_messages(tmp_path / "none", alerts(), sender="")
     assert not (tmp_path / "none").exists()
+
+
+def test_the_sender_from_the_environment() -> None:
+    assert cap.sender({"ARTICLE99_CAP_SENDER": "ops@un.example.org"}) == "ops@un.example.org"
+    assert cap.sender({"ARTICLE99_SMTP_FROM": SENDER}) == SENDER
+    assert cap.sender({}) == "article99@localhost"

@@ -335,3 +335,20 @@ def test_a_message_read_back_from_the_outbox_is_sent_alike(
     (received,) = smtp_server.messages
     assert received["Message-ID"] == message["Message-ID"]
     assert _parts(received) == _parts(message)
+
+
+def test_a_private_ca_through_ssl_cert_file(
+    smtp_server: SmtpLoopback, certificate: Certificate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an organisation with its own CA sets, instead of a context in code."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.cert))
+    send(digest(watchlist(), [alert()]), _settings(smtp_server))
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_settings_in_words_have_no_credentials() -> None:
+    settings = SmtpSettings(host="smtp.example.org", sender=SENDER, username=USERNAME,
+                            password=PASSWORD)  # fmt: skip
+    assert settings.describe() == (
+        "smtp.example.org:587 (STARTTLS and a log-in) from alerts@a99.example.org"
+    )
