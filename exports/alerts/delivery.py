@@ -23,7 +23,7 @@ from risk.forecast import RISK_MONTHS
 from risk.selection import Selection, to_query
 
 PUBLISHER = "Article 99"
-_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/article99/alerts")
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:article99:alerts")  # fixed: ids never change
 
 
 def alert_uuid(alert: Alert) -> uuid.UUID:

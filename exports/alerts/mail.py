@@ -181,8 +181,8 @@ def digest(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
     intro = f"{count} for the watchlist {name}, from the forecast of data to {as_of}."
     footer = (
-        f"Sent by Article 99 to the recipients of the watchlist {name}. Every figure is a "
-        "forecast: check it against its sources before you act on it."
+        f"Sent by Article 99 to the recipients of the watchlist {name}. Risks and deaths to "
+        "come are the model's forecasts; each alert names the data it rests on."
     )
     message.set_content(_plain(intro, alerts, links, citations, footer))
     message.add_alternative(_html(subject, intro, alerts, links, citations, footer), subtype="html")
@@ -335,7 +335,6 @@ def _plain(
     lines = [intro, ""]
     for number, (alert, link) in enumerate(zip(alerts, links, strict=True), start=1):
         lines.append(f"{number}. {alert.headline}")
-        lines.append(f"   Rule met: {alert.rule}")
         lines += [f"   - {line}" for line in alert.evidence]
         if link:
             lines.append(f"   Country profile: {link}")
@@ -360,8 +359,7 @@ def _html(
         evidence = "".join(f"<li>{esc(line)}</li>" for line in alert.evidence)
         profile = f'<p><a href="{esc(link)}">Country profile</a></p>' if link else ""
         items.append(
-            f"<li><p><strong>{esc(alert.headline)}</strong></p>"
-            f"<p>Rule met: {esc(alert.rule)}</p><ul>{evidence}</ul>{profile}</li>"
+            f"<li><p><strong>{esc(alert.headline)}</strong></p><ul>{evidence}</ul>{profile}</li>"
         )
     cite = "".join(f"<li>{esc(c)}</li>" for c in citations)
     cite = f"<p>How to cite the data:</p><ul>{cite}</ul>" if citations else ""
