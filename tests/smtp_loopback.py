@@ -10,6 +10,7 @@ Mail goes through `smtplib` and a socket exactly as in production; nothing is mo
         server.envelopes       # (mail_from, rcpt_tos) of each accepted message
         server.logins          # user names that authenticated
         server.refuse(451, times=2)   # the next 2 messages get '451 …' at DATA, then normal
+        server.refuse_recipient("b@example.org", 550)  # RCPT TO that address: '550 …', always
         server.attempts        # every DATA the server answered, accepted or refused
 
 `SmtpLoopback()` without a certificate speaks plain SMTP with no AUTH (a local relay). With
@@ -90,6 +91,7 @@ class SmtpLoopback:
         self.attempts = 0
         self._username, self._password = username, password
         self._refusals: list[int] = []
+        self._refused_recipients: dict[str, int] = {}
         self._lock = threading.Lock()
         tls = (
             {"tls_context": certificate.server_context(), "require_starttls": True,
@@ -104,6 +106,11 @@ class SmtpLoopback:
         with self._lock:
             self._refusals += [code] * times
 
+    def refuse_recipient(self, address: str, code: int) -> None:
+        """Answer RCPT TO `address` with `code` from now on (others are accepted)."""
+        with self._lock:
+            self._refused_recipients[address] = code
+
     def __enter__(self) -> SmtpLoopback:
         self._controller.start()
         return self
@@ -116,13 +123,21 @@ class SmtpLoopback:
     ) -> None:
         self._controller.stop()
 
-    # aiosmtpd calls this for each message (its name is aiosmtpd's)
+    # aiosmtpd calls these for each recipient and each message (the names are aiosmtpd's)
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:
+        with self._lock:
+            code = self._refused_recipients.get(address)
+        if code:
+            return _reply(code)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:
         with self._lock:
             self.attempts += 1
             if self._refusals:
-                code = self._refusals.pop(0)
-                return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"
+                return _reply(self._refusals.pop(0))
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -138,3 +153,7 @@ class SmtpLoopback:
             with self._lock:
                 self.logins.append(self._username)
         return AuthResult(success=ok, handled=False)
+
+
+def _reply(code: int) -> str:
+    return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"

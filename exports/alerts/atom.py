@@ -24,20 +24,25 @@ def feed(
     *,
     updated: str,
     app_url: str | None = None,
+    feed_url: str | None = None,
 ) -> bytes:
     """The feed of `watchlist` with `alerts` (any order; written newest first), as UTF-8 XML.
 
     `updated` is when the feed last changed (ISO 8601); `app_url`, the app's root, adds a link
-    to each alert's country profile.
+    to each alert's country profile; `feed_url`, where the feed is served, its `self` link
+    (RFC 4287 asks for one, so readers can follow a moved feed).
     """
     app_url = delivery.check_app_url(app_url)
+    feed_url = delivery.check_app_url(feed_url, "feed_url")
     root = ET.Element("feed", xmlns=ATOM)
     _text(root, "id", delivery.watchlist_uuid(watchlist).urn)
     _text(root, "title", f"Article 99 alerts: {watchlist.name}")
     _text(root, "updated", delivery.iso_time(updated))
-    _text(ET.SubElement(root, ("author")), "name", delivery.PUBLISHER)
+    _text(ET.SubElement(root, "author"), "name", delivery.PUBLISHER)
     if app_url:
-        ET.SubElement(root, ("link"), rel="alternate", type="text/html", href=f"{app_url}/")
+        ET.SubElement(root, "link", rel="alternate", type="text/html", href=f"{app_url}/")
+    if feed_url:
+        ET.SubElement(root, "link", rel="self", type="application/atom+xml", href=feed_url)
     for alert in sorted(alerts, key=_newest_first):
         _entry(root, alert, watchlist, app_url)
     ET.indent(root)
@@ -50,18 +55,18 @@ def write_feed(path: str | Path, data: bytes) -> Path:
 
 
 def _entry(root: ET.Element, alert: Alert, watchlist: Watchlist, app_url: str | None) -> None:
-    entry = ET.SubElement(root, ("entry"))
+    entry = ET.SubElement(root, "entry")
     _text(entry, "id", delivery.alert_uuid(alert).urn)
     _text(entry, "title", alert.headline)
     raised = delivery.iso_time(alert.raised_at)
     _text(entry, "published", raised)
     _text(entry, "updated", raised)
-    ET.SubElement(entry, ("category"), term=alert.kind, label=alert.rule)
+    ET.SubElement(entry, "category", term=alert.kind, label=alert.rule)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in alert.evidence)
     _text(entry, "content", f"<ul>{items}</ul>").set("type", "html")
     if app_url:
         href = delivery.country_url(app_url, alert, watchlist)
-        ET.SubElement(entry, ("link"), rel="alternate", type="text/html", href=href)
+        ET.SubElement(entry, "link", rel="alternate", type="text/html", href=href)
 
 
 def _newest_first(alert: Alert) -> tuple[float, int]:

@@ -40,16 +40,14 @@ def watchlist_uuid(watchlist: Watchlist) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"watchlist:{watchlist.id}:{watchlist.created_at}")
 
 
-def check_app_url(app_url: str | None) -> str | None:
-    """The app's root URL without a trailing slash; only http(s) links go into messages."""
-    if app_url is None:
+def check_app_url(url: str | None, name: str = "app_url") -> str | None:
+    """An http(s) URL without a trailing slash (only those go into messages), or None."""
+    if url is None:
         return None
-    parts = urlsplit(app_url.strip())
+    parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ValueError(
-            f"app_url must be an http(s) address such as https://host/, not {app_url!r}"
-        )
-    return app_url.strip().rstrip("/")
+        raise ValueError(f"{name} must be an http(s) address such as https://host/, not {url!r}")
+    return url.strip().rstrip("/")
 
 
 def country_url(app_url: str, alert: Alert, watchlist: Watchlist | None = None) -> str:

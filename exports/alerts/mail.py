@@ -257,8 +257,9 @@ def _deliver(
         raise _Failure(
             _reply(error.smtp_code, error.smtp_error), transient=400 <= error.smtp_code < 500
         ) from None
-    except smtplib.SMTPServerDisconnected:
-        raise _Failure("the server closed the connection", transient=True) from None
+    except smtplib.SMTPServerDisconnected as error:  # smtplib's words: "…closed: timed out"
+        reason = str(error) or "the server closed the connection"
+        raise _Failure(reason, transient=True) from None
     except smtplib.SMTPException as error:  # e.g. no STARTTLS or AUTH offered
         raise _Failure(str(error), transient=False) from None
     except ssl.SSLCertVerificationError as error:

@@ -24,8 +24,18 @@ def _parse(data: bytes) -> feedparser.FeedParserDict:
 
 
 def test_entries_newest_first_with_their_evidence_and_links() -> None:
-    data = feed(watchlist(), alerts(), updated=UPDATED, app_url="https://a99.example.org/app/")
+    data = feed(
+        watchlist(),
+        alerts(),
+        updated=UPDATED,
+        app_url="https://a99.example.org/app/",
+        feed_url="https://a99.example.org/feeds/watchlist-3.atom",
+    )
     parsed = _parse(data)
+    assert {(link.rel, link.href) for link in parsed.feed.links} == {
+        ("alternate", "https://a99.example.org/app/"),
+        ("self", "https://a99.example.org/feeds/watchlist-3.atom"),
+    }
 
     assert parsed.feed.title == "Article 99 alerts: Sahel watch"
     assert parsed.feed.id.startswith("urn:uuid:")

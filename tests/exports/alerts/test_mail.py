@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -351,3 +352,44 @@ def test_the_settings_in_words_have_no_credentials() -> None:
     assert settings.describe() == (
         "smtp.example.org:587 (STARTTLS and a log-in) from alerts@a99.example.org"
     )
+
+
+def test_a_recipient_refused_while_others_accept_is_returned_not_retried(
+    smtp_server: SmtpLoopback, certificate: Certificate
+) -> None:
+    """The others got it, so sending it again would give them a second copy."""
+    smtp_server.refuse_recipient("gone@example.org", 550)
+    message = digest(watchlist(recipients=("desk@example.org", "gone@example.org")), [alert()])
+    refused = send(message, _settings(smtp_server), context=certificate.client_context())
+    assert refused == {"gone@example.org": "550 mailbox unavailable"}
+    assert smtp_server.envelopes == [(SENDER, ["desk@example.org"])]
+
+
+@pytest.mark.parametrize(("code", "attempts"), [(450, 2), (550, 1)])
+def test_every_recipient_refused_is_retried_only_when_transient(
+    smtp_server: SmtpLoopback, certificate: Certificate, code: int, attempts: int
+) -> None:
+    smtp_server.refuse_recipient("desk@example.org", code)
+    with pytest.raises(DeliveryError, match=f"recipients refused: {code} ") as error:
+        send(
+            digest(watchlist(), [alert()]),
+            _settings(smtp_server),
+            attempts=2,
+            backoff=0,
+            context=certificate.client_context(),
+        )
+    assert error.value.attempts == attempts and error.value.transient is (code < 500)
+    assert smtp_server.messages == []
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout() -> None:
+    """It accepts the connection and says nothing: each attempt ends at `timeout`."""
+    with socket.socket() as silent:
+        silent.bind((HOST, 0))
+        silent.listen(4)
+        settings = SmtpSettings(host=HOST, port=silent.getsockname()[1], sender=SENDER)
+        settings = replace(settings, starttls=False, timeout=0.2)
+        with pytest.raises(
+            DeliveryError, match=r"\(2 attempts\): Connection unexpectedly closed: timed out"
+        ):
+            send(digest(watchlist(), [alert()]), settings, attempts=2, backoff=0)
