@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.exports.alerts.samples import PASSWORD, USERNAME
 from tests.smtp_loopback import Certificate, SmtpLoopback, make_certificate
-
-USERNAME, PASSWORD = "desk-robot", "Pa55-w0rd-never-shown"
 
 
 @pytest.fixture(scope="session")

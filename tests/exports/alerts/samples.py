@@ -11,6 +11,7 @@ from dataclasses import replace
 from exports.alerts.model import RISE, RISK, Alert, Watchlist
 from risk.selection import Selection
 
+USERNAME, PASSWORD = "desk-robot", "Pa55-w0rd-never-shown"  # the loopback SMTP server's
 MARKUP = "<b>Sahel</b> & \"friends\" <script>alert('x')</script>"
 
 

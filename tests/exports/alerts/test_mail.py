@@ -12,8 +12,7 @@ from email.message import EmailMessage
 import pytest
 
 from exports.alerts.mail import DeliveryError, SmtpSettings, check_address, digest, send
-from tests.exports.alerts.conftest import PASSWORD, USERNAME
-from tests.exports.alerts.samples import MARKUP, alert, alerts, watchlist
+from tests.exports.alerts.samples import MARKUP, PASSWORD, USERNAME, alert, alerts, watchlist
 from tests.smtp_loopback import HOST, Certificate, SmtpLoopback, closed_port
 
 SENDER = "alerts@a99.example.org"
