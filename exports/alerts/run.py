@@ -38,7 +38,6 @@ from risk.model import InsufficientData
 SNAPSHOTS = "snapshots"
 FEED_ENTRIES = 100  # the newest alerts a feed carries
 APP_URL_ENV = "ARTICLE99_APP_URL"  # the app's public address, for links in feeds, CAP and mail
-CAP_SENDER_ENV = "ARTICLE99_CAP_SENDER"  # who CAP messages say sent them (default: the SMTP from)
 
 
 @dataclass
@@ -127,7 +126,7 @@ def _watch(
         cap.write_messages(
             cap_folder(root),
             new,
-            sender=_cap_sender(),
+            sender=cap.sender(),
             languages=(watchlist.language,),
             app_url=app_url,
         )
@@ -155,20 +154,20 @@ def _deliver(root: Path, smtp: mail.SmtpSettings | None, outcome: Outcome) -> No
         sent = 0
         for queued in waiting:
             try:
-                mail.send(queued.message, settings)
+                refused = mail.send(queued.message, settings)
             except mail.DeliveryError as exc:
                 db.failed(queued.id, str(exc))
                 outcome.problems.append(
                     f"email: digest {queued.message_id} kept for the next run: {exc}"
                 )
                 continue
-            db.sent(queued.id)
+            db.sent(queued.id)  # the others got it: never sent again whole
             sent += 1
+            for address, reply in refused.items():
+                outcome.problems.append(
+                    f"email: digest {queued.message_id} refused for {address}: {reply}"
+                )
         outcome.lines.append(f"email: {sent} of {len(waiting)} digest(s) sent")
-
-
-def _cap_sender() -> str:
-    return os.environ.get(CAP_SENDER_ENV) or os.environ.get(mail.FROM_ENV) or "article99@localhost"
 
 
 def _earlier(folder: Path, as_of: str) -> dict | None:

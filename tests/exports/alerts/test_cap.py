@@ -16,7 +16,7 @@ NS = {"cap": cap.CAP}
 
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(cap.SCHEMA)))
+    return etree.XMLSchema(etree.fromstring(cap.SCHEMA.read_bytes()))
 
 
 def _read(data: bytes, schema: etree.XMLSchema) -> etree._Element:
