@@ -49,7 +49,7 @@ def _watchlist_form(key: str, old: Watchlist | None = None) -> dict | None:
     labels = dict(region_options())
     names = countries.reference().set_index("iso3")["name"].to_dict()
     selection = old.selection if old else None
-    with st.form(key, clear_on_submit=old is None):
+    with st.form(key):  # kept when refused, so the analyst corrects rather than retypes
         name = st.text_input(
             "Name", value=old.name if old else "", max_chars=rules.MAX_NAME, key=f"{key}-name"
         )
@@ -209,7 +209,7 @@ def _history(db: AlertsDB, watchlists: list[Watchlist]) -> None:
             except AlertsError as exc:
                 _error(exc)
             else:
-                _done(f"Acknowledged {len(ids)} alert(s).")
+                _done(f"Acknowledged {len(ids)} alert{'' if len(ids) == 1 else 's'}.")
 
 
 def _delivery(db: AlertsDB) -> None:
@@ -222,7 +222,7 @@ def _delivery(db: AlertsDB) -> None:
     if waiting:
         last = waiting[-1].last_error or "not tried yet"
         st.warning(
-            f"{len(waiting)} digest(s) wait in the outbox and are sent by the next update. "
+            f"Digests waiting in the outbox: {len(waiting)}; the next update sends them. "
             f"Last error: {escape_markdown(last)}",
             icon=":material/outgoing_mail:",
         )
@@ -247,6 +247,21 @@ db = AlertsDB(cache.store().root)
 watchlists = db.watchlists()
 
 st.header("Alerts raised")
+if st.button(
+    "Evaluate now",
+    key="evaluate",
+    help="Check every watchlist's rules against the current forecast and deliver, as the "
+    "next update would",
+):
+    with st.spinner("Checking the rules…"):
+        st.session_state["alerts_outcome"] = after_update(cache.store().root)
+    st.rerun()
+if outcome := st.session_state.pop("alerts_outcome", None):
+    with st.container(border=True):
+        for line in outcome.lines:
+            st.write(escape_markdown(line))
+        for problem in outcome.problems:
+            st.warning(escape_markdown(problem))
 _history(db, watchlists)
 
 st.header("Watchlists")
@@ -280,25 +295,17 @@ for watchlist in watchlists:
             _done(f"Deleted {watchlist.name} and its rules; its alerts stay in the history.")
 
 st.subheader("New watchlist")
-typed = _watchlist_form("new-watchlist")
+# A new form (a new key) after each watchlist added, so it starts empty again.
+generation = st.session_state.setdefault("new_watchlist_form", 0)
+typed = _watchlist_form(f"new-watchlist-{generation}" if generation else "new-watchlist")
 if typed is not None:
     try:
         added = db.add_watchlist(rules.watchlist(**typed))
     except AlertsError as exc:
         _error(exc)
     else:
+        st.session_state["new_watchlist_form"] = generation + 1
         _done(f"Added {added.name}. Add its rules in its box above.")
 
 st.header("Delivery")
 _delivery(db)
-if st.button(
-    "Evaluate now",
-    help="Check every watchlist's rules against the current forecast "
-    "and deliver, as the next update would",
-):
-    with st.spinner("Checking the rules…"):
-        outcome = after_update(cache.store().root)
-    for line in outcome.lines:
-        st.write(escape_markdown(line))
-    for problem in outcome.problems:
-        st.warning(escape_markdown(problem))

@@ -134,8 +134,8 @@ def _watch(
         watchlist.id, mail.digest(watchlist, new, app_url=app_url)
     )
     outcome.lines.append(
-        f"watchlist {watchlist.name}: {len(new)} new alert(s), {len(raised) - len(new)} "
-        f"raised before" + ("; digest queued" if queued else "")
+        f"watchlist {watchlist.name}: new alerts {len(new)}, raised before "
+        f"{len(raised) - len(new)}" + ("; digest queued" if queued else "")
     )
 
 
@@ -149,7 +149,7 @@ def _deliver(root: Path, smtp: mail.SmtpSettings | None, outcome: Outcome) -> No
         try:
             settings = smtp or mail.SmtpSettings.from_env()
         except ValueError as exc:
-            outcome.problems.append(f"email: {len(waiting)} digest(s) waiting, not sent: {exc}")
+            outcome.problems.append(f"email: digests waiting {len(waiting)}, not sent: {exc}")
             return
         sent = 0
         for queued in waiting:
@@ -167,7 +167,7 @@ def _deliver(root: Path, smtp: mail.SmtpSettings | None, outcome: Outcome) -> No
                 outcome.problems.append(
                     f"email: digest {queued.message_id} refused for {address}: {reply}"
                 )
-        outcome.lines.append(f"email: {sent} of {len(waiting)} digest(s) sent")
+        outcome.lines.append(f"email: digests sent {sent} of {len(waiting)}")
 
 
 def _earlier(folder: Path, as_of: str) -> dict | None:
