@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -137,6 +138,19 @@ def _number(threshold: float | str | None, kind: str) -> float:
     return value / 100 if percent and kind != TOP else value
 
 
+@dataclass(frozen=True)
+class _Compared:
+    """The watchlist's countries now and before, as the rules compare them."""
+
+    before: pd.Series  # risk before, by ISO3
+    label: str  # what "before" is, in words
+    rank_now: pd.Series  # ranks among the countries with a risk both times
+    rank_before: pd.Series
+    listed_now: set[str]  # the new-risk list
+    listed_before: set[str]
+    month: str  # the latest month of data, 'Dec 2020'
+
+
 def evaluate(
     watchlist: Watchlist,
     rules: Sequence[Rule],
@@ -150,37 +164,41 @@ def evaluate(
     if now.empty:
         return []
     now = now[now["status"] == "ok"].set_index("iso3")
-    if earlier is not None:
-        before = pd.DataFrame(earlier["countries"])
-        before = before[before["status"] == "ok"].set_index("iso3")["risk"]
-        before_label = f"the snapshot of data to {pd.Period(earlier['as_of'], 'M'):%b %Y}"
-    else:
-        before = now["risk_last_month"].dropna()
-        before_label = "the forecast a month earlier"
-    both = now.index.intersection(before.index)
-    rank_now = _ranks(now.loc[both, "risk"])
-    rank_before = _ranks(before.loc[both])
-    if earlier is not None:
-        listed_before = _new_risk_list(pd.DataFrame(earlier["countries"]))
-    else:  # last month's risks of the countries quiet now
-        listed_before = _new_risk_list(now.assign(risk=now["risk_last_month"]).reset_index())
-    listed = {"now": _new_risk_list(now.reset_index()), "before": listed_before}
+    compared = _compare(now, earlier, current["as_of"])
     drivers = _drivers(current.get("drivers") or [])
-    context = {
-        "watchlist": watchlist,
-        "current": current,
-        "before": before,
-        "before_label": before_label,
-        "drivers": drivers,
-        "raised_at": raised_at,
-    }
     alerts = []
     for rule_ in rules:
         for iso3, row in now.iterrows():
-            met = _met(rule_, iso3, row, before, (rank_now, rank_before), listed)
+            met = _met(rule_, iso3, row, compared)
             if met is not None:
-                alerts.append(_alert(rule_, iso3, row, met, rank_now.get(iso3), context))
+                alert = _alert(rule_, iso3, row, met, compared, current, watchlist)
+                shown = tuple(drivers.get(iso3, ())[:DRIVERS_SHOWN])
+                alerts.append(replace(alert, drivers=shown, raised_at=raised_at))
     return alerts
+
+
+def _compare(now: pd.DataFrame, earlier: dict | None, as_of: str) -> _Compared:
+    """Before is the earlier snapshot, else the forecast made a month earlier (risk_last_month)."""
+    if earlier is not None:
+        then = pd.DataFrame(earlier["countries"])
+        before = then[then["status"] == "ok"].set_index("iso3")["risk"]
+        label = f"the snapshot of data to {pd.Period(earlier['as_of'], 'M'):%b %Y}"
+        listed_before = _new_risk_list(then)
+    else:
+        before = now["risk_last_month"].dropna()
+        label = "the forecast a month earlier"
+        # the countries quiet now, at last month's risks
+        listed_before = _new_risk_list(now.assign(risk=now["risk_last_month"]).reset_index())
+    both = now.index.intersection(before.index)
+    return _Compared(
+        before=before,
+        label=label,
+        rank_now=_ranks(now.loc[both, "risk"]),
+        rank_before=_ranks(before.loc[both]),
+        listed_now=_new_risk_list(now.reset_index()),
+        listed_before=listed_before,
+        month=f"{pd.Period(as_of, 'M'):%b %Y}",
+    )
 
 
 def _new_risk_list(countries_: pd.DataFrame) -> set[str]:
@@ -195,40 +213,29 @@ def _ranks(risk: pd.Series) -> pd.Series:
     return pd.Series(range(1, len(ordered) + 1), index=ordered.index)
 
 
-def _met(
-    rule_: Rule,
-    iso3: str,
-    row: pd.Series,
-    before: pd.Series,
-    ranks: tuple[pd.Series, pd.Series],
-    listed: dict[str, set[str]],
-) -> str | None:
+def _met(rule_: Rule, iso3: str, row: pd.Series, compared: _Compared) -> str | None:
     """What the country did to meet the rule, in words; None when it did not."""
-    rank_now, rank_before = ranks
-    risk = float(row["risk"])
+    risk, before = float(row["risk"]), compared.before
     if rule_.kind == RISK:
         return f"risk {_pct(risk)}" if risk >= rule_.threshold - 1e-9 else None
     if rule_.kind == RISE:
-        if iso3 not in before.index:
+        if iso3 not in before.index or risk - before[iso3] < rule_.threshold - 1e-9:
             return None
-        rise = risk - float(before[iso3])
-        if rise < rule_.threshold - 1e-9:
-            return None
-        return f"risk rose {rise * 100:.0f} points from {_pct(float(before[iso3]))}"
+        return f"risk rose {(risk - before[iso3]) * 100:.0f} points from {_pct(before[iso3])}"
     if rule_.kind == TOP:
-        n = int(rule_.threshold)
-        if iso3 not in rank_now.index or not rank_now[iso3] <= n < rank_before[iso3]:
+        n, now, then = int(rule_.threshold), compared.rank_now, compared.rank_before
+        if iso3 not in now.index or not now[iso3] <= n < then[iso3]:
             return None
-        return f"entered the top {n} (rank {rank_now[iso3]}, was {rank_before[iso3]})"
+        return f"entered the top {n} (rank {now[iso3]}, was {then[iso3]})"
     if rule_.kind == SURGE:
         kinds = [
             word
             for column, word in (("surge_events", "events"), ("surge_fatalities", "deaths"))
-            if bool(row.get(column)) and not pd.isna(row.get(column))
+            if not pd.isna(row.get(column)) and bool(row.get(column))
         ]
-        return f"surge in {' and '.join(kinds)}" if kinds else None
+        return f"surge in {' and '.join(kinds)} in {compared.month}" if kinds else None
     if rule_.kind == NEW_RISK:
-        if iso3 not in listed["now"] or iso3 in listed["before"]:
+        if iso3 not in compared.listed_now or iso3 in compared.listed_before:
             return None
         return (
             f"entered the new-risk list (the {NEW_RISK_LISTED} countries at highest risk with "
@@ -238,12 +245,16 @@ def _met(
 
 
 def _alert(
-    rule_: Rule, iso3: str, row: pd.Series, met: str, rank: int | None, context: dict
+    rule_: Rule,
+    iso3: str,
+    row: pd.Series,
+    met: str,
+    compared: _Compared,
+    current: dict,
+    watchlist: Watchlist,
 ) -> Alert:
-    current, watchlist = context["current"], context["watchlist"]
     period = risk_period(current["as_of"])
     measure = current.get("measure", measures.DEFAULT)
-    before = context["before"]
     sources = tuple(
         f"{s['label']} (events to {s['last_date'][:7]}; fetched {s['fetched_at'][:10]}; "
         f"sha256 {s['sha256'][:12]}…)"
@@ -251,11 +262,8 @@ def _alert(
     )
     risk = f"{_pct(float(row['risk']))} of at least one month with ≥ 25 deaths from "
     risk += f"{measures.LABELS[measure].lower()} in {period}"
-    headline = (
-        f"{row['name']}: "
-        + (f"risk {risk}" if rule_.kind == RISK else f"{met}; risk {risk}")
-        + f" (rule: {rule_.describe()})."
-    )
+    what = f"risk {risk}" if rule_.kind == RISK else f"{met}; risk {risk}"
+    rank = compared.rank_now.get(iso3)
     return Alert(
         watchlist_id=watchlist.id,
         watchlist=watchlist.name,
@@ -268,19 +276,17 @@ def _alert(
         period=period,
         measure=measure,
         risk=float(row["risk"]),
-        risk_before=float(before[iso3]) if iso3 in before.index else None,
-        before=context["before_label"],
+        risk_before=float(compared.before[iso3]) if iso3 in compared.before.index else None,
+        before=compared.label,
         rank=int(rank) if rank is not None else None,
         deaths_median=float(row["median_fatalities"]),
         deaths_low=float(row["fatalities_low"]),
         deaths_high=float(row["fatalities_high"]),
         deaths_expected=float(row["expected_fatalities"]),
-        headline=headline,
-        drivers=tuple(context["drivers"].get(iso3, ())[:DRIVERS_SHOWN]),
+        headline=f"{row['name']}: {what} (rule: {rule_.describe()}).",
         sources=sources,
         citations=tuple(current.get("citations") or ()),
         snapshot_sha256=current.get("table_sha256", ""),
-        raised_at=context["raised_at"],
     )
 
 

@@ -52,7 +52,7 @@ def test_entries_newest_first_with_their_evidence_and_links() -> None:
     assert mali.tags[0].label == "risk ≥ 50%"
     content = mali.content[0]
     assert content.type == "text/html"
-    assert "<li>Risk 93% of at least one month with ≥ 25 deaths" in content.value
+    assert "<li>Risk in the snapshot of data to Jun 2020: 88% (now 93%).</li>" in content.value
     assert "<li>Source: UCDP GED 21.1 (events to 2020-12)</li>" in content.value
     link = urlsplit(mali.link)
     assert link.netloc == "a99.example.org" and link.path == "/app/country"

@@ -170,8 +170,8 @@ def test_entry_into_the_top_n() -> None:
 def test_surge_and_new_risk_flags() -> None:
     surges = _raised("surge")
     assert [(a.iso3, a.headline.split(";")[0]) for a in surges] == [
-        ("BFA", "Burkina Faso: surge in deaths"),
-        ("NER", "Niger: surge in events and deaths"),
+        ("BFA", "Burkina Faso: surge in deaths in Dec 2020"),
+        ("NER", "Niger: surge in events and deaths in Dec 2020"),
     ]
     # Both quiet countries are on the new-risk list now and were last month: no entry.
     assert _raised("new_risk") == []
@@ -191,8 +191,7 @@ def test_the_evidence_quotes_numbers_drivers_and_sources() -> None:
         "UCDP GED 21.1 (events to 2020-12; fetched 2026-11-30; sha256 d50ad0079569…)",
     )
     assert nigeria.evidence[:3] == [
-        "Risk 99% of at least one month with ≥ 25 deaths from all organised violence in "
-        "Jan–Mar 2021; the forecast a month earlier: 97%.",
+        "Risk in the forecast a month earlier: 97% (now 99%).",
         "Deaths in Jan–Mar 2021: most likely 100 (90% interval 10–900; expected 250).",
         "Rank 1 in the watchlist Sahel watch.",
     ]
