@@ -32,6 +32,14 @@ KIND_LABELS = {
     NEW_RISK: "Entry into the new-risk list",
 }
 HISTORY_SHOWN = 200
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "ar": "العربية",
+    "zh": "中文",
+    "ru": "Русский",
+}
 
 
 def _error(exc: Exception) -> None:
@@ -80,6 +88,7 @@ def _watchlist_form(key: str, old: Watchlist | None = None) -> dict | None:
             "Language",
             list(LANGUAGES),
             index=LANGUAGES.index(old.language) if old else 0,
+            format_func=LANGUAGE_NAMES.get,
             help="The language of its digests and CAP messages. Until the languages issue "
             "lands, their text is English in every case.",
             key=f"{key}-language",
@@ -161,7 +170,7 @@ def _history(db: AlertsDB, watchlists: list[Watchlist]) -> None:
             "Rule": [a.rule for a in found],
             "Risk": [a.risk * 100 for a in found],
             "Before": [None if a.risk_before is None else a.risk_before * 100 for a in found],
-            "Deaths (most likely)": [a.deaths_median for a in found],
+            "Deaths (most likely)": [round(a.deaths_median) for a in found],
             "90% interval": [f"{a.deaths_low:,.0f}–{a.deaths_high:,.0f}" for a in found],
             "Acknowledged": [
                 f"{a.acknowledged_by}, {a.acknowledged_at[:10]}" if a.acknowledged_at else ""
