@@ -59,8 +59,9 @@ EXIT_CODES = (
     "running (its pid is named)"
 )
 LOCK_FILE = "update.lock"
-SOURCE_STEPS = ("ucdp", "acled")
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
+# Secrets of the steps after the loaders' (the alerts' mail server), also kept out of the log.
+OTHER_SECRETS = ("ARTICLE99_SMTP_PASSWORD",)
 # The file names UCDP publishes releases under (see `ucdp_remote.download_url`).
 YEARLY_NAME = re.compile(r"ged(\d\d)1-csv\.zip", re.I)
 MONTH_NAME = re.compile(r"GEDEvent_v(\d\d)_0_(\d{1,2})\.csv", re.I)
@@ -419,19 +420,19 @@ def _forecast_step(store: Store, report: Report) -> None:
 
 
 def _alerts_step(store: Store, report: Report) -> None:
-    """The snapshot and the alerts (the lead's `after_update`), on every run with data."""
-    from exports.alerts.run import after_update  # exports builds on loaders
-
+    """The snapshot and the alerts (`after_update`), on every run once there are data."""
     if not store.records(["ucdp"]):
         _log("alerts", "skipped: the store holds no UCDP data yet, so no snapshot")
         return
     try:
+        from exports.alerts.run import after_update  # exports builds on loaders
+
         outcome = after_update(store.root)
     except Exception as exc:  # a fault here must not hide what was imported
         _fail(report, "alerts", _problem(exc))
         return
     for line in outcome.lines:
-        _log("alerts", line)
+        _log("alerts", line.removeprefix("alerts: "))
     for problem in outcome.problems:
         _log("alerts", problem, logging.ERROR)
     if outcome.problems:
@@ -477,7 +478,8 @@ def _log(step: str, message: str, level: int = logging.INFO) -> None:
 def _secrets() -> list[str | None]:
     """Credential values a line must not carry: the variables', and a proxy's password."""
     proxies = [urlsplit(os.environ.get(name) or "").password for name in PROXY_VARIABLES]
-    return [*(os.environ.get(name) for name in SECRET_VARIABLES), *proxies]
+    named = (os.environ.get(name) for name in (*SECRET_VARIABLES, *OTHER_SECRETS))
+    return [*named, *proxies]
 
 
 def _now() -> str:
