@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit
@@ -59,7 +60,9 @@ EXIT_CODES = (
     "running (its pid is named)"
 )
 LOCK_FILE = "update.lock"
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
+PROXY_VARIABLES = (
+    *("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+)
 # Secrets of the steps after the loaders' (the alerts' mail server), also kept out of the log.
 OTHER_SECRETS = ("ARTICLE99_SMTP_PASSWORD",)
 # The file names UCDP publishes releases under (see `ucdp_remote.download_url`).
@@ -247,13 +250,19 @@ def run_update(
             _log("lock", f"cannot use the store {store.root}: {exc}", logging.ERROR)
             return FAILED
         _log("lock", f"updating {store.root} (pid {os.getpid()})")
-        _ucdp_step(store, base_url or ucdp_remote.configured_urls()[0], policy, report)
-        if acled:
-            _acled_step(store, api_url or acled_remote.configured_base_url(), policy, report)
-        else:
-            _log("acled", "skipped (--no-acled)")
-        _forecast_step(store, report)
-        _alerts_step(store, report)
+        ucdp_url = base_url or ucdp_remote.configured_urls()[0]
+        acled_url = api_url or acled_remote.configured_base_url()
+        steps = {
+            "ucdp": partial(_ucdp_step, store, ucdp_url, policy, report),
+            "acled": partial(_acled_step, store, acled_url, policy, report, enabled=acled),
+            "forecast": partial(_forecast_step, store, report),
+            "alerts": partial(_alerts_step, store, report),
+        }
+        for step, run in steps.items():
+            try:
+                run()
+            except Exception as exc:  # a fault in one step (an unreadable store, a bug)
+                _fail(report, step, _problem(exc))  # must not hide what the others did
     level = logging.INFO if report.code == DONE else logging.ERROR
     _log("update", _summary(report, store), level)
     return report.code
@@ -262,11 +271,7 @@ def run_update(
 def _ucdp_step(store: Store, base_url: str, policy: http.Policy | None, report: Report) -> None:
     """Fetch each wanted release the store does not hold whole and live; one failure does
     not stop the others."""
-    try:
-        releases = discover(base_url, policy)
-    except LoaderError as exc:
-        _fail(report, "ucdp", str(exc))
-        return
+    releases = discover(base_url, policy)
     held = _held_releases(store)
     new = [r for r in releases if (r.dataset, r.version) not in held]
     listed = ", ".join(r.version for r in releases)
@@ -278,9 +283,9 @@ def _ucdp_step(store: Store, base_url: str, policy: http.Policy | None, report: 
     failures = []
     for release in new:
         try:
+            which = "candidate" if release.dataset == "candidate" else "version"
             record = ucdp_remote.fetch(
-                version=release.version if release.dataset == "ged" else ucdp_remote.LATEST_GED,
-                candidate=release.version if release.dataset == "candidate" else None,
+                **{which: release.version},
                 base_url=base_url,
                 data_dir=store.root,
                 progress=False,
@@ -306,8 +311,13 @@ def _held_releases(store: Store) -> set[tuple[str, str]]:
     }
 
 
-def _acled_step(store: Store, api_url: str, policy: http.Policy | None, report: Report) -> None:
+def _acled_step(
+    store: Store, api_url: str, policy: http.Policy | None, report: Report, *, enabled: bool
+) -> None:
     """Pull each live ACLED API query again up to today (nothing is imported if unchanged)."""
+    if not enabled:
+        _log("acled", "skipped (--no-acled)")
+        return
     try:
         acled_remote.credentials()
     except LoaderError as exc:
@@ -349,32 +359,30 @@ def _acled_step(store: Store, api_url: str, policy: http.Policy | None, report: 
 def live_acled_queries(store: Store) -> dict[tuple, list[ImportRecord]]:
     """The live ACLED API pulls grouped by their query brought up to today (no end date).
 
-    Keys are `acled_remote.fetch` options as sorted items (so they can be grouped); the
-    values are the live imports of that query, any of which a new pull may repeat exactly.
+    Keys are `acled_remote.fetch` options as sorted (name, value) pairs; the values are the
+    live imports of that query, any of which a new pull may repeat exactly.
     """
     grouped: dict[tuple, list[ImportRecord]] = {}
     for record in store.records(["acled"]):
         filters = record.provenance.details.get("api_filters")
-        if not record.provenance.details.get("api_pull") or not isinstance(filters, dict):
-            continue
-        grouped.setdefault(_options(filters), []).append(record)
-    return {tuple(sorted(key)): records for key, records in grouped.items()}
+        if record.provenance.details.get("api_pull") and isinstance(filters, dict):
+            grouped.setdefault(_options(filters), []).append(record)
+    return grouped
 
 
-def _options(filters: dict) -> frozenset:
+def _options(filters: dict) -> tuple:
     """`acled_remote.fetch` options from a pull's `api_filters`, to today (see `query`)."""
     dates = str(filters.get("event_date") or "")
-    where = filters.get("event_date_where")
-    start = dates.split("|")[0] if where in ("BETWEEN", ">=") and dates else None
+    start = dates.split("|")[0] if filters.get("event_date_where") in ("BETWEEN", ">=") else None
     options = {
         "countries": tuple(filters["country"].split("|")) if filters.get("country") else None,
         "region": filters.get("region"),
-        "start": start,
+        "start": start or None,
         "event_types": (
             tuple(filters["event_type"].split("|")) if filters.get("event_type") else None
         ),
     }
-    return frozenset(options.items())
+    return tuple(sorted(options.items()))
 
 
 def _fetch_options(options: tuple) -> dict:
@@ -424,13 +432,9 @@ def _alerts_step(store: Store, report: Report) -> None:
     if not store.records(["ucdp"]):
         _log("alerts", "skipped: the store holds no UCDP data yet, so no snapshot")
         return
-    try:
-        from exports.alerts.run import after_update  # exports builds on loaders
+    from exports.alerts.run import after_update  # exports builds on loaders
 
-        outcome = after_update(store.root)
-    except Exception as exc:  # a fault here must not hide what was imported
-        _fail(report, "alerts", _problem(exc))
-        return
+    outcome = after_update(store.root)
     for line in outcome.lines:
         _log("alerts", line.removeprefix("alerts: "))
     for problem in outcome.problems:
@@ -440,15 +444,19 @@ def _alerts_step(store: Store, report: Report) -> None:
 
 
 def _summary(report: Report, store: Store) -> str:
-    version = f"store version {store.manifest()['version']}"
+    try:
+        version = f"store version {store.manifest()['version']}"
+    except LoaderError as exc:
+        version = f"store unreadable: {exc.problem}"
     done = (f"imported {', '.join(report.imported)}" if report.imported else "nothing new") + (
         f"; forecast from {report.forecast}" if report.forecast else ""
     )
     if report.code == DONE:
         return f"done: {done} ({version})"
-    failed = ", ".join(report.failed)
-    word = "partial" if report.code == PARTIAL else "failed"
-    return f"{word}: {failed} failed (see above); {done}, kept ({version})"
+    failed = f"{', '.join(report.failed)} failed (see above)"
+    if report.code == FAILED:
+        return f"failed: {failed}; nothing imported, the store is as it was ({version})"
+    return f"partial: {failed}; {done}{', kept' if report.imported else ''} ({version})"
 
 
 def _imported(report: Report, step: str, record: ImportRecord) -> None:
