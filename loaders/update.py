@@ -448,9 +448,14 @@ def _summary(report: Report, store: Store) -> str:
         version = f"store version {store.manifest()['version']}"
     except LoaderError as exc:
         version = f"store unreadable: {exc.problem}"
-    done = (f"imported {', '.join(report.imported)}" if report.imported else "nothing new") + (
-        f"; forecast from {report.forecast}" if report.forecast else ""
-    )
+    if report.imported:
+        done = f"imported {', '.join(report.imported)}" + (
+            f"; forecast from {report.forecast}" if report.forecast else ""
+        )
+    elif report.forecast:  # no forecast was kept for this store version and code yet
+        done = f"no new data; the missing forecast computed (from {report.forecast})"
+    else:
+        done = "nothing new"
     if report.code == DONE:
         return f"done: {done} ({version})"
     failed = f"{', '.join(report.failed)} failed (see above)"
