@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -58,6 +59,7 @@ NOT_FETCHED = (
 PAGE = f"""<!DOCTYPE html><html><body><h1>Download Center</h1><ul>
 {"".join(f'<li><a href="{path}">{Path(path).name}</a></li>' for path in [*FETCHED, *NOT_FETCHED])}
 <li><a href="ged/ged231.pdf">Codebook</a></li></ul></body></html>"""
+LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|WARNING|ERROR) (?P<step>\w+): .+")
 EMPTY_PAGE = "<html><body><p>The download center is being rebuilt.</p></body></html>"
 
 
@@ -216,10 +218,11 @@ def test_a_fresh_store_is_updated_end_to_end(first_run: FirstRun) -> None:
         (r.provenance.dataset, r.provenance.version) for r in Store(first_run.store).records()
     }
     assert labels == {("ged", "23.1"), ("candidate", "23.0.1-2"), ("candidate", "23.0.3")}
-    steps = [line.split()[2] for line in log.splitlines()]
-    assert steps[:2] == ["lock:", "ucdp:"] and steps[-1] == "update:"
-    assert {"acled:", "forecast:", "alerts:"} <= set(steps)
-    assert all(line[:4] == "2026" or line[:2] == "20" for line in log.splitlines())
+    lines = [LINE.fullmatch(line) for line in log.splitlines()]
+    assert all(lines), log  # UTC time, level, step: what happened
+    steps = [line["step"] for line in lines]
+    assert steps[:2] == ["lock", "ucdp"] and steps[-1] == "update"
+    assert {"acled", "forecast", "alerts"} <= set(steps)
     assert "acled: skipped: ACLED_USERNAME and ACLED_PASSWORD not set" in log
     assert "forecast from 2023-03" in log
     snapshot = first_run.store / "snapshots" / "all" / "2023-03.json"
@@ -237,6 +240,7 @@ def test_a_second_run_changes_nothing(first_run: FirstRun) -> None:
     assert snapshots == first_run.snapshots_after_first
     assert first_run.file_hits == 0  # only the page was asked for
     assert "ucdp: nothing new" in second.log
+    assert "forecast: up to date for this store version (forecast from 2023-03)" in second.log
     assert "done: nothing new" in second.log
     assert "no ACLED API pull in the store to update; make the first with" in second.log
     assert PASSWORD not in second.log and USERNAME not in second.log
