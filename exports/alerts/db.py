@@ -360,7 +360,8 @@ def migrate(db: sqlite3.Connection) -> int:
         for statement in step.split(";"):
             if statement.strip():
                 db.execute(statement)
-    db.execute(f"PRAGMA user_version = {VERSION}")
+    if version < VERSION:  # a file already current is not written to
+        db.execute(f"PRAGMA user_version = {VERSION}")
     return version
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from exports.alerts.db import AlertsError
+from exports.alerts.mail import check_address
 from exports.alerts.model import (
     LANGUAGES,
     NEW_RISK,
@@ -81,7 +82,10 @@ def watchlist(
         raise AlertsError(f"measure: {measure!r} is not one of {', '.join(measures.MEASURES)}")
     if language not in LANGUAGES:
         raise AlertsError(f"language: {language!r} is not one of {', '.join(LANGUAGES)}")
-    addresses = [check_address(a, "recipients") for a in recipients if str(a).strip()]
+    try:
+        addresses = [check_address(a, "recipients") for a in recipients if str(a).strip()]
+    except ValueError as exc:
+        raise AlertsError(str(exc)) from None
     if len(addresses) > MAX_RECIPIENTS:
         raise AlertsError(f"recipients: at most {MAX_RECIPIENTS} addresses")
     selection = Selection(
@@ -96,16 +100,6 @@ def watchlist(
         recipients=tuple(dict.fromkeys(addresses)),
         id=id,
     )
-
-
-def check_address(text: str, field: str) -> str:  # replaced by exports.alerts.mail's at merge
-    from email.utils import parseaddr
-
-    text = str(text).strip()
-    _, address = parseaddr(text)
-    if not address or address != text or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-        raise AlertsError(f"{field}: {text!r} is not an email address")
-    return text
 
 
 def rule(watchlist_id: int, kind: str, threshold: float | str | None = None) -> Rule:

@@ -77,8 +77,8 @@ def after_update(
     with _lock(root), store.pinned():
         try:
             forecast = risk_forecast(root, measure=None)
-        except InsufficientData as exc:
-            outcome.problems.append(f"no forecast, so no snapshot and no alerts: {exc}")
+        except InsufficientData as exc:  # a fact about the data, not a failed step
+            outcome.lines.append(f"no forecast, so no snapshot and no alerts: {exc}")
             return outcome
         world = build_snapshot(root, forecast=forecast)
         written = _keep(snapshot_path(root, world.measure, world.as_of), world)
@@ -123,7 +123,13 @@ def _watch(
         feed_path(root, watchlist), atom.feed(watchlist, history, updated=updated, app_url=app_url)
     )
     if new:
-        cap.write_messages(cap_folder(root), new, sender=cap.sender(), app_url=app_url)
+        cap.write_messages(
+            cap_folder(root),
+            new,
+            sender=cap.sender(),
+            languages=(watchlist.language,),
+            app_url=app_url,
+        )
     queued = bool(new and watchlist.recipients) and db.queue(
         watchlist.id, mail.digest(watchlist, new, app_url=app_url)
     )
@@ -148,15 +154,19 @@ def _deliver(root: Path, smtp: mail.SmtpSettings | None, outcome: Outcome) -> No
         sent = 0
         for queued in waiting:
             try:
-                mail.send(queued.message, settings)
+                refused = mail.send(queued.message, settings)
             except mail.DeliveryError as exc:
                 db.failed(queued.id, str(exc))
                 outcome.problems.append(
                     f"email: digest {queued.message_id} kept for the next run: {exc}"
                 )
                 continue
-            db.sent(queued.id)
+            db.sent(queued.id)  # the others got it: never sent again whole
             sent += 1
+            for address, reply in refused.items():
+                outcome.problems.append(
+                    f"email: digest {queued.message_id} refused for {address}: {reply}"
+                )
         outcome.lines.append(f"email: {sent} of {len(waiting)} digest(s) sent")
 
 
