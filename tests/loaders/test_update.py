@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -365,3 +366,14 @@ def test_the_proxy_of_the_environment_is_used(
         assert len(proxy.seen) == 1  # NO_PROXY: straight to the server
     finally:
         proxy.close()
+
+    # A proxy with a log-in that is not there: the run fails, and its password is not shown.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.setenv("HTTP_PROXY", f"http://desk:proxy-pw-SECRET@127.0.0.1:{closed}")
+    refused = run(store, site.server.url, "--no-acled")
+    assert refused.code == update.FAILED, refused.log
+    assert "ucdp: failed:" in refused.log and "could not connect after 3 tries" in refused.log
+    assert "proxy-pw-SECRET" not in refused.log
