@@ -12,7 +12,6 @@ data (`risk_last_month`), and every alert says which it used.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -42,7 +41,9 @@ MAX_NAME = 80
 MAX_TOP = 100
 MAX_RECIPIENTS = 50
 DRIVERS_SHOWN = 3
-NAME_FORBIDDEN = re.compile(r"[<>\"'`&\\{}\x00-\x1f\x7f]")
+# A name is words: letters and digits of any script, spaces and the punctuation of titles.
+# Markup of any kind (HTML, markdown's links and emphasis) and control characters are refused.
+NAME_PUNCTUATION = set(" -–—.,:;()/'’+")
 
 
 def watchlist(
@@ -56,15 +57,17 @@ def watchlist(
     id: int | None = None,
 ) -> Watchlist:
     """A checked watchlist; the first problem found is raised, naming its field."""
-    name = " ".join(str(name).split())
+    name = str(name)
+    if bad := next((c for c in name.strip() if not (c.isalnum() or c in NAME_PUNCTUATION)), None):
+        raise AlertsError(
+            f"name: {bad!r} is not allowed in a name (letters, digits, spaces and - – . , : ; "
+            "( ) / ' + only: no markup, no line breaks)"
+        )
+    name = " ".join(name.split())
     if not name:
         raise AlertsError("name: a watchlist needs a name")
     if len(name) > MAX_NAME:
         raise AlertsError(f"name: at most {MAX_NAME} characters, not {len(name)}")
-    if bad := NAME_FORBIDDEN.search(name):
-        raise AlertsError(
-            f"name: {bad.group()!r} is not allowed in a name (no markup or control characters)"
-        )
     known_regions = dict(region_options())
     unknown = [r for r in regions if r not in known_regions]
     if unknown:
