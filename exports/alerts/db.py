@@ -141,13 +141,7 @@ class AlertsDB:
             cursor = db.execute(
                 "INSERT INTO watchlists (name, filters, language, recipients, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (
-                    watchlist.name,
-                    json.dumps(to_query(watchlist.selection), sort_keys=True),
-                    watchlist.language,
-                    json.dumps(list(watchlist.recipients)),
-                    created,
-                ),
+                (*_columns(watchlist), created),
             )
         return replace(watchlist, id=cursor.lastrowid, created_at=created)
 
@@ -162,13 +156,7 @@ class AlertsDB:
             changed = db.execute(
                 "UPDATE watchlists SET name = ?, filters = ?, language = ?, recipients = ? "
                 "WHERE id = ?",
-                (
-                    watchlist.name,
-                    json.dumps(to_query(watchlist.selection), sort_keys=True),
-                    watchlist.language,
-                    json.dumps(list(watchlist.recipients)),
-                    watchlist.id,
-                ),
+                (*_columns(watchlist), watchlist.id),
             ).rowcount
         if not changed:
             raise AlertsError(f"watchlist: no watchlist with id {watchlist.id}")
@@ -363,6 +351,16 @@ def migrate(db: sqlite3.Connection) -> int:
     if version < VERSION:  # a file already current is not written to
         db.execute(f"PRAGMA user_version = {VERSION}")
     return version
+
+
+def _columns(watchlist: Watchlist) -> tuple[str, str, str, str]:
+    """name, filters, language, recipients as the table keeps them."""
+    return (
+        watchlist.name,
+        json.dumps(to_query(watchlist.selection), sort_keys=True),
+        watchlist.language,
+        json.dumps(list(watchlist.recipients)),
+    )
 
 
 def _watchlist(row: sqlite3.Row) -> Watchlist:

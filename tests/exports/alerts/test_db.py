@@ -13,32 +13,13 @@ from exports.alerts import db as alerts_db
 from exports.alerts import rules
 from exports.alerts.db import AlertsDB, AlertsError
 from exports.alerts.model import Alert
+from tests.exports.alerts import samples
 
 
 def _alert(watchlist_id: int, rule_id: int, iso3: str = "NGA", as_of: str = "2020-12") -> Alert:
-    return Alert(
-        watchlist_id=watchlist_id,
-        watchlist="Sahel watch",
-        rule_id=rule_id,
-        rule="risk ≥ 50%",
-        kind="risk",
-        iso3=iso3,
-        country="Nigeria",
-        as_of=as_of,
-        period="Jan–Mar 2021",
-        measure="all",
-        risk=0.99,
-        risk_before=0.97,
-        before="the forecast a month earlier",
-        rank=1,
-        deaths_median=529.0,
-        deaths_low=103.0,
-        deaths_high=2528.0,
-        deaths_expected=902.0,
-        headline="Nigeria: risk 99% …",
-        drivers=("Raises risk: 281 deaths from state-based violence in the last 3 months",),
-        sources=("UCDP GED 21.1 (events to 2020-12)",),
-        raised_at="2026-12-02T10:00:00+00:00",
+    """samples.alert for a watchlist and rule of this database, not yet stored (no id)."""
+    return samples.alert(
+        watchlist_id=watchlist_id, rule_id=rule_id, iso3=iso3, as_of=as_of, id=None
     )
 
 
@@ -111,7 +92,7 @@ def test_rules_are_unique_per_watchlist_and_go_with_it(db: AlertsDB) -> None:
     db.delete_watchlist(watchlist.id)
     assert db.rules() == []
     (kept,) = db.alerts()  # the history outlives the watchlist
-    assert kept.watchlist == "Sahel watch"
+    assert kept.watchlist == "Sahel watch" and kept.country == "Mali"
 
 
 def test_an_alert_is_raised_once_per_rule_country_and_month(db: AlertsDB) -> None:
