@@ -271,6 +271,7 @@ async def session(
     countries of the session's region, whose profiles it opens in turn."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
+    page.set_default_navigation_timeout(STEP_TIMEOUT_MS)
     page.on("console", lambda message: console.message(index, message))
     page.on("pageerror", lambda error: console.errors.append(f"session {index}: {error}"))
     region = REGIONS[index % len(REGIONS)]
@@ -335,13 +336,14 @@ async def update(run: Run, store: Path, args) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a live process and its live descendants have used."""
+    """CPU seconds (user + system) a live process and its descendants have used (those that
+    ended and were waited for included)."""
     ticks, pids = 0, [pid]
     while pids:
         current = pids.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
             pids += [int(c) for c in children]
         except (OSError, IndexError):
@@ -395,7 +397,11 @@ async def drive(
                 )
             finally:
                 run.cpu["server"] = cpu_seconds(pid)
-                run.cpu["browsers"] = cpu_seconds(os.getpid()) - run.cpu["server"]
+                run.cpu["browsers"] = (  # and this script; the update is its child too
+                    cpu_seconds(os.getpid())
+                    - run.cpu["server"]
+                    - run.cpu.get("update (import + forecast)", 0.0)
+                )
                 run.cpu["whole machine"] = machine_cpu_seconds() - machine
                 await browser.close()
     finally:
