@@ -37,6 +37,7 @@ else:
                     title="Export and compare",
                     icon=":material/download:",
                 ),
+                st.Page("app_pages/alerts.py", title="Alerts", icon=":material/notifications:"),
             ],
             "About the numbers": [
                 st.Page("app_pages/skill.py", title="Model skill", icon=":material/verified:"),

@@ -27,10 +27,12 @@ install_python_packages() {
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   local stamp="$VENV/.requirements.sha256"
   local want
-  want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.txt requirements-dev.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "Installing Python packages into $VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+      -r requirements-nodeps.txt
     echo "$want" > "$stamp"
   fi
 }

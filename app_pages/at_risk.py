@@ -6,7 +6,7 @@ import streamlit as st
 from exports import chart_specs, charts, tables, vega
 from risk import presence as un_presence
 from risk import un_tools
-from risk.forecast import new_risk
+from risk.forecast import NEW_RISK_LISTED, new_risk
 from risk.model import THRESHOLD, InsufficientData
 from risk.panel import FORECAST_SOURCES
 from risk.selection import Selection, apply, to_query
@@ -15,7 +15,6 @@ from ui.text import escape_markdown
 
 PROFILE_PAGE = "app_pages/country.py"
 PRESENCE_LABELS = {"None": "No UN presence"}  # the link keeps the short "None"
-NEW_RISK_SHOWN = 10
 
 
 def open_profile(iso3: str, selection: Selection) -> None:
@@ -236,7 +235,7 @@ with st.container(border=True):
     elif quiet.empty:
         st.info("No country in the selection has been quiet for 24 months.")
     else:
-        shown = tables.new_risk_table(quiet.head(NEW_RISK_SHOWN), forecast.drivers)
+        shown = tables.new_risk_table(quiet.head(NEW_RISK_LISTED), forecast.drivers)
         st.dataframe(
             tables.styled(shown),
             hide_index=True,

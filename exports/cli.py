@@ -5,6 +5,7 @@
         [--formats csv,xlsx,pdf,pptx,png,svg,json] [--since EARLIER.json] --out DIR
     python -m exports verify SNAPSHOT.json        regenerate it from the store and compare
     python -m exports changes EARLIER.json LATER.json [--top N] [--threshold POINTS]
+    python -m exports alerts …                   watchlists, rules, alerts (alerts --help)
 
 A region is a key such as `group:Sahel` or `sub:Western Africa`, or a name the filter offers
 ("Sahel", "Western Africa"); a name shared by several kinds of region must be given as a key.
@@ -18,6 +19,7 @@ import argparse
 from collections.abc import Sequence
 
 from exports import bundle, changes
+from exports.alerts import cli as alerts_cli
 from exports.charts import percent
 from exports.images import ImageExportError
 from exports.snapshot import SnapshotError, build_snapshot, compare, read_json, regenerate
@@ -149,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a move: a change of at least this many points of risk (default 10)",
     )
     moved.set_defaults(run=_changes)
+    alerts_cli.add_parser(commands)
     args = parser.parse_args(argv)
     errors = (LoaderError, SnapshotError, InsufficientData, ImageExportError, ValueError, OSError)
     return run_command(lambda: pinned_run(args), errors)

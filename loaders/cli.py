@@ -1,7 +1,8 @@
-"""`python -m loaders`: import files, fetch from the public services, show the store's status.
+"""`python -m loaders`: import files, fetch from the public services, bring the store up to
+date (`update`, for a scheduler), show the store's status.
 
 Exit codes: 0 success, 1 bad input or a network fault (one line on stderr naming where and
-what), 2 wrong usage.
+what), 2 wrong usage; `update` adds 3 (partial) and 75 (already running): see its help.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from loaders import coverage, registry, ucdp_remote
+from loaders import coverage, registry, ucdp_remote, update
 from loaders.errors import run_command
 from loaders.pipeline import import_file
 from loaders.provenance import Provenance
@@ -63,6 +64,25 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
     fetch.add_argument("--no-forecast", action="store_true", help=NO_FORECAST_HELP)
+
+    upd = commands.add_parser(
+        "update",
+        help="fetch what is new (UCDP; ACLED with credentials), import, forecast, snapshot, "
+        "alerts; for a scheduler",
+        description=update.__doc__.split("\n\n")[0],
+        epilog=update.EXIT_CODES,
+    )
+    upd.add_argument(
+        "--base-url",
+        help="replaces https://ucdp.uu.se, the root of UCDP's download page (default: "
+        f"${ucdp_remote.BASE_URL_ENV})",
+    )
+    upd.add_argument(
+        "--api-url",
+        help="replaces https://acleddata.com, the ACLED API's root (default: $ACLED_BASE_URL)",
+    )
+    upd.add_argument("--no-acled", action="store_true", help="do not pull ACLED again")
+    upd.add_argument("--data-dir", dest="data_dir_sub", help=argparse.SUPPRESS)
 
     status = commands.add_parser("status", help="what is in the store")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -133,6 +153,12 @@ FETCH_OPTIONS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data_dir = getattr(args, "data_dir_sub", None) or args.data_dir
+    if args.command == "update":
+        try:
+            return update.cli_main(data_dir, args.base_url, args.api_url, not args.no_acled)
+        except KeyboardInterrupt:
+            print("interrupted: each import finished is kept", file=sys.stderr)
+            return 130
 
     def run() -> None:
         if args.command == "import":

@@ -11,7 +11,14 @@ import sys
 from collections.abc import Callable
 
 MAX_PROBLEM_CHARS = 300
-SECRET_VARIABLES = ("UCDP_API_TOKEN", "ACLED_USERNAME", "ACLED_PASSWORD", "ACLED_API_KEY")
+SECRET_VARIABLES = (
+    "UCDP_API_TOKEN",
+    "ACLED_USERNAME",
+    "ACLED_PASSWORD",
+    "ACLED_API_KEY",
+    "ARTICLE99_SMTP_USERNAME",
+    "ARTICLE99_SMTP_PASSWORD",
+)
 
 
 class LoaderError(Exception):

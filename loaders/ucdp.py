@@ -176,8 +176,11 @@ class Parsed:
         }
 
 
+# UCDP's own file names: a file so named is a whole release (every country), multi-month
+# Candidate files (`GEDEvent_v25_01_25_06.csv`) included.
 OFFICIAL_NAMES = re.compile(
-    r"^(ged\d\d1-csv\.zip|GEDEvent_v\d\d_1\.csv|GEDEvent_v\d\d_0_\d+\.csv)$"
+    r"^(ged\d\d1-csv\.zip|GEDEvent_v\d\d_1\.csv|GEDEvent_v\d\d_0_\d+\.csv"
+    r"|GEDEvent_v\d\d_01_\d\d_\d\d\.csv)$"
 )
 
 

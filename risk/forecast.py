@@ -23,6 +23,7 @@ from risk.panel import FORECAST_SOURCES, country_month_panel
 from risk.signals import signals_from_store
 
 NEW_RISK_QUIET_MONTHS = 24  # "new risk": no month with ≥ 25 deaths in this many months
+NEW_RISK_LISTED = 10  # the new-risk list: that many quiet countries, highest risk first
 TREND_STEP = 0.05  # a risk change smaller than 5 points is shown as steady
 STORED = ("key", "digest", "created_at")  # what `RiskForecast.stored` keeps of its record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,6 +112,17 @@ def global_app_store(global_store: Path) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARTICLE99_DATA_DIR", str(global_store))
         yield global_store
+
+
+@pytest.fixture
+def forecast_store(global_store: Path, tmp_path: Path) -> Path:
+    """A copy of the global store with its forecast, for a test that writes into it."""
+    from risk.forecast import risk_forecast
+
+    risk_forecast(global_store)  # trains the model once a run; it is kept in the store
+    copy = tmp_path / "store"
+    shutil.copytree(global_store, copy)
+    return copy
 
 
 def open_page(page: str, timeout: float = 300, **query: str):

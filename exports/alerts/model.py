@@ -102,19 +102,19 @@ class Alert:
 
     @property
     def evidence(self) -> list[str]:
-        """The alert's evidence as lines: numbers, drivers, sources and vintage."""
-        change = (
-            f"; {self.before}: {self.risk_before * 100:.0f}%"
-            if self.risk_before is not None
-            else ""
-        )
-        lines = [
-            f"Risk {self.risk * 100:.0f}% of at least one month with ≥ 25 deaths from "
-            f"{self.measure_label.lower()} in {self.period}{change}.",
+        """The alert's evidence as lines, beside its headline: the risk before, the deaths
+        expected, the rank, the drivers, the sources and their vintage."""
+        lines = []
+        if self.risk_before is not None:
+            lines.append(
+                f"Risk in {self.before}: {self.risk_before * 100:.0f}% "
+                f"(now {self.risk * 100:.0f}%)."
+            )
+        lines.append(
             f"Deaths in {self.period}: most likely {self.deaths_median:,.0f} (90% interval "
             f"{self.deaths_low:,.0f}–{self.deaths_high:,.0f}; "
-            f"expected {self.deaths_expected:,.0f}).",
-        ]
+            f"expected {self.deaths_expected:,.0f})."
+        )
         if self.rank is not None:
             lines.append(f"Rank {self.rank} in the watchlist {self.watchlist}.")
         lines += [f"Driver: {text}" for text in self.drivers]

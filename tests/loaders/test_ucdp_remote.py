@@ -307,6 +307,7 @@ def test_candidate_months_in_one_file(site: FakeUcdp, store: Path) -> None:
     site.server.serve_bytes(path, csv_bytes(rows), "text/csv")
     provenance = fetch(site, store, candidate="25.0.1-6").provenance
     assert (provenance.version, provenance.rows) == ("25.0.1-6", 24)
+    assert provenance.coverage.everywhere  # UCDP's own file: a whole release
     assert len(site.server.hits(path)) == 1
 
 
