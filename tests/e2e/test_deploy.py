@@ -154,7 +154,9 @@ def choose_violence(page: object, label: str, query: str) -> None:
     settle(page, timeout=30_000)
 
 
-def test_two_servers_behind_nginx(deployment: Deployment, browser: object, shared_data: Path):
+def test_two_servers_behind_nginx(
+    deployment: Deployment, browser: object, shared_data: Path
+) -> None:
     # Browsers until both servers hold one (each new browser's id is random: a handful at most).
     on_server: dict[str, tuple[object, object, str]] = {}
     with ExitStack() as contexts:
