@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import pandas as pd
@@ -256,12 +259,38 @@ def _risk_of_every_measure(as_of: str | None) -> RiskForecast | None:
     return _risk(root, version, as_of)
 
 
+# Trains the model in a child process: in a thread of the server it held the GIL for minutes
+# and stalled every analyst's page (the load benchmark, bench/README.md).
+COMPUTE_FORECAST = (
+    "import sys; from risk.forecast import risk_forecast; "
+    "risk_forecast(sys.argv[1], sys.argv[2] or None, measure=None)"
+)
+
+
+def forecast_apart(root: str, as_of: str | None) -> None:
+    """Compute and keep the store's forecast in a child process (its failure is left to the
+    caller, which reads or computes it again and so meets the error)."""
+    subprocess.run(
+        [sys.executable, "-c", COMPUTE_FORECAST, root, as_of or ""],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,  # InsufficientData is a fact kept in the store
+        check=False,
+    )
+
+
 def warm_risk(as_of: str | None = None) -> threading.Thread:
-    """Compute (or read) the live store's forecast in the background, once per store version."""
+    """Compute (or read) the live store's forecast in the background, once per store version.
+
+    A stored forecast is only read. A missing one is computed by a child process (or by the
+    import that is computing it already: the store's lock makes one wait for the other), then
+    read; if the child fails, the thread computes it itself, so the page gets the error.
+    """
     current = store()
     root, version = str(current.root), current.version()
 
     def compute() -> None:
+        if not artifacts.path_of(current.root, artifacts.key(version, as_of, 0)).exists():
+            forecast_apart(root, as_of)
         with contextlib.suppress(model.InsufficientData):  # kept in the store; pages say why
             _risk(root, version, as_of)
 

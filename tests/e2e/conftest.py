@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,11 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "tests" / "screenshots"
 # The landing page map's coloured country shapes (Vega's SVG renderer; see exports/vega.py).
 MAP_SHAPES = "[data-testid='stVegaLiteChart'] g.risk_marks path"
+# True once Streamlit has finished a run: no stale elements, no running indicator.
+SETTLED = (
+    "() => !document.querySelector('[data-stale=\"true\"]') && "
+    "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+)
 
 
 def _free_port() -> int:
@@ -37,9 +42,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(data_dir: Path, script: Path = REPO / "app.py") -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` (or `script`) on loopback; wait until it reports healthy."""
-    port = _free_port()
+def start_app(
+    data_dir: Path,
+    script: Path = REPO / "app.py",
+    *,
+    port: int | None = None,
+    options: Sequence[str] = (),
+    log: Path | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (or `script`) on loopback; wait until it reports healthy.
+
+    `options` are more `--section.option=value` flags; `log` takes the server's output (a
+    long run fills an unread pipe and stalls the server).
+    """
+    port = port or _free_port()
+    output = log.open("ab") if log is not None else None
     process = subprocess.Popen(
         [
             sys.executable,
@@ -51,22 +68,26 @@ def start_app(data_dir: Path, script: Path = REPO / "app.py") -> tuple[subproces
             f"--server.port={port}",
             "--server.address=127.0.0.1",
             "--browser.gatherUsageStats=false",
+            *options,
         ],
         cwd=REPO,
         env={**os.environ, "ARTICLE99_DATA_DIR": str(data_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=output or subprocess.DEVNULL,
+        stderr=output or subprocess.PIPE,
     )
+    if output is not None:
+        output.close()  # the child holds its own copy
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if requests.get(f"{url}/_stcore/health", timeout=1).text == "ok":
                 return process, url
         except requests.RequestException:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"streamlit did not start: {process.stderr.read().decode()[-2000:]}")
+    said = log.read_text(errors="replace") if log is not None else process.stderr.read().decode()
+    raise RuntimeError(f"streamlit did not start: {said[-2000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +125,4 @@ def screenshot(page: object, name: str) -> None:
 def settle(page: object, timeout: float = 20_000) -> None:
     """Wait until Streamlit has finished a run (no stale elements, no running indicator)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-stale=\"true\"]') && "
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout,
-    )
+    page.wait_for_function(SETTLED, timeout=timeout)

@@ -12,7 +12,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders.cli import main
-from risk import model
+from loaders.store import Store
+from risk import artifacts, model
 from tests.conftest import REPO, SMALL_GED, shared_data_dir
 from ui import cache, previous
 
@@ -63,6 +64,7 @@ def test_new_data_without_a_forecast_show_the_previous_one_while_one_computation
         release.wait(timeout=120)  # then "nothing to forecast", as if the data were too thin
 
     monkeypatch.setattr(cache, "risk_forecast", slow_forecast)
+    monkeypatch.setattr(cache, "forecast_apart", lambda *_: None)  # in this process, watched
     try:
         shown = cache.risk()
         assert shown is not None and cache.is_previous(shown)
@@ -99,5 +101,26 @@ def test_with_no_previous_forecast_the_page_waits_for_the_one_computation(
         calls.append(args)  # "nothing to forecast", after the wait a page shows a spinner for
 
     monkeypatch.setattr(cache, "risk_forecast", thin)
+    monkeypatch.setattr(cache, "forecast_apart", lambda *_: None)  # in this process, watched
     assert cache.risk() is None and cache.risk() is None
     assert len(calls) == 1 and not cache.forecast_pending()
+
+
+def test_a_missing_forecast_is_computed_apart_from_the_server(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a child process: in a thread it held the server's GIL and stalled every page."""
+    assert main(["import", str(SMALL_GED), "--data-dir", str(store_dir), "--no-forecast"]) == 0
+    monkeypatch.setenv("ARTICLE99_DATA_DIR", str(store_dir))
+    st.cache_data.clear()
+    current = Store(store_dir)
+    kept = artifacts.path_of(current.root, artifacts.key(current.version(), None, 0))
+    found_kept, read = [], cache.risk_forecast
+
+    def only_read(*args: object, **kwargs: object) -> object:
+        found_kept.append(kept.exists())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "risk_forecast", only_read)
+    cache.warm_risk().join(timeout=300)
+    assert found_kept == [True]  # the child computed it (five events: too few, kept as such)
