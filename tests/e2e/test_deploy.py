@@ -8,6 +8,7 @@ the shared store shows on pages of both servers at their next run, without a res
 
 from __future__ import annotations
 
+import getpass
 import re
 import secrets
 import subprocess
@@ -30,7 +31,9 @@ TEMPLATE = REPO / "deploy" / "nginx.conf"
 UPDATE = "ucdp_ged_v23_1_central_african_republic.csv.gz"
 # The main configuration around the site file: what Debian's /etc/nginx/nginx.conf gives it in
 # production, here with every path under the test's prefix and nginx in the foreground.
+# Workers as the test's own user, who can read the temporary data directory (the feeds).
 MAIN = """daemon off;
+user {user};
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
@@ -77,7 +80,9 @@ class Deployment:
         return [hit.groupdict() for hit in found if hit and hit["client"] == client]
 
 
-def start_nginx(prefix: Path, servers: tuple[str, str]) -> tuple[subprocess.Popen, str]:
+def start_nginx(
+    prefix: Path, servers: tuple[str, str], feeds: Path
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     site = render(
         TEMPLATE.read_text(),
@@ -86,9 +91,10 @@ def start_nginx(prefix: Path, servers: tuple[str, str]) -> tuple[subprocess.Pope
         APP_A=servers[0],
         APP_B=servers[1],
         LOG_DIR=str(prefix),
+        FEEDS=str(feeds),
     )
     (prefix / "article99.conf").write_text(site)
-    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
+    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix, user=getpass.getuser()))
     command = [str(NGINX), "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
@@ -132,7 +138,7 @@ def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Depl
             stack.callback(stop, process)
             apps.append(url.removeprefix("http://"))
         assert len(apps) == 2, "a streamlit server did not start"
-        nginx, url = start_nginx(tmp_path, (apps[0], apps[1]))
+        nginx, url = start_nginx(tmp_path, (apps[0], apps[1]), store / "alerts" / "feeds")
         stack.callback(stop, nginx)
         yield Deployment(url, (apps[0], apps[1]), store, tmp_path / "article99_access.log")
 
@@ -188,6 +194,14 @@ def test_two_servers_behind_nginx(
                 timeout=10_000,
             )
         clients = {server: client for server, (_, _, client) in on_server.items()}
+
+    # A watchlist's feed, a file in the shared data directory, is served by nginx as Atom.
+    feed = deployment.store / "alerts" / "feeds" / "watchlist-1.atom"
+    feed.parent.mkdir(parents=True)
+    feed.write_bytes(b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>')
+    served = requests.get(f"{deployment.url}/feeds/watchlist-1.atom", timeout=10)
+    assert (served.status_code, served.content) == (200, feed.read_bytes())
+    assert served.headers["Content-Type"] == "application/atom+xml"
 
     # Closed browsers' WebSockets are logged once closed: each went to its browser's server.
     deadline = time.monotonic() + 10
