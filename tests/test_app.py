@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders
-from tests.conftest import REPO, SMALL_GED
+from tests.conftest import REPO, SMALL_GED, ged_rows, write_ged
 
 
 @pytest.fixture
@@ -40,3 +40,23 @@ def test_loaded_store_lists_sources_with_vintage(app: AppTest, store_dir: Path) 
     assert table["Deaths (best)"].tolist() == [43]
     assert app.metric[0].value == "5"
     assert any("Sundberg" in t.value for t in app.text)
+
+
+def test_the_period_follows_the_data_when_an_import_adds_months(
+    app: AppTest, store_dir: Path, tmp_path: Path
+) -> None:
+    """An open session whose Period spans all the data (GED 25.1: 2024) still spans it all
+    after the May 2025 Candidate release comes in: no `to=2024-12` in its link hides 2025."""
+    loaders.import_file(SMALL_GED, data_dir=store_dir)
+    app.run()
+    assert app.sidebar.select_slider(key="filter_period").value == ("2024-01", "2024-12")
+    later = [
+        {**row, "id": f"9{row['id']}", "date_start": "2025-05-02 00:00:00.000",
+         "date_end": "2025-05-02 00:00:00.000", "year": "2025"}
+        for row in ged_rows()
+    ]  # fmt: skip
+    loaders.import_file(write_ged(tmp_path / "GEDEvent_v25_0_5.csv", later), data_dir=store_dir)
+    app.run()
+    assert not app.exception
+    assert app.sidebar.select_slider(key="filter_period").value == ("2024-01", "2025-05")
+    assert "to" not in app.query_params

@@ -74,6 +74,20 @@ def _as_of(wanted: str | None, span: tuple[str, str] | None) -> str | None:
     return None if chosen == default else chosen
 
 
+def _follow_the_data(months: list[str]) -> None:
+    """Keep the Period slider's ends on the data's when the store's months change under an open
+    session (an import): a slider left at the old last month would otherwise write `to=` into
+    the URL and hide the new months nobody chose to hide."""
+    kept = st.session_state.get("filter_period")
+    was = st.session_state.get("filter_period_span")
+    st.session_state["filter_period_span"] = (months[0], months[-1])
+    if kept is None or was is None or was == (months[0], months[-1]):
+        return
+    first = months[0] if kept[0] == was[0] or kept[0] not in months else kept[0]
+    last = months[-1] if kept[1] == was[1] or kept[1] not in months else kept[1]
+    st.session_state["filter_period"] = (first, last)
+
+
 def sidebar(span: tuple[str, str] | None) -> Selection:
     """Draw the filters; start from the URL's parameters and write the choice back to it.
 
@@ -107,6 +121,7 @@ def sidebar(span: tuple[str, str] | None) -> Selection:
     if months:
         first = start if start in months else months[0]
         last = end if end in months else months[-1]
+        _follow_the_data(months)
         first, last = st.sidebar.select_slider(
             "Period", options=months, value=(first, last), key="filter_period"
         )
