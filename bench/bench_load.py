@@ -284,11 +284,13 @@ async def session(
                 break
             finished_before = run.swap.done is not None
             label, query = list(MEASURES.items())[rounds % len(MEASURES)]
+            await asyncio.sleep(args.think)
             await timed_step(run, index, "filter", page, change_measure, label, query)
             # Not the first: the list opens on it, and choosing it again changes nothing.
             iso3, name = names[1 + rounds % (len(names) - 1)]
             await timed_step(run, index, "choose", page, choose_country, iso3, name)
             await timed_step(run, index, "profile", page, open_profile, name)
+            await asyncio.sleep(args.think)
             await timed_step(run, index, "back", page, go_back)
             rounds += 1
             after += finished_before
@@ -494,6 +496,13 @@ def main() -> int:
     parser.add_argument("--swap-after", type=int, default=1, help="rounds before the update")
     parser.add_argument("--after", type=int, default=1, help="rounds after the update's end")
     parser.add_argument("--max-seconds", type=float, default=900)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds an analyst reads each page before the next step (default 0: no pause, "
+        "the machine saturated)",
+    )
     parser.add_argument("--store", type=Path, help="a GED 21.1 store to copy (never written)")
     parser.add_argument("--update", type=Path, default=shared_data_dir() / UPDATE)
     args = parser.parse_args()
