@@ -7,6 +7,7 @@ import streamlit as st
 
 from exports.alerts import mail, rules
 from exports.alerts.db import AlertsDB, AlertsError
+from exports.alerts.delivery import month_label
 from exports.alerts.model import (
     LANGUAGES,
     NEW_RISK,
@@ -164,7 +165,7 @@ def _history(db: AlertsDB, watchlists: list[Watchlist]) -> None:
     table = pd.DataFrame(
         {
             "Alert": [a.id for a in found],
-            "Data to": [f"{pd.Period(a.as_of, 'M'):%b %Y}" for a in found],
+            "Data to": [month_label(a.as_of) for a in found],
             "Watchlist": [a.watchlist for a in found],
             "Country": [a.country for a in found],
             "Rule": [a.rule for a in found],

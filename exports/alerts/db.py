@@ -234,15 +234,6 @@ class AlertsDB:
                     new.append(replace(alert, id=cursor.lastrowid))
         return new
 
-    def raised(self, rule_id: int, iso3: str, as_of: str) -> bool:
-        with self._connect() as db:
-            return bool(
-                db.execute(
-                    "SELECT 1 FROM alerts WHERE rule_id = ? AND iso3 = ? AND as_of = ?",
-                    (rule_id, iso3, as_of),
-                ).fetchone()
-            )
-
     def alerts(
         self,
         watchlist_id: int | None = None,

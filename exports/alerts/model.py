@@ -6,7 +6,7 @@ evaluation (`exports.alerts.rules`) and the deliveries (`atom`, `cap`, `mail`) s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from risk import measures
 from risk.selection import Selection
@@ -94,7 +94,6 @@ class Alert:
     id: int | None = None
     acknowledged_at: str | None = None
     acknowledged_by: str | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def measure_label(self) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from exports.alerts.db import AlertsError
+from exports.alerts.delivery import month_label
 from exports.alerts.mail import check_address
 from exports.alerts.model import (
     LANGUAGES,
@@ -185,7 +186,7 @@ def _compare(now: pd.DataFrame, earlier: dict | None, as_of: str) -> _Compared:
     if earlier is not None:
         then = pd.DataFrame(earlier["countries"])
         before = then[then["status"] == "ok"].set_index("iso3")["risk"]
-        label = f"the snapshot of data to {pd.Period(earlier['as_of'], 'M'):%b %Y}"
+        label = f"the snapshot of data to {month_label(earlier['as_of'])}"
         listed_before = _new_risk_list(then)
     else:
         before = now["risk_last_month"].dropna()
@@ -200,7 +201,7 @@ def _compare(now: pd.DataFrame, earlier: dict | None, as_of: str) -> _Compared:
         rank_before=_ranks(before.loc[both]),
         listed_now=_new_risk_list(now.reset_index()),
         listed_before=listed_before,
-        month=f"{pd.Period(as_of, 'M'):%b %Y}",
+        month=month_label(as_of),
     )
 
 
